@@ -1,0 +1,45 @@
+# ipt-network: two commands do everything.
+#   make demo   set up and start the dashboard on the shipped sample clients
+#   make test   set up (including the browser for the page tests) and run every check
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test setup browser lint typecheck pytest bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: setup
+	$(BIN)/ipt-network demo
+
+browser:
+	@if ! command -v chromedriver >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1; then \
+		echo "Installing Debian's chromium and chromium-driver for the page tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	fi
+
+lint: setup
+	$(BIN)/ruff check ipt_network dashboards tests benchmarks
+	$(BIN)/ruff format --check ipt_network dashboards tests benchmarks
+
+typecheck: setup
+	$(BIN)/mypy
+
+pytest: setup browser
+	$(BIN)/pytest --headless
+
+test: lint typecheck pytest
+
+bench: setup
+	$(BIN)/python benchmarks/cohort.py
+	$(BIN)/python benchmarks/dashboard.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

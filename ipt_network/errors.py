@@ -1,0 +1,121 @@
+"""The exception hierarchy of ipt-network.
+
+Every error the library raises on purpose subclasses :class:`IPTNetworkError`
+and the matching built-in, so callers can catch either.
+
+Examples
+--------
+>>> from ipt_network.errors import ClientNotFound, IPTNetworkError
+>>> issubclass(ClientNotFound, KeyError) and issubclass(ClientNotFound, IPTNetworkError)
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "IPTNetworkError",
+    "Failure",
+    "ValidationError",
+    "ClientNotFound",
+    "SessionNotFound",
+    "ClientExists",
+    "StoreError",
+    "SchemaVersionError",
+]
+
+
+class IPTNetworkError(Exception):
+    """Base class of every error ipt-network raises on purpose."""
+
+
+@dataclass(frozen=True, order=True)
+class Failure:
+    """One broken rule, located in a file.
+
+    Parameters
+    ----------
+    file : str
+        The file (or table) name, such as ``"sessions.csv"``.
+    row : int or None
+        The line number in the file, counting the header as line 1; ``None``
+        when the failure concerns the whole file.
+    column : str or None
+        The column, or ``None`` for a whole row or file.
+    message : str
+        What is wrong, in words. Never contains clinical values beyond ids.
+
+    Examples
+    --------
+    >>> str(Failure("people.csv", 4, "role", "must be one of partner, family"))
+    'people.csv, line 4, column role: must be one of partner, family'
+    """
+
+    file: str
+    row: int | None
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = [self.file]
+        if self.row is not None:
+            where.append(f"line {self.row}")
+        if self.column is not None:
+            where.append(f"column {self.column}")
+        return f"{', '.join(where)}: {self.message}"
+
+
+class ValidationError(IPTNetworkError, ValueError):
+    """Input that breaks the data contract; carries every failure found.
+
+    Examples
+    --------
+    >>> err = ValidationError([Failure("a.csv", 2, "x", "bad"), Failure("a.csv", 3, "x", "bad")])
+    >>> len(err.failures)
+    2
+    >>> print(err)
+    2 problems found; nothing was written.
+      a.csv, line 2, column x: bad
+      a.csv, line 3, column x: bad
+    """
+
+    MAX_SHOWN = 50
+
+    def __init__(self, failures: list[Failure]) -> None:
+        self.failures = sorted(failures, key=lambda f: (f.file, f.row or 0, f.column or ""))
+        super().__init__(self._describe())
+
+    def _describe(self) -> str:
+        n = len(self.failures)
+        head = f"{n} problem{'s' if n != 1 else ''} found; nothing was written."
+        lines = [head] + [f"  {f}" for f in self.failures[: self.MAX_SHOWN]]
+        if n > self.MAX_SHOWN:
+            lines.append(f"  ... and {n - self.MAX_SHOWN} more")
+        return "\n".join(lines)
+
+
+class ClientNotFound(IPTNetworkError, KeyError):
+    """No client with that id in the store or table."""
+
+    def __str__(self) -> str:
+        return f"no client with id {self.args[0]!r}"
+
+
+class SessionNotFound(IPTNetworkError, KeyError):
+    """The client has no session with that number."""
+
+    def __str__(self) -> str:
+        return f"client {self.args[0]!r} has no session {self.args[1]!r}"
+
+
+class ClientExists(IPTNetworkError, ValueError):
+    """An import would overwrite clients already in the store."""
+
+
+class StoreError(IPTNetworkError, RuntimeError):
+    """The store could not be opened or written."""
+
+
+class SchemaVersionError(StoreError):
+    """The store's schema version is newer than this version of ipt-network knows."""

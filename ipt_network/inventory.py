@@ -1,0 +1,142 @@
+"""The in-memory inventory: the tidy tables of one or many clients.
+
+An :class:`Inventory` holds one pandas DataFrame per table of the contract
+(:mod:`ipt_network.contract`), with every column of the contract present and
+typed: ids, text, dates and choices as pandas ``string`` (ISO dates stay
+strings), integers as nullable ``Int64`` and flags as nullable ``boolean``.
+Build one with :func:`ipt_network.validation.validate` (or the readers that
+call it); it is then known to satisfy every rule of the contract.
+
+Examples
+--------
+>>> from ipt_network import load_samples
+>>> inv = load_samples()
+>>> sorted(inv.client_ids())[:2]
+['grief-01', 'transition-01']
+>>> sub = inv.for_clients(["grief-01"])
+>>> sub.client_ids()
+['grief-01']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, fields
+
+import pandas as pd
+
+from ipt_network.contract import TABLES, Column
+from ipt_network.errors import ClientNotFound
+
+__all__ = ["Inventory", "empty_table", "dtype_of"]
+
+
+def dtype_of(column: Column) -> str:
+    """The pandas dtype a contract column is held in.
+
+    Examples
+    --------
+    >>> from ipt_network.contract import TABLES
+    >>> dtype_of(TABLES["relationships"].column("ring"))
+    'Int64'
+    """
+    return {"int": "Int64", "bool": "boolean"}.get(column.kind, "string")
+
+
+def empty_table(name: str) -> pd.DataFrame:
+    """An empty DataFrame with every column of table ``name``, typed.
+
+    Examples
+    --------
+    >>> list(empty_table("person_ties").columns)
+    ['client_id', 'session', 'source', 'target']
+    """
+    table = TABLES[name]
+    return pd.DataFrame({c.name: pd.Series(dtype=dtype_of(c)) for c in table.columns})
+
+
+@dataclass
+class Inventory:
+    """The tidy tables, one DataFrame per file of the contract.
+
+    Parameters
+    ----------
+    clients, sessions, people, relationships, person_ties, events, communication : DataFrame
+        The tables, with the columns of :data:`ipt_network.contract.TABLES`.
+    """
+
+    clients: pd.DataFrame
+    sessions: pd.DataFrame
+    people: pd.DataFrame
+    relationships: pd.DataFrame
+    person_ties: pd.DataFrame
+    events: pd.DataFrame
+    communication: pd.DataFrame
+
+    @classmethod
+    def empty(cls) -> Inventory:
+        """An inventory with no rows.
+
+        Examples
+        --------
+        >>> Inventory.empty().client_ids()
+        []
+        """
+        return cls(**{name: empty_table(name) for name in TABLES})
+
+    @classmethod
+    def from_tables(cls, tables: dict[str, pd.DataFrame]) -> Inventory:
+        """Build from a mapping of table name to DataFrame, filling absent tables empty.
+
+        No validation happens here: use :func:`ipt_network.validation.validate`
+        on tables that come from outside.
+        """
+        return cls(**{name: tables.get(name, empty_table(name)) for name in TABLES})
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The tables as a dict, in the contract's order."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def items(self) -> Iterator[tuple[str, pd.DataFrame]]:
+        """Iterate over ``(name, frame)`` pairs in the contract's order."""
+        yield from self.tables().items()
+
+    def client_ids(self) -> list[str]:
+        """Client ids in the order of the clients table."""
+        return [str(c) for c in self.clients["client_id"]]
+
+    def for_clients(self, client_ids: Iterable[str]) -> Inventory:
+        """The rows of the given clients only.
+
+        Raises
+        ------
+        ClientNotFound
+            When an id is not in the clients table.
+        """
+        wanted = list(client_ids)
+        known = set(self.client_ids())
+        for cid in wanted:
+            if cid not in known:
+                raise ClientNotFound(cid)
+        return Inventory(
+            **{
+                name: frame[frame["client_id"].isin(wanted)].reset_index(drop=True)
+                for name, frame in self.items()
+            }
+        )
+
+    def sessions_of(self, client_id: str) -> list[int]:
+        """Session numbers of one client, in order.
+
+        Raises
+        ------
+        ClientNotFound
+            When the client is not in the inventory.
+        """
+        if client_id not in set(self.client_ids()):
+            raise ClientNotFound(client_id)
+        s = self.sessions.loc[self.sessions["client_id"] == client_id, "session"]
+        return sorted(int(x) for x in s)
+
+    def __len__(self) -> int:
+        return len(self.clients)
