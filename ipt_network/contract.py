@@ -181,10 +181,7 @@ TABLES: Final[dict[str, Table]] = {
                 _CLIENT,
                 _SESSION,
                 Column("date", "date"),
-                *(
-                    Column(c, "int", nullable=True, bounds=(0, 3))
-                    for c in PHQ9_ITEMS
-                ),
+                *(Column(c, "int", nullable=True, bounds=(0, 3)) for c in PHQ9_ITEMS),
                 *_items("gad7", 7, 3),
                 *_items("lsns6", 6, 5),
                 *(

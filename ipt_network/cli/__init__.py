@@ -1,0 +1,78 @@
+"""The ``ipt-network`` command line.
+
+Commands are imported only when run, so ``ipt-network --help`` is fast and a
+command whose optional dependency is missing says which one to install.
+Each command lives in a module of this package; :data:`COMMANDS` maps the
+command name to ``"module:function"``.
+
+Examples
+--------
+>>> from click.testing import CliRunner
+>>> result = CliRunner().invoke(main, ["--help"])
+>>> "import" in result.output and result.exit_code == 0
+True
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import click
+
+__all__ = ["main", "COMMANDS"]
+
+#: Command name -> "module:attribute" inside ``ipt_network.cli``.
+COMMANDS: dict[str, str] = {
+    "init": "inventory:init_cmd",
+    "import": "inventory:import_cmd",
+    "export": "inventory:export_cmd",
+    "synth": "inventory:synth_cmd",
+    "clients": "inventory:clients_cmd",
+    "show": "inventory:show_cmd",
+    "metrics": "analysis:metrics_cmd",
+    "changes": "analysis:changes_cmd",
+    "timeline": "clinical:timeline_cmd",
+    "problem-areas": "clinical:problem_areas_cmd",
+    "report": "clinical:report_cmd",
+    "demo": "dashboard:demo_cmd",
+    "serve": "dashboard:serve_cmd",
+}
+
+
+class _LazyGroup(click.Group):
+    """A click group that imports a command's module only when it is used."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attr = target.split(":")
+        try:
+            module = importlib.import_module(f"ipt_network.cli.{module_name}")
+        except ModuleNotFoundError as exc:
+            if exc.name and exc.name.startswith("ipt_network"):
+                return None  # command not built yet
+            raise click.ClickException(
+                f"'{cmd_name}' needs the package {exc.name!r}: pip install 'ipt-network[all]'"
+            ) from exc
+        command: Any = getattr(module, attr, None)
+        return command if isinstance(command, click.Command) else None
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="ipt-network")
+def main() -> None:
+    """ipt-network: the interpersonal inventory of IPT, session by session.
+
+    Store each client's important people (ring, conflict, support) at every
+    session, see how the network changes as the depression lifts, and study
+    whole cohorts. Start with `ipt-network demo` to look around the sample
+    clients, or `ipt-network init` then `ipt-network import FOLDER` for your own.
+
+    Every command accepts --help. The store defaults to a file in your user
+    data folder; set --db (or the IPT_NETWORK_DB variable) to use another.
+    """

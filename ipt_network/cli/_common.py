@@ -1,0 +1,52 @@
+"""Options and helpers shared by the command modules."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import click
+
+from ipt_network.errors import IPTNetworkError
+
+__all__ = ["db_option", "open_store", "client_argument", "errors_as_messages"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def db_option(func: F) -> F:
+    """Add ``--db`` (path or SQLAlchemy URL) to a command."""
+    return click.option(
+        "--db",
+        envvar="IPT_NETWORK_DB",
+        default=None,
+        metavar="PATH|URL",
+        help=(
+            "The store: a SQLite file path or an SQLAlchemy URL such as "
+            "postgresql://host/db. Default: IPT_NETWORK_DB, else store.db in your "
+            "user data folder (see `ipt-network init --help`)."
+        ),
+    )(func)
+
+
+def client_argument(func: F) -> F:
+    """Add the CLIENT argument (a client id) to a command."""
+    return click.argument("client_id", metavar="CLIENT")(func)
+
+
+@contextmanager
+def errors_as_messages() -> Iterator[None]:
+    """Turn library errors into a clean message and a non-zero exit."""
+    try:
+        yield
+    except IPTNetworkError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def open_store(db: str | None) -> Any:
+    """Open an existing store for a command; a clear error when there is none."""
+    from ipt_network.store import Store
+
+    with errors_as_messages():
+        return Store.open(db)

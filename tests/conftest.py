@@ -1,0 +1,58 @@
+"""Shared fixtures: a tiny valid tidy folder, written by hand, and stores."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+PHQ = ",".join(f"phq9_{i}" for i in range(1, 10))
+
+TINY = {
+    "clients.csv": "client_id,label,planned_sessions,onset_date,focus\n"
+    "c1,Client one,12,2026-01-01,role_dispute\n"
+    "c2,Client two,,,\n",
+    "sessions.csv": f"client_id,session,date,{PHQ}\n"
+    "c1,1,2026-02-02,2,2,2,2,2,2,2,2,1\n"
+    "c1,2,2026-02-09,1,1,1,1,1,1,1,1,0\n"
+    "c2,1,2026-03-01,,,,,,,,,\n",
+    "people.csv": "client_id,person_id,name,role,deceased_date\n"
+    "c1,p1,Ann,partner,\n"
+    "c1,p2,Bo,friend,\n"
+    "c1,p3,Cy,family,2025-12-01\n"
+    "c2,p1,Di,coworker,\n",
+    "relationships.csv": "client_id,session,person_id,ring,conflict,support\n"
+    "c1,1,p1,1,4,1\n"
+    "c1,1,p2,2,0,3\n"
+    "c1,1,p3,1,0,2\n"
+    "c1,2,p1,1,2,2\n"
+    "c1,2,p2,1,0,3\n"
+    "c2,1,p1,3,1,1\n",
+    "person_ties.csv": "client_id,session,source,target\nc1,1,p1,p2\nc1,2,p2,p1\n",
+    "events.csv": "client_id,date,kind,person_id,description\n"
+    "c1,2025-12-01,death,p3,\n"
+    "c1,2025-12-20,conflict,p1,Argument about money\n",
+}
+
+
+@pytest.fixture
+def tiny_folder(tmp_path: Path) -> Path:
+    """A valid tidy folder with two small clients."""
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    for name, text in TINY.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def edit_file(tiny_folder: Path) -> Callable[[str, Callable[[str], str]], Path]:
+    """Change one file of the tiny folder with a text function; returns the folder."""
+
+    def edit(name: str, change: Callable[[str], str]) -> Path:
+        path = tiny_folder / name
+        path.write_text(change(path.read_text(encoding="utf-8")), encoding="utf-8")
+        return tiny_folder
+
+    return edit
