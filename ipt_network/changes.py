@@ -1,0 +1,624 @@
+"""Change between sessions: who joined, who left, who moved, whose conflict moved.
+
+Two layers live here.
+
+* The cohort layer works on whole tables at once. :func:`index_snapshots`
+  turns the tidy ``relationships`` (and optionally ``person_ties`` and
+  ``sessions``) tables into integer arrays: one index per snapshot (a client
+  at a session), the previous snapshot of the same client, and a lookup from
+  (snapshot, person) to the relationship row. :func:`session_changes` then
+  gives the change columns of the guide (section 3) for every client and
+  session: ``added``, ``lost``, ``kept``, ``jaccard``, ``moved_in`` and
+  ``moved_out``, empty for a client's first session.
+  :mod:`ipt_network.metrics` builds the network metrics on the same index.
+* The clinical layer, :func:`describe_changes`, tells one client's course in
+  sentences a therapist could read aloud, with people's names, and ends with
+  a one-line verdict: did the network grow, hold or thin, and where.
+
+Examples
+--------
+>>> import pandas as pd
+>>> rel = pd.DataFrame({
+...     "client_id": ["c1"] * 5,
+...     "session": [1, 1, 2, 2, 2],
+...     "person_id": ["mum", "ann", "mum", "ann", "bob"],
+...     "ring": [2, 3, 1, 3, 3],
+...     "conflict": [0] * 5,
+...     "support": [2] * 5,
+... })
+>>> session_changes(rel)[["session", "added", "lost", "kept", "jaccard", "moved_in"]]
+   session  added  lost  kept   jaccard  moved_in
+0        1   <NA>  <NA>  <NA>       NaN      <NA>
+1        2      1     0     2  0.666667         1
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ipt_network import names
+from ipt_network.errors import SessionNotFound
+from ipt_network.inventory import Inventory
+
+__all__ = [
+    "CHANGE_COLUMNS",
+    "SnapshotIndex",
+    "index_snapshots",
+    "change_arrays",
+    "change_frame",
+    "snapshot_keys",
+    "session_changes",
+    "describe_changes",
+    "course_verdict",
+]
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+#: The change columns, in the order of the metric table.
+CHANGE_COLUMNS: tuple[str, ...] = ("added", "lost", "kept", "jaccard", "moved_in", "moved_out")
+
+_REL_COLUMNS = ("client_id", "session", "person_id", "ring", "conflict", "support")
+_TIE_COLUMNS = ("client_id", "session", "source", "target")
+_SESSION_COLUMNS = ("client_id", "session")
+#: Largest dense (snapshot x person) lookup table, in cells, before hashing instead.
+DENSE_LIMIT = 1 << 25
+
+
+# --------------------------------------------------------------------------- cohort layer
+
+
+def _require(frame: pd.DataFrame, table: str, columns: Sequence[str]) -> None:
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"{table} must be a pandas DataFrame, not {type(frame).__name__}")
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{table} lacks the column(s) {', '.join(missing)}")
+    for c in columns:
+        if frame[c].isna().any():
+            raise ValueError(f"{table}: column {c} has empty cells")
+
+
+def _ints(frame: pd.DataFrame, table: str, column: str, lo: int, hi: int) -> IntArray:
+    try:
+        values = frame[column].to_numpy(dtype=np.int64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{table}: column {column} must hold whole numbers") from exc
+    if len(values) and (values.min() < lo or values.max() > hi):
+        raise ValueError(f"{table}: column {column} must lie between {lo} and {hi}")
+    return values
+
+
+def _arrow(series: pd.Series) -> pa.ChunkedArray:
+    arr = pa.array(series, from_pandas=True)
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        arr = pc.cast(arr, pa.large_string())
+    return pa.chunked_array([arr.cast(pa.large_string())])
+
+
+def _encode(columns: Sequence[pd.Series]) -> tuple[list[IntArray], npt.NDArray[np.object_]]:
+    """Joint codes of several string columns, numbered in sorted order of the values."""
+    chunks = [c for s in columns for c in _arrow(s).chunks]
+    if not chunks or sum(len(c) for c in chunks) == 0:
+        return [np.zeros(0, dtype=np.int64) for _ in columns], np.array([], dtype=object)
+    encoded = pc.dictionary_encode(pa.chunked_array(chunks, type=pa.large_string()))
+    dictionary = encoded.chunks[0].dictionary
+    order = np.asarray(pc.sort_indices(dictionary))
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order), dtype=np.int64)
+    uniques = np.asarray(dictionary.take(pa.array(order)).to_pylist(), dtype=object)
+    codes, i = [], 0
+    for s in columns:
+        parts = []
+        for _ in _arrow(s).chunks:
+            parts.append(np.asarray(encoded.chunks[i].indices, dtype=np.int64))
+            i += 1
+        flat = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+        codes.append(rank[flat])
+    return codes, uniques
+
+
+class _NodeTable:
+    """Find the relationship row of (snapshot, person); -1 when the person is not on the map."""
+
+    def __init__(self, snap: IntArray, person: IntArray, n_snap: int, n_person: int) -> None:
+        self.n_person = max(n_person, 1)
+        keys = snap * self.n_person + person
+        n = len(keys)
+        rows = np.arange(n, dtype=np.int64)
+        self.dense: IntArray | None = None
+        self.index: pd.Index | None = None
+        if n_snap * self.n_person <= max(DENSE_LIMIT, 8 * n):
+            self.dense = np.full(n_snap * self.n_person, -1, dtype=np.int64)
+            self.dense[keys] = rows
+            duplicated = bool((self.dense[keys] != rows).any())
+        else:
+            self.index = pd.Index(keys)
+            duplicated = bool(self.index.has_duplicates)
+        if duplicated:
+            raise ValueError("relationships: a person appears twice in the same client and session")
+
+    def find(self, snap: IntArray, person: IntArray) -> IntArray:
+        out = np.full(len(snap), -1, dtype=np.int64)
+        ok = snap >= 0
+        keys = snap[ok] * self.n_person + person[ok]
+        if self.dense is not None:
+            out[ok] = self.dense[keys]
+        else:
+            assert self.index is not None
+            out[ok] = self.index.get_indexer(pd.Index(keys))
+        return out
+
+
+@dataclass(frozen=True)
+class SnapshotIndex:
+    """Integer arrays describing every snapshot of a cohort.
+
+    Snapshots are numbered ``0 .. n_snapshots - 1`` in order of client id,
+    then session. Build one with :func:`index_snapshots`.
+
+    Attributes
+    ----------
+    client_ids : ndarray of str
+        Sorted distinct client ids; ``snap_client`` indexes into it.
+    snap_client, snap_session : ndarray of int64
+        Client code and session number of each snapshot.
+    prev : ndarray of int64
+        The previous snapshot of the same client, ``-1`` for a first session.
+    row_snap, row_person : ndarray of int64
+        Snapshot and person code of each relationship row.
+    ring, conflict, support : ndarray of int64
+        The relationship columns, row by row.
+    tie_a, tie_b, tie_snap : ndarray of int64
+        For each person tie, the relationship rows of its two ends and its snapshot.
+    """
+
+    client_ids: npt.NDArray[np.object_]
+    snap_client: IntArray
+    snap_session: IntArray
+    prev: IntArray
+    row_snap: IntArray
+    row_person: IntArray
+    ring: IntArray
+    conflict: IntArray
+    support: IntArray
+    tie_a: IntArray
+    tie_b: IntArray
+    tie_snap: IntArray
+    nodes: _NodeTable
+
+    @property
+    def n_snapshots(self) -> int:
+        """Number of snapshots."""
+        return len(self.snap_client)
+
+    def per_snapshot(self, snap: IntArray, weights: npt.ArrayLike | None = None) -> FloatArray:
+        """Sum ``weights`` (default 1) by snapshot: a vectorised group-by."""
+        return np.bincount(snap, weights=weights, minlength=self.n_snapshots).astype(np.float64)
+
+
+def _bad_rows(
+    table: str, what: str, mask: npt.NDArray[np.bool_], idx: SnapshotIndex, snap: IntArray
+) -> ValueError:
+    first = int(np.flatnonzero(mask)[0])
+    s = int(snap[first])
+    where = (
+        f" (first: client {idx.client_ids[idx.snap_client[s]]!r}, "
+        f"session {int(idx.snap_session[s])})"
+    )
+    return ValueError(f"{table}: {int(mask.sum())} row(s) {what}{where}")
+
+
+def index_snapshots(
+    relationships: pd.DataFrame,
+    person_ties: pd.DataFrame | None = None,
+    sessions: pd.DataFrame | None = None,
+) -> SnapshotIndex:
+    """Number every snapshot and person of a cohort, on whole tables at once.
+
+    Parameters
+    ----------
+    relationships : DataFrame
+        Columns ``client_id, session, person_id, ring, conflict, support``.
+    person_ties : DataFrame, optional
+        Columns ``client_id, session, source, target``; both ends must be on
+        the map at that session, no self-ties, each pair at most once.
+    sessions : DataFrame, optional
+        Columns ``client_id, session``. With it, every session listed is a
+        snapshot, including sessions with nobody on the map; without it, the
+        snapshots are the client-sessions that have relationship rows.
+
+    Returns
+    -------
+    SnapshotIndex
+
+    Raises
+    ------
+    ValueError
+        When a column is missing or empty, a value is out of range, a person
+        appears twice in a snapshot, or a person tie is malformed.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> rel = pd.DataFrame({"client_id": ["b", "a", "a"], "session": [1, 2, 1],
+    ...     "person_id": ["x", "x", "x"], "ring": [1, 1, 2], "conflict": [0, 0, 0],
+    ...     "support": [1, 1, 1]})
+    >>> idx = index_snapshots(rel)
+    >>> list(idx.client_ids), idx.snap_session.tolist(), idx.prev.tolist()
+    (['a', 'b'], [1, 2, 1], [-1, 0, -1])
+    """
+    _require(relationships, "relationships", _REL_COLUMNS)
+    ties = (
+        person_ties
+        if person_ties is not None
+        else pd.DataFrame(
+            {c: pd.Series(dtype="string" if c != "session" else "int64") for c in _TIE_COLUMNS}
+        )
+    )
+    _require(ties, "person_ties", _TIE_COLUMNS)
+    if sessions is not None:
+        _require(sessions, "sessions", _SESSION_COLUMNS)
+    frames = [relationships, ties] + ([sessions] if sessions is not None else [])
+    labels = ["relationships", "person_ties", "sessions"]
+    (c_rel, c_tie, *c_ses), client_ids = _encode([f["client_id"] for f in frames])
+    (p_rel, p_src, p_tgt), person_ids = _encode(
+        [relationships["person_id"], ties["source"], ties["target"]]
+    )
+    s_all = [_ints(f, t, "session", 1, 10**6) for f, t in zip(frames, labels, strict=False)]
+    ring = _ints(relationships, "relationships", "ring", 1, 3)
+    conflict = _ints(relationships, "relationships", "conflict", 0, 4)
+    support = _ints(relationships, "relationships", "support", 0, 4)
+
+    width = int(max((s.max() for s in s_all if len(s)), default=0)) + 1
+    present = np.zeros(len(client_ids) * width, dtype=bool)
+    present[c_rel * width + s_all[0]] = True
+    if sessions is not None:
+        present[c_ses[0] * width + s_all[2]] = True
+    slot = np.cumsum(present, dtype=np.int64) - 1
+    where = np.flatnonzero(present)
+    snap_client, snap_session = where // width, where % width
+    n_snap = len(where)
+    prev = np.arange(n_snap, dtype=np.int64) - 1
+    if n_snap:
+        first = np.ones(n_snap, dtype=bool)
+        first[1:] = snap_client[1:] != snap_client[:-1]
+        prev[first] = -1
+
+    row_snap = slot[c_rel * width + s_all[0]]
+    nodes = _NodeTable(row_snap, p_rel, n_snap, len(person_ids))
+    tie_key = c_tie * width + s_all[1]
+    tie_snap = np.where(present[tie_key], slot[tie_key], -1)
+    tie_a = nodes.find(tie_snap, p_src)
+    tie_b = nodes.find(tie_snap, p_tgt)
+    idx = SnapshotIndex(
+        client_ids=client_ids,
+        snap_client=snap_client,
+        snap_session=snap_session,
+        prev=prev,
+        row_snap=row_snap,
+        row_person=p_rel,
+        ring=ring,
+        conflict=conflict,
+        support=support,
+        tie_a=tie_a,
+        tie_b=tie_b,
+        tie_snap=tie_snap,
+        nodes=nodes,
+    )
+    if len(tie_a):
+        _check_ties(idx)
+    return idx
+
+
+def _check_ties(idx: SnapshotIndex) -> None:
+    off = (idx.tie_a < 0) | (idx.tie_b < 0)
+    if off.any():
+        if (idx.tie_snap[off] < 0).all():
+            raise ValueError(
+                f"person_ties: {int(off.sum())} row(s) name a client and session with "
+                "nobody on the map"
+            )
+        mask = off & (idx.tie_snap >= 0)
+        raise _bad_rows(
+            "person_ties",
+            "join someone who is not on the map at that session",
+            mask,
+            idx,
+            idx.tie_snap,
+        )
+    selfie = idx.tie_a == idx.tie_b
+    if selfie.any():
+        raise _bad_rows("person_ties", "tie a person to themselves", selfie, idx, idx.tie_snap)
+    n = max(len(idx.row_snap), 1)
+    pair = np.minimum(idx.tie_a, idx.tie_b) * n + np.maximum(idx.tie_a, idx.tie_b)
+    dup = pd.Index(pair).duplicated()
+    if dup.any():
+        raise _bad_rows("person_ties", "repeat a pair already tied", dup, idx, idx.tie_snap)
+
+
+def change_arrays(idx: SnapshotIndex) -> dict[str, npt.NDArray[np.float64]]:
+    """The change columns as float arrays, NaN for a client's first session.
+
+    Parameters
+    ----------
+    idx : SnapshotIndex
+        From :func:`index_snapshots`.
+
+    Returns
+    -------
+    dict of str to ndarray
+        One array per name of :data:`CHANGE_COLUMNS`, aligned with the snapshots.
+    """
+    prev_row = idx.nodes.find(idx.prev[idx.row_snap], idx.row_person)
+    kept_row = prev_row >= 0
+    safe = np.where(kept_row, prev_row, 0)
+    ring_before = idx.ring[safe]
+    n = idx.per_snapshot(idx.row_snap)
+    n_prev = np.where(idx.prev >= 0, n[np.maximum(idx.prev, 0)], np.nan)
+    first = idx.prev < 0
+    kept = idx.per_snapshot(idx.row_snap, kept_row)
+    union = n + n_prev - kept
+    with np.errstate(invalid="ignore", divide="ignore"):
+        jaccard = np.where(union > 0, kept / union, 1.0)
+    out = {
+        "added": n - kept,
+        "lost": n_prev - kept,
+        "kept": kept,
+        "jaccard": jaccard,
+        "moved_in": idx.per_snapshot(idx.row_snap, kept_row & (idx.ring < ring_before)),
+        "moved_out": idx.per_snapshot(idx.row_snap, kept_row & (idx.ring > ring_before)),
+    }
+    for values in out.values():
+        values[first] = np.nan
+    return out
+
+
+def snapshot_keys(idx: SnapshotIndex) -> pd.DataFrame:
+    """``client_id`` (string) and ``session`` (int64) of every snapshot, in order."""
+    return pd.DataFrame(
+        {
+            "client_id": pd.array(idx.client_ids[idx.snap_client], dtype="string"),
+            "session": idx.snap_session,
+        }
+    )
+
+
+def _nullable_ints(values: FloatArray) -> pd.arrays.IntegerArray:
+    missing = np.isnan(values)
+    return pd.arrays.IntegerArray(np.where(missing, 0, values).astype(np.int64), missing)
+
+
+def change_frame(idx: SnapshotIndex) -> pd.DataFrame:
+    """The change columns as a DataFrame: nullable ``Int64`` counts, ``float64`` jaccard."""
+    arrays = change_arrays(idx)
+    return pd.DataFrame(
+        {c: arrays[c] if c == "jaccard" else _nullable_ints(arrays[c]) for c in CHANGE_COLUMNS}
+    )
+
+
+def session_changes(
+    relationships: pd.DataFrame, sessions: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Change from the previous session, for every client and session.
+
+    Parameters
+    ----------
+    relationships : DataFrame
+        The tidy ``relationships`` table (at least ``client_id, session,
+        person_id, ring, conflict, support``).
+    sessions : DataFrame, optional
+        The ``sessions`` table, so sessions with nobody on the map count too.
+
+    Returns
+    -------
+    DataFrame
+        ``client_id, session`` and :data:`CHANGE_COLUMNS`, sorted by client and
+        session. Counts are nullable integers; every change column is empty
+        for a client's first session. ``jaccard`` is 1.0 when both maps are empty.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> rel = pd.DataFrame({"client_id": ["c", "c"], "session": [1, 3],
+    ...     "person_id": ["x", "y"], "ring": [1, 1], "conflict": [0, 0],
+    ...     "support": [0, 0]})
+    >>> ses = pd.DataFrame({"client_id": ["c"] * 3, "session": [1, 2, 3]})
+    >>> session_changes(rel, ses)[["session", "added", "lost", "jaccard"]]
+       session  added  lost  jaccard
+    0        1   <NA>  <NA>      NaN
+    1        2      0     1      0.0
+    2        3      1     0      0.0
+    """
+    idx = index_snapshots(relationships, sessions=sessions)
+    return pd.concat([snapshot_keys(idx), change_frame(idx)], axis=1)
+
+
+# --------------------------------------------------------------------------- clinical layer
+
+
+def _people_list(labels: list[str]) -> str:
+    if len(labels) <= 1:
+        return "".join(labels)
+    return ", ".join(labels[:-1]) + " and " + labels[-1]
+
+
+def _ring_name(ring: int) -> str:
+    return f"the {names.RING_LABELS[ring]} circle"
+
+
+State = dict[str, tuple[int, int]]  # person_id -> (ring, conflict)
+
+
+def _client_course(
+    inventory: Inventory, client_id: str
+) -> tuple[list[tuple[int, State]], dict[str, str]]:
+    """Each session of the client, in order, with who is on the map (ring, conflict)."""
+    sessions = inventory.sessions_of(client_id)  # raises ClientNotFound
+    one = inventory.for_clients([client_id])
+    label = {
+        str(p): (str(n) if isinstance(n, str) and n.strip() else str(p))
+        for p, n in zip(one.people["person_id"], one.people["name"], strict=True)
+    }
+    states: dict[int, State] = {s: {} for s in sessions}
+    rel = one.relationships
+    for s, p, r, c in zip(
+        rel["session"], rel["person_id"], rel["ring"], rel["conflict"], strict=True
+    ):
+        states.setdefault(int(s), {})[str(p)] = (int(r), int(c))
+    return sorted(states.items()), label
+
+
+def describe_changes(inventory: Inventory, client_id: str) -> list[str]:
+    """One client's network, session by session, in plain sentences.
+
+    Each session after the first says who joined the map (and in which
+    circle), who left it, who moved closer or further away, and whose
+    conflict rose or fell. The first line describes the starting map and the
+    last line is the verdict of :func:`course_verdict`.
+
+    Parameters
+    ----------
+    inventory : Inventory
+        Validated tables holding the client.
+    client_id : str
+        The client.
+
+    Returns
+    -------
+    list of str
+        One line per session, then the verdict.
+
+    Raises
+    ------
+    ClientNotFound
+        When the client is not in the inventory.
+
+    Examples
+    --------
+    >>> from ipt_network import load_samples
+    >>> lines = describe_changes(load_samples(), "grief-01")
+    >>> lines[0].startswith("Session 1:")
+    True
+    """
+    course, label = _client_course(inventory, client_id)
+    lines = []
+    for i, (s, now) in enumerate(course):
+        text = _opening(now) if i == 0 else _session_sentence(course[i - 1][1], now, label)
+        lines.append(f"Session {s}: {text}")
+    lines.append(_verdict(course))
+    return lines
+
+
+def _ring_counts(state: State) -> dict[int, int]:
+    return {r: sum(1 for ring, _ in state.values() if ring == r) for r in names.RING_LABELS}
+
+
+def _plural(n: int) -> str:
+    return "person" if n == 1 else "people"
+
+
+def _opening(now: State) -> str:
+    if not now:
+        return "nobody is on the map yet."
+    counts = _ring_counts(now)
+    rings = ", ".join(f"{counts[r]} {names.RING_LABELS[r]}" for r in names.RING_LABELS)
+    return f"the map starts with {len(now)} {_plural(len(now))} ({rings})."
+
+
+def _session_sentence(before: State, now: State, label: dict[str, str]) -> str:
+    def who(people: list[str]) -> str:
+        return _people_list([label.get(p, p) for p in people])
+
+    parts = []
+    for ring in names.RING_LABELS:
+        joined = [p for p in now if p not in before and now[p][0] == ring]
+        if joined:
+            verb = "joins" if len(joined) == 1 else "join"
+            parts.append(f"{who(joined)} {verb} the map in {_ring_name(ring)}")
+    left = [p for p in before if p not in now]
+    if left:
+        parts.append(f"{who(left)} {'is' if len(left) == 1 else 'are'} no longer on the map")
+    kept = [p for p in now if p in before]
+    for p in kept:
+        r0, r1 = before[p][0], now[p][0]
+        if r1 != r0:
+            way = "closer" if r1 < r0 else "further away"
+            parts.append(f"{who([p])} moved {way}, from {_ring_name(r0)} to {_ring_name(r1)}")
+    for p in kept:
+        c0, c1 = before[p][1], now[p][1]
+        if c1 != c0:
+            parts.append(
+                f"conflict with {who([p])} {'rose' if c1 > c0 else 'fell'} from {c0} to {c1}"
+            )
+    if not parts:
+        return "no change to the map."
+    text = "; ".join(parts) + "."
+    return text[0].upper() + text[1:]
+
+
+def _verdict(course: list[tuple[int, State]]) -> str:
+    (s0, first), (s1, last) = course[0], course[-1]
+    n0, n1 = len(first), len(last)
+    span = f"Over the course (sessions {s0} to {s1})"
+    if n1 > n0:
+        head = f"{span} the network grew from {n0} to {n1} {_plural(n1)}"
+    elif n1 < n0:
+        head = f"{span} the network thinned from {n0} to {n1} {_plural(n1)}"
+    else:
+        head = f"{span} the network held at {n1} {_plural(n1)}"
+    c0, c1 = _ring_counts(first), _ring_counts(last)
+    shifts = [
+        f"{names.RING_LABELS[r]} circle {c0[r]} to {c1[r]}"
+        for r in names.RING_LABELS
+        if c0[r] != c1[r]
+    ]
+    where = f" ({', '.join(shifts)})" if shifts else ", with every circle the same size"
+    k0 = sum(c for _, c in first.values())
+    k1 = sum(c for _, c in last.values())
+    if k1 != k0:
+        conflict = f"; total conflict {'fell' if k1 < k0 else 'rose'} from {k0} to {k1}"
+    else:
+        conflict = "; total conflict unchanged"
+    return f"{head}{where}{conflict}."
+
+
+def course_verdict(inventory: Inventory, client_id: str) -> str:
+    """One line on the whole course: did the network grow, hold or thin, and where.
+
+    Compares the first and the last session: the number of people, the count
+    in each circle, and the total conflict.
+
+    Parameters
+    ----------
+    inventory : Inventory
+        Validated tables holding the client.
+    client_id : str
+        The client.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ClientNotFound, SessionNotFound
+        When the client is unknown or has no sessions.
+
+    Examples
+    --------
+    >>> from ipt_network import load_samples
+    >>> course_verdict(load_samples(), "deficits-01").startswith("Over the course")
+    True
+    """
+    course, _ = _client_course(inventory, client_id)
+    if not course:
+        raise SessionNotFound(client_id, 1)
+    return _verdict(course)
