@@ -36,7 +36,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from ipt_network.contract import TABLE_ORDER, TABLES, Column
-from ipt_network.errors import ClientExists, ClientNotFound, SchemaVersionError, StoreError
+from ipt_network.errors import (
+    ClientExists,
+    ClientNotFound,
+    SchemaVersionError,
+    SessionNotFound,
+    StoreError,
+)
 from ipt_network.inventory import Inventory, dtype_of
 from ipt_network.validation import validate
 
@@ -400,6 +406,41 @@ class Store:
         fresh = {name: frame.iloc[len(getattr(current, name)) :] for name, frame in checked.items()}
         with self._transaction() as conn:
             self._insert(conn, Inventory.from_tables(fresh), progress=False)
+
+    def set_focus(self, client_id: str, areas: Sequence[str], session: int) -> None:
+        """Record the chosen focus (one or two problem areas) and the session it was chosen at.
+
+        Parameters
+        ----------
+        client_id : str
+            The client.
+        areas : sequence of str
+            One or two of :data:`~ipt_network.names.PROBLEM_AREAS`.
+        session : int
+            A session the client has had.
+
+        Raises
+        ------
+        ClientNotFound, SessionNotFound
+            When the client or the session is not stored.
+        ValidationError
+            When the areas are not one or two known problem areas.
+        """
+        current = self.inventory([client_id])
+        if session not in current.sessions_of(client_id):
+            raise SessionNotFound(client_id, session)
+        clients = current.clients.astype(object)
+        clients.loc[:, "focus"] = ";".join(areas)
+        clients.loc[:, "focus_session"] = session
+        checked = validate({**current.tables(), "clients": clients})
+        row = checked.clients.iloc[0]
+        table = metadata.tables["clients"]
+        with self._transaction() as conn:
+            conn.execute(
+                table.update()
+                .where(table.c.client_id == client_id)
+                .values(focus=str(row["focus"]), focus_session=int(row["focus_session"]))
+            )
 
     # ------------------------------------------------------------------ reading
     def client_ids(self) -> list[str]:
