@@ -8,9 +8,9 @@ session its phase of the IPT course.
 Examples
 --------
 >>> plan = CoursePlan(planned_sessions=16)
->>> [plan.phase(s) for s in (1, 3, 4, 13, 14, 16, 17)]
+>>> [str(plan.phase(s)) for s in (1, 3, 4, 13, 14, 16, 17)]
 ['initial', 'initial', 'middle', 'middle', 'termination', 'termination', 'maintenance']
->>> CoursePlan(8).phase(2), CoursePlan(8).phase(7)
+>>> str(CoursePlan(8).phase(2)), str(CoursePlan(8).phase(7))
 ('initial', 'termination')
 >>> state = RelationshipState("p1", ring=1, conflict=3, support=2)
 >>> state.closeness
