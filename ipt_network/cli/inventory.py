@@ -1,0 +1,177 @@
+"""Commands that make, fill, empty and read a store: init, import, export, synth, clients, show."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from ipt_network.cli._common import client_argument, db_option, errors_as_messages, open_store
+
+__all__ = ["init_cmd", "import_cmd", "export_cmd", "synth_cmd", "clients_cmd", "show_cmd"]
+
+
+@click.command("init")
+@db_option
+def init_cmd(db: str | None) -> None:
+    """Make an empty store (or bring an existing one up to date).
+
+    The store is a single SQLite file unless --db is an SQLAlchemy URL
+    (for example postgresql://host/ipt). Without --db it is store.db in your
+    user data folder; `ipt-network init` prints where.
+    """
+    from ipt_network.store import Store, resolve_url
+
+    with errors_as_messages():
+        store = Store.create(db)
+    click.echo(f"Store ready at {resolve_url(db)} (schema version {store.schema_version}).")
+
+
+@click.command("import")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@db_option
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="Replace clients that are already in the store. Without it, importing a "
+    "client that is already stored is refused and nothing is written.",
+)
+def import_cmd(folder: Path, db: str | None, replace: bool) -> None:
+    """Import a tidy inventory folder (clients.csv, sessions.csv, ...) into the store.
+
+    Every file is checked first. If anything breaks the format, every problem
+    is listed with its file, line and column, and nothing is written. The
+    import is one transaction: it lands whole or not at all.
+    """
+    from ipt_network.tidy import read_inventory
+
+    store = open_store(db)
+    with errors_as_messages():
+        inventory = read_inventory(folder)
+        n = store.import_inventory(inventory, replace=replace, progress=len(inventory) > 100)
+    click.echo(
+        f"Imported {n} client(s): {len(inventory.sessions)} sessions, "
+        f"{len(inventory.relationships)} relationship states, {len(inventory.person_ties)} "
+        f"person ties, {len(inventory.events)} life events."
+    )
+
+
+@click.command("export")
+@db_option
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write the tidy CSV files into.",
+)
+@click.option("--client", "clients", multiple=True, help="Only this client (repeat for more).")
+@click.option(
+    "--deidentify",
+    is_flag=True,
+    help="Leave out names and every free-text field (for sharing with researchers).",
+)
+@click.option("--overwrite", is_flag=True, help="Replace CSV files already in the folder.")
+def export_cmd(
+    db: str | None, out: Path, clients: tuple[str, ...], deidentify: bool, overwrite: bool
+) -> None:
+    """Export the store as a tidy inventory folder that `import` reads back."""
+    from ipt_network.tidy import deidentify as strip
+    from ipt_network.tidy import write_inventory
+
+    store = open_store(db)
+    with errors_as_messages():
+        inventory = store.inventory(list(clients) if clients else None)
+    if deidentify:
+        inventory = strip(inventory)
+    try:
+        written = write_inventory(inventory, out, overwrite=overwrite)
+    except FileExistsError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Wrote {len(inventory)} client(s) to {out}: {', '.join(p.name for p in written)}")
+
+
+@click.command("synth")
+@click.option(
+    "--clients",
+    "n_clients",
+    type=click.IntRange(1),
+    default=100,
+    show_default=True,
+    help="How many synthetic clients.",
+)
+@click.option(
+    "--seed", type=int, default=1, show_default=True, help="Same seed, same cohort, byte for byte."
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write the tidy CSV files into.",
+)
+@click.option("--overwrite", is_flag=True, help="Replace CSV files already in the folder.")
+def synth_cmd(n_clients: int, seed: int, out: Path, overwrite: bool) -> None:
+    """Write a synthetic cohort of fictional clients as a tidy inventory folder.
+
+    Each client has a designed problem area, a course of 12 to 16 weekly
+    sessions, people who join, leave and move between rings, life events that
+    fit the problem area and PHQ-9 scores that mostly fall. For testing and
+    teaching; never real people.
+    """
+    from ipt_network.synth import synthesize
+    from ipt_network.tidy import write_inventory
+
+    inventory = synthesize(n_clients, seed, progress=True)
+    try:
+        write_inventory(inventory, out, overwrite=overwrite)
+    except FileExistsError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"Wrote {n_clients} synthetic clients ({len(inventory.sessions)} sessions, "
+        f"{len(inventory.relationships)} relationship states) to {out}"
+    )
+
+
+@click.command("clients")
+@db_option
+def clients_cmd(db: str | None) -> None:
+    """List the clients in the store: sessions done of planned, phase, latest PHQ-9, focus."""
+    from ipt_network.overview import client_overview
+
+    store = open_store(db)
+    table = client_overview(store.inventory())
+    if table.empty:
+        click.echo("The store has no clients yet. Add some with `ipt-network import FOLDER`.")
+        return
+    click.echo(_format_overview(table))
+
+
+def _format_overview(table: pd.DataFrame) -> str:
+    rows = []
+    for r in table.itertuples(index=False):
+        phq = "-" if pd.isna(r.latest_phq9) else f"{int(r.latest_phq9)} ({r.latest_band})"
+        flag = "  ! item 9 flag" if r.safety_flag else ""
+        focus = "-" if pd.isna(r.focus) else str(r.focus).replace(";", ", ")
+        rows.append(
+            f"{r.client_id:<16} {int(r.sessions_done):>2}/{int(r.planned_sessions):<2} "
+            f"{r.phase:<12} PHQ-9 {phq:<22} focus {focus}{flag}"
+        )
+    return "\n".join(rows)
+
+
+@click.command("show")
+@client_argument
+@db_option
+def show_cmd(client_id: str, db: str | None) -> None:
+    """Print a readable summary of one client's course.
+
+    Sessions with dates, phase and PHQ-9 totals; each person with their ring
+    and conflict at the first and the latest session; the communication work;
+    and the safety flag wherever PHQ-9 item 9 was above 0.
+    """
+    from ipt_network.summary import client_summary
+
+    store = open_store(db)
+    with errors_as_messages():
+        inventory = store.inventory([client_id])
+    click.echo(client_summary(inventory, client_id))

@@ -1,0 +1,110 @@
+"""A plain-text summary of one client's course, as ``ipt-network show`` prints it.
+
+Examples
+--------
+>>> from ipt_network import load_samples
+>>> text = client_summary(load_samples(), "dispute-01")
+>>> "Sessions" in text and "People" in text
+True
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ipt_network.contract import PHQ9_ITEMS
+from ipt_network.inventory import Inventory
+from ipt_network.model import CoursePlan
+from ipt_network.names import RING_LABELS
+from ipt_network.safety import safety_flag
+
+__all__ = ["client_summary"]
+
+
+def _phq9_totals(sessions: pd.DataFrame) -> pd.Series:
+    return sessions[list(PHQ9_ITEMS)].sum(axis=1, min_count=len(PHQ9_ITEMS))
+
+
+def _state(row: pd.Series | None) -> str:
+    if row is None:
+        return "not on map"
+    return f"{RING_LABELS[int(row['ring'])]}, conflict {int(row['conflict'])}"
+
+
+def client_summary(inventory: Inventory, client_id: str) -> str:
+    """The course of one client in words and small tables.
+
+    Parameters
+    ----------
+    inventory : Inventory
+        Tables holding the client.
+    client_id : str
+        The client.
+
+    Returns
+    -------
+    str
+        Header, safety flag (when raised), sessions, people and communication work.
+
+    Raises
+    ------
+    ClientNotFound
+        When the client is not in the inventory.
+    """
+    sessions_done = inventory.sessions_of(client_id)
+    one = inventory.for_clients([client_id])
+    client = one.clients.iloc[0]
+    plan = CoursePlan(int(client["planned_sessions"]))
+    flag = safety_flag(one, client_id)
+    lines: list[str] = []
+    label = "" if pd.isna(client["label"]) else f" ({client['label']})"
+    lines.append(f"Client {client_id}{label}")
+    onset = "not recorded" if pd.isna(client["onset_date"]) else client["onset_date"]
+    focus = (
+        "not chosen yet" if pd.isna(client["focus"]) else str(client["focus"]).replace(";", " and ")
+    )
+    if not pd.isna(client["focus_session"]):
+        focus += f" (chosen at session {int(client['focus_session'])})"
+    done = f"{len(sessions_done)} of {plan.planned_sessions} planned sessions"
+    lines.append(f"  {done}; onset {onset}; focus {focus}")
+    if flag is not None:
+        lines += ["", *(f"  {line}" for line in flag.banner().splitlines())]
+
+    s = one.sessions.sort_values("session")
+    totals = _phq9_totals(s)
+    lines += ["", "Sessions", "  session  date        phase        PHQ-9"]
+    for (_, row), total in zip(s.iterrows(), totals, strict=True):
+        phq = "-" if pd.isna(total) else str(int(total))
+        number = int(row["session"])
+        lines.append(f"  {number:>7}  {row['date']}  {plan.phase(number):<11}  {phq}")
+
+    first, latest = sessions_done[0], sessions_done[-1]
+    rel = one.relationships.set_index(["session", "person_id"])
+    lines += ["", f"People (session {first} -> session {latest})"]
+    for person in one.people.sort_values("person_id").itertuples(index=False):
+        pid = str(person.person_id)
+        at_first = rel.loc[(first, pid)] if (first, pid) in rel.index else None
+        at_latest = rel.loc[(latest, pid)] if (latest, pid) in rel.index else None
+        died = "" if pd.isna(person.deceased_date) else f"  (died {person.deceased_date})"
+        lines.append(
+            f"  {person.name} [{person.role}]: {_state(at_first)} -> {_state(at_latest)}{died}"
+        )
+
+    work = one.communication.sort_values(["session", "person_id"])
+    if not work.empty:
+        names = dict(zip(one.people["person_id"], one.people["name"], strict=True))
+        lines += ["", "Communication work"]
+        for w in work.itertuples(index=False):
+            outcome = (
+                "outcome not recorded" if pd.isna(w.outcome) else str(w.outcome).replace("_", " ")
+            )
+            lines.append(
+                f"  session {int(w.session)}, {str(w.kind).replace('_', ' ')} with "
+                f"{names.get(w.person_id, w.person_id)}: {outcome}"
+            )
+            for label_, text in (("planned", w.planned), ("happened", w.happened)):
+                if not pd.isna(text):
+                    lines.append(f"      {label_}: {text}")
+    if flag is not None:
+        lines += ["", f"  {flag.headline()}"]
+    return "\n".join(lines)
