@@ -1,0 +1,143 @@
+"""The store: schema version and migration, atomic writes, bulk reads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+import ipt_network.store as store_module
+from ipt_network import Store, load_samples
+from ipt_network.contract import TABLES
+from ipt_network.errors import (
+    ClientNotFound,
+    SchemaVersionError,
+    SessionNotFound,
+    StoreError,
+    ValidationError,
+)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    s = Store.create(tmp_path / "ipt.db")
+    s.import_inventory(load_samples())
+    return s
+
+
+def snapshot_of(store: Store) -> dict[str, pd.DataFrame]:
+    return store.read_tables(list(TABLES))
+
+
+def assert_unchanged(before: dict[str, pd.DataFrame], store: Store) -> None:
+    after = snapshot_of(store)
+    for name in TABLES:
+        pd.testing.assert_frame_equal(before[name], after[name])
+
+
+def test_sqlite_runs_with_wal_and_foreign_keys(store: Store) -> None:
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_open_missing_store_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="ipt-network init"):
+        Store.open(tmp_path / "nothing.db")
+
+
+def test_read_tables_equals_inventory(store: Store) -> None:
+    samples = load_samples()
+    bulk = store.read_tables(["relationships", "sessions", "people"])
+    for name in bulk:
+        key = list(TABLES[name].key)
+        expected = getattr(samples, name).sort_values(key).reset_index(drop=True)
+        got = bulk[name].sort_values(key).reset_index(drop=True)
+        pd.testing.assert_frame_equal(expected, got)
+
+
+def test_migration_runs_registered_steps(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    def add_column(conn: sa.Connection) -> None:
+        conn.exec_driver_sql("ALTER TABLE clients ADD COLUMN site TEXT")
+
+    monkeypatch.setitem(store_module.MIGRATIONS, 1, add_column)
+    assert store.migrate(target=2) == 2
+    assert store.schema_version == 2
+    with store.engine.connect() as conn:
+        columns = {c["name"] for c in sa.inspect(conn).get_columns("clients")}
+    assert "site" in columns
+
+
+def test_failed_migration_changes_nothing(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(conn: sa.Connection) -> None:
+        conn.exec_driver_sql("ALTER TABLE clients ADD COLUMN site TEXT")
+        raise RuntimeError("step failed")
+
+    monkeypatch.setitem(store_module.MIGRATIONS, 1, broken)
+    with pytest.raises(RuntimeError):
+        store.migrate(target=2)
+    assert store.schema_version == 1
+    with store.engine.connect() as conn:
+        columns = {c["name"] for c in sa.inspect(conn).get_columns("clients")}
+    assert "site" not in columns
+
+
+def test_newer_store_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "new.db"
+    Store.create(path)
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", 5)
+    monkeypatch.setitem(store_module.MIGRATIONS, 1, lambda conn: None)
+    for v in range(2, 5):
+        monkeypatch.setitem(store_module.MIGRATIONS, v, lambda conn: None)
+    Store.open(path)  # migrates 1 -> 5
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", 1)
+    with pytest.raises(SchemaVersionError, match="newer"):
+        Store.open(path)
+
+
+def test_append_adds_a_session_whole(store: Store) -> None:
+    inv = store.inventory(["dispute-01"])
+    last = inv.sessions_of("dispute-01")[-1]
+    prev = inv.sessions[inv.sessions["session"] == last].copy()
+    prev["session"] = last + 1
+    prev["date"] = "2027-01-04"
+    rel = inv.relationships[inv.relationships["session"] == last].copy()
+    rel["session"] = last + 1
+    store.append("dispute-01", {"sessions": prev, "relationships": rel})
+    again = store.inventory(["dispute-01"])
+    assert again.sessions_of("dispute-01")[-1] == last + 1
+    assert len(again.relationships) == len(inv.relationships) + len(rel)
+
+
+def test_append_refuses_bad_rows_and_writes_nothing(store: Store) -> None:
+    before = snapshot_of(store)
+    inv = store.inventory(["dispute-01"])
+    last = inv.sessions_of("dispute-01")[-1]
+    new = inv.sessions[inv.sessions["session"] == last].copy()
+    new["session"] = last + 1
+    new["date"] = "2020-01-01"  # before the previous session
+    rel = inv.relationships[inv.relationships["session"] == last].copy()
+    rel["session"] = last + 1
+    rel.iloc[0, rel.columns.get_loc("ring")] = 9
+    with pytest.raises(ValidationError) as info:
+        store.append("dispute-01", {"sessions": new, "relationships": rel})
+    assert {f.column for f in info.value.failures} >= {"date", "ring"}
+    assert_unchanged(before, store)
+
+
+def test_append_to_unknown_client(store: Store) -> None:
+    with pytest.raises(ClientNotFound):
+        store.append("nobody", {})
+
+
+def test_set_focus(store: Store) -> None:
+    store.set_focus("deficits-01", ["interpersonal_deficits", "role_transition"], 3)
+    row = store.inventory(["deficits-01"]).clients.iloc[0]
+    assert row["focus"] == "interpersonal_deficits;role_transition"
+    assert row["focus_session"] == 3
+    with pytest.raises(SessionNotFound):
+        store.set_focus("deficits-01", ["grief"], 99)
+    with pytest.raises(ValidationError):
+        store.set_focus("deficits-01", ["grief", "role_dispute", "role_transition"], 3)
