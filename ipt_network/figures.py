@@ -47,16 +47,15 @@ import numpy as np
 import pandas as pd
 
 from ipt_network import names
-from ipt_network.contract import PHQ9_ITEMS
 from ipt_network.errors import SessionNotFound
 from ipt_network.graph import course
 from ipt_network.inventory import Inventory
 from ipt_network.layout import TOP_GAP, person_angles, ring_positions, sector_angles
+from ipt_network.measures import PHQ9_BANDS, measure_table
 
 __all__ = [
     "OKABE_ITO",
     "CONFLICT_STYLES",
-    "PHQ9_BANDS",
     "TREND_METRICS",
     "ConflictStyle",
     "relationship_map",
@@ -83,7 +82,8 @@ OKABE_ITO: Final = {
 _INK: Final = "#33414E"
 _MUTED: Final = "#7B8794"
 _RULE: Final = "#C9D2DB"
-_TIE: Final = "rgba(123, 135, 148, 0.35)"
+_TIE: Final = "rgba(123, 135, 148, 0.4)"
+_CALM_SPOKE: Final = "rgba(0, 114, 178, 0.35)"  # Okabe-Ito blue, faded
 _WASH: Final = ("#EEF3F7", "#F4F7FA", "#FAFBFD")  # inner, middle, outer ring fills
 _FONT: Final = "Inter, 'Segoe UI', 'Helvetica Neue', Arial, sans-serif"
 
@@ -124,15 +124,6 @@ CONFLICT_STYLES: Final = (
     ConflictStyle(("very much conflict", OKABE_ITO["vermillion"], "longdash", 3.2)),
 )
 
-#: PHQ-9 severity bands: (low, high, label), inclusive.
-PHQ9_BANDS: Final = (
-    (0, 4, "minimal"),
-    (5, 9, "mild"),
-    (10, 14, "moderate"),
-    (15, 19, "moderately severe"),
-    (20, 27, "severe"),
-)
-
 #: Metric column to panel title, in the order of :func:`trends_figure`'s panels.
 TREND_METRICS: Final = {
     "n_people": "People on the map",
@@ -154,6 +145,7 @@ _GHOST: Final = "rgba(123, 135, 148, 0.35)"
 _LABEL_LIMIT: Final = 40  # above this many people, names show on hover only
 _NOTE_CHARS: Final = 280
 _DIGITS: Final = 3
+_SECTOR_RADIUS: Final = 3.5  # role labels sit just outside the outer ring
 
 
 # --------------------------------------------------------------------------- helpers
@@ -347,7 +339,7 @@ def map_figure(
     >>> "support" in str(fig)
     False
     """
-    font_size = 15 if client_view else 12
+    font_size = 16 if client_view else 13
     session = snapshot_graph.graph.get("session")
     date = snapshot_graph.graph.get("date")
     pids, rings = _people_of(snapshot_graph)
@@ -385,7 +377,7 @@ def map_figure(
     textpos = _text_positions(theta) if show_names else None
     rx, ry = np.round(px, _DIGITS), np.round(py, _DIGITS)
     scale = 1.25 if client_view else 1.0
-    sizes = np.round((9.0 + 3.5 * support) * scale, 1)
+    sizes = np.round((11.0 + 4.0 * support) * scale, 1)
 
     data: list[dict[str, Any]] = []
     # Ring-band washes and sector labels live in the layout; traces from the back forward.
@@ -404,7 +396,7 @@ def map_figure(
                 "name": "know each other",
                 "x": tx,
                 "y": ty,
-                "line": {"color": _TIE, "width": 1},
+                "line": {"color": _TIE, "width": 0.8},
                 "hoverinfo": "skip",
                 "legendgroup": "ties",
             }
@@ -423,7 +415,7 @@ def map_figure(
         if not sel.any():
             continue
         xs, ys = _segments(zero[sel], zero[sel], px[sel], py[sel])
-        colour = _TIE if level == 0 else style.colour
+        colour = _CALM_SPOKE if level == 0 else style.colour
         data.append(
             {
                 "type": "scatter",
@@ -567,7 +559,7 @@ def _people_trace(
         "y": ry[sel].tolist(),
         "hovertext": [hover[i] for i in idx],
         "hoverinfo": "text",
-        "marker": {**marker, "size": sizes[sel].tolist()},
+        "marker": {**marker, "size": sizes[sel].tolist(), "opacity": 1},
     }
     if labels is not None and textpos is not None:
         trace["text"] = [labels[i] for i in idx]
@@ -628,7 +620,9 @@ def _compare_traces(
             [pos[p][1] for p in moved],
             mid=True,
         )
-        arrow = [0, 11 * scale, 0, 0] * len(moved)
+        # A small dot where the person was, an arrow halfway along the way they moved.
+        size = [5 * scale, 11 * scale, 0, 0] * len(moved)
+        symbol = ["circle", "arrow", "circle", "circle"] * len(moved)
         traces.append(
             {
                 "type": "scatter",
@@ -638,10 +632,11 @@ def _compare_traces(
                 "y": ys,
                 "line": {"color": _MUTED, "width": 1.2, "dash": "dot"},
                 "marker": {
-                    "symbol": "arrow",
+                    "symbol": symbol,
                     "angleref": "previous",
-                    "size": arrow,
+                    "size": size,
                     "color": _MUTED,
+                    "opacity": 1,
                 },
                 "hoverinfo": "skip",
             }
@@ -686,8 +681,8 @@ def _map_frame(sectors: Mapping[str, float] | None, font_size: int) -> dict[str,
             continue
         annotations.append(
             {
-                "x": round(3.22 * c, _DIGITS),
-                "y": round(3.22 * s, _DIGITS),
+                "x": round(_SECTOR_RADIUS * c, _DIGITS),
+                "y": round(_SECTOR_RADIUS * s, _DIGITS),
                 "xref": "x",
                 "yref": "y",
                 "text": _ROLE_TITLES.get(role, role),
@@ -697,12 +692,12 @@ def _map_frame(sectors: Mapping[str, float] | None, font_size: int) -> dict[str,
                 "font": {"size": font_size, "color": _MUTED},
             }
         )
-    axis = {"visible": False, "range": [-4.2, 4.2], "zeroline": False, "showgrid": False}
+    axis = {"visible": False, "range": [-4.5, 4.5], "zeroline": False, "showgrid": False}
     return {
         "shapes": shapes,
         "annotations": annotations,
         "xaxis": {**axis, "scaleanchor": "y", "scaleratio": 1, "constrain": "domain"},
-        "yaxis": {**axis, "range": [-3.8, 3.8]},
+        "yaxis": {**axis, "range": [-4.0, 4.0]},
         "hovermode": "closest",
         "dragmode": "pan",
         "legend": {
@@ -781,17 +776,6 @@ def relationship_map(
 # --------------------------------------------------------------------------- PHQ-9
 
 
-def _phq9_totals(sessions: pd.DataFrame) -> pd.Series:
-    """Total of the nine items where all nine are present, else NA."""
-    items = sessions[list(PHQ9_ITEMS)].astype("Float64")
-    complete = items.notna().all(axis=1)
-    return items.sum(axis=1).where(complete)
-
-
-def _band(total: float) -> str:
-    return next(label for lo, hi, label in PHQ9_BANDS if lo <= total <= hi)
-
-
 def _current_marker(x: float, *, xref: str = "x", yref: str = "paper") -> dict[str, Any]:
     return {
         "type": "line",
@@ -837,14 +821,14 @@ def phq9_figure(inventory: Inventory, client_id: str, current_session: int | Non
     >>> [a["text"] for a in fig["layout"]["annotations"]][:2]
     ['minimal (0-4)', 'mild (5-9)']
     """
-    one = inventory.for_clients([client_id])
-    sessions = one.sessions.sort_values("session")
-    totals = _phq9_totals(sessions)
-    given = totals.notna().to_numpy()
-    x = sessions["session"].astype(int).to_numpy()[given]
-    y = totals.to_numpy(dtype=float, na_value=np.nan)[given]
-    item9 = sessions["phq9_9"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)[given]
-    planned = one.clients["planned_sessions"].dropna()
+    scores = measure_table(inventory, client_id)  # raises ClientNotFound
+    one = inventory.clients[inventory.clients["client_id"] == client_id]
+    given = scores["phq9_total"].notna().to_numpy(dtype=bool)
+    x = scores["session"].astype(int).to_numpy()[given]
+    y = scores["phq9_total"].to_numpy(dtype=float, na_value=np.nan)[given]
+    bands = scores["phq9_band"].astype(str).to_numpy()[given]
+    item9 = scores["phq9_item9"].to_numpy(dtype=float, na_value=np.nan)[given]
+    planned = one["planned_sessions"].dropna()
     last = max(
         [
             int(x.max()) if len(x) else 1,
@@ -852,7 +836,7 @@ def phq9_figure(inventory: Inventory, client_id: str, current_session: int | Non
             current_session or 1,
         ]
     )
-    hover = [f"Session {s}: PHQ-9 {int(t)}, {_band(t)}" for s, t in zip(x, y, strict=True)]
+    hover = [f"Session {s}: PHQ-9 {int(t)}, {b}" for s, t, b in zip(x, y, bands, strict=True)]
     data: list[dict[str, Any]] = [
         {
             "type": "scatter",
@@ -903,20 +887,20 @@ def phq9_figure(inventory: Inventory, client_id: str, current_session: int | Non
             "line": {"width": 0},
             "layer": "below",
         }
-        for (lo, hi, _), shade in zip(PHQ9_BANDS, shades, strict=True)
+        for (lo, hi, _), shade in zip(PHQ9_BANDS.ranges(), shades, strict=True)
     ]
     annotations: list[dict[str, Any]] = [
         {
             "xref": "paper",
             "yref": "y",
-            "x": 0.995,
+            "x": 1.01,
             "y": (lo + hi) / 2,
             "text": f"{label} ({lo}-{hi})",
             "showarrow": False,
-            "xanchor": "right",
+            "xanchor": "left",
             "font": {"size": 11, "color": _MUTED},
         }
-        for lo, hi, label in PHQ9_BANDS
+        for lo, hi, label in PHQ9_BANDS.ranges()
     ]
     if current_session is not None:
         shapes.append(_current_marker(current_session))
@@ -954,7 +938,7 @@ def phq9_figure(inventory: Inventory, client_id: str, current_session: int | Non
             },
             "showlegend": bool(flagged.any()),
             "legend": {"orientation": "h", "x": 0, "y": -0.18},
-            "margin": {"l": 56, "r": 16, "t": 56, "b": 48},
+            "margin": {"l": 56, "r": 140, "t": 56, "b": 48},
         }
     )
     return {"data": data, "layout": layout}
