@@ -12,7 +12,7 @@ Examples
 >>> from ipt_network import load_samples
 >>> inv = load_samples()
 >>> sorted(inv.client_ids())[:2]
-['grief-01', 'transition-01']
+['deficits-01', 'dispute-01']
 >>> sub = inv.for_clients(["grief-01"])
 >>> sub.client_ids()
 ['grief-01']
