@@ -1,0 +1,250 @@
+"""Overviews for the therapist: the client list and one person's history.
+
+:func:`client_overview` gives one row per client, the way the dashboard's
+client list shows them: sessions done of planned, the phase of the course,
+the latest PHQ-9 total and its band
+(:func:`ipt_network.measures.phq9_band`), the focus and the safety flag.
+:func:`person_history` follows one person across the sessions of a client
+(ring, conflict and support, or off the map) and :func:`person_communication`
+lists the communication work recorded with them.
+
+Both work on the tables alone, vectorised, so the client list of a large
+store costs one pass over the ``clients`` and ``sessions`` tables.
+
+Examples
+--------
+>>> from ipt_network import load_samples
+>>> inv = load_samples()
+>>> rows = client_overview(inv)
+>>> row = rows.set_index("client_id").loc["grief-01"]
+>>> int(row["sessions_done"]) <= int(row["planned_sessions"])
+True
+>>> row["safety_flag"].startswith("SAFETY FLAG")
+True
+>>> history = person_history(inv, "grief-01", "p02")
+>>> list(history.columns)
+['session', 'on_map', 'ring', 'ring_label', 'conflict', 'support']
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import numpy as np
+import pandas as pd
+
+from ipt_network import names
+from ipt_network.contract import DEFAULT_PLANNED_SESSIONS, PHQ9_ITEMS
+from ipt_network.inventory import Inventory
+from ipt_network.measures import phq9_band
+from ipt_network.model import CoursePlan
+from ipt_network.safety import SafetyFlag
+
+__all__ = [
+    "OVERVIEW_COLUMNS",
+    "phq9_totals",
+    "client_overview",
+    "person_history",
+    "person_communication",
+]
+
+#: Columns of :func:`client_overview`, in order.
+OVERVIEW_COLUMNS: Final = (
+    "client_id",
+    "label",
+    "sessions_done",
+    "planned_sessions",
+    "last_session",
+    "phase",
+    "phq9_session",
+    "phq9_total",
+    "phq9_band",
+    "focus",
+    "safety_flag",
+)
+
+
+def phq9_totals(sessions: pd.DataFrame) -> pd.Series:
+    """PHQ-9 totals per row of a sessions table; missing where the items were not given.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> s = pd.DataFrame({f"phq9_{i}": pd.array([1, None], dtype="Int64") for i in range(1, 10)})
+    >>> phq9_totals(s).tolist()
+    [9, <NA>]
+    """
+    items = sessions[list(PHQ9_ITEMS)].astype("Int64")
+    return items.sum(axis=1, skipna=False).astype("Int64")
+
+
+def client_overview(inventory: Inventory) -> pd.DataFrame:
+    """One row per client for the client list.
+
+    Parameters
+    ----------
+    inventory : Inventory
+        Tables holding the clients; only ``clients`` and ``sessions`` are read,
+        so an inventory built from those two tables alone is enough.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`OVERVIEW_COLUMNS`, in the order of the clients table:
+        ``sessions_done`` (sessions recorded), ``planned_sessions``,
+        ``last_session`` and its ``phase`` (empty before the first session),
+        ``phq9_session``, ``phq9_total`` and ``phq9_band`` of the latest
+        session with a full PHQ-9, ``focus`` as words, and ``safety_flag``,
+        the flag's headline (empty when PHQ-9 item 9 was never above 0, which
+        is no statement about risk).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from ipt_network.inventory import Inventory
+    >>> clients = pd.DataFrame({"client_id": ["a"], "label": ["A"],
+    ...     "planned_sessions": pd.array([12], dtype="Int64"), "onset_date": [None],
+    ...     "focus": ["role_dispute"]})
+    >>> sessions = pd.DataFrame({"client_id": ["a", "a"], "session": [1, 2],
+    ...     "date": ["2026-01-05", "2026-01-12"],
+    ...     **{c: pd.array([2, 1], dtype="Int64") for c in PHQ9_ITEMS}})
+    >>> row = client_overview(Inventory.from_tables(
+    ...     {"clients": clients, "sessions": sessions})).iloc[0]
+    >>> int(row["sessions_done"]), row["phase"], int(row["phq9_total"]), row["phq9_band"]
+    (2, 'initial', 9, 'mild')
+    >>> row["focus"], row["safety_flag"].endswith("above 0 at session 1, 2.")
+    ('role dispute', True)
+    """
+    clients = inventory.clients.reset_index(drop=True)
+    sessions = inventory.sessions
+    ids = clients["client_id"].astype(str)
+    planned = (
+        clients["planned_sessions"].astype("Int64").fillna(DEFAULT_PLANNED_SESSIONS).astype(int)
+    )
+    by_client = sessions.groupby(sessions["client_id"].astype(str))["session"]
+    done = ids.map(by_client.size()).fillna(0).astype(int)
+    last = ids.map(by_client.max()).astype("Int64")
+
+    totals = phq9_totals(sessions)
+    scored = sessions.loc[totals.notna(), ["client_id", "session"]].assign(total=totals)
+    latest = scored.sort_values("session").groupby("client_id").tail(1).set_index("client_id")
+    phq_session = ids.map(latest["session"]).astype("Int64")
+    phq_total = ids.map(latest["total"]).astype("Int64")
+
+    item9 = sessions["phq9_9"].astype("Int64").fillna(0)
+    raised = sessions.loc[item9 > 0].sort_values("session")
+    flags = {
+        str(cid): SafetyFlag(
+            str(cid), tuple(int(s) for s in rows["session"]), int(rows["phq9_9"].max())
+        ).headline()
+        for cid, rows in raised.groupby("client_id")
+    }
+    return pd.DataFrame(
+        {
+            "client_id": ids,
+            "label": clients["label"].astype("string"),
+            "sessions_done": done,
+            "planned_sessions": planned,
+            "last_session": last,
+            "phase": pd.array(
+                [
+                    str(CoursePlan(int(p)).phase(int(s))) if s is not pd.NA else pd.NA
+                    for p, s in zip(planned, last, strict=True)
+                ],
+                dtype="string",
+            ),
+            "phq9_session": phq_session,
+            "phq9_total": phq_total,
+            "phq9_band": pd.array(
+                [phq9_band(int(t)) if t is not pd.NA else pd.NA for t in phq_total],
+                dtype="string",
+            ),
+            "focus": clients["focus"].astype("string").str.replace("_", " ").str.replace(";", ", "),
+            "safety_flag": ids.map(flags).astype("string"),
+        },
+        columns=list(OVERVIEW_COLUMNS),
+    )
+
+
+def _person_rows(frame: pd.DataFrame, client_id: str, person_id: str) -> pd.DataFrame:
+    return frame[(frame["client_id"] == client_id) & (frame["person_id"] == person_id)]
+
+
+def _check_person(inventory: Inventory, client_id: str, person_id: str) -> list[int]:
+    sessions = inventory.sessions_of(client_id)  # raises ClientNotFound
+    if _person_rows(inventory.people, client_id, person_id).empty:
+        raise ValueError(f"client {client_id!r} has no person {person_id!r}")
+    return sessions
+
+
+def person_history(inventory: Inventory, client_id: str, person_id: str) -> pd.DataFrame:
+    """One person across every session of a client.
+
+    Parameters
+    ----------
+    inventory : Inventory
+        Tables holding the client.
+    client_id, person_id : str
+        The client and the person.
+
+    Returns
+    -------
+    DataFrame
+        One row per session of the client, in order: ``session``, ``on_map``
+        (bool), ``ring`` (1 inner to 3 outer), ``ring_label``, ``conflict`` and
+        ``support`` (0 to 4); the last four are empty where the person was not
+        on the map.
+
+    Raises
+    ------
+    ClientNotFound
+        When the client is not in the inventory.
+    ValueError
+        When the client has no such person.
+
+    Examples
+    --------
+    >>> from ipt_network import load_samples
+    >>> h = person_history(load_samples(), "dispute-01", "p01")
+    >>> bool(h["on_map"].iloc[0]), h["ring_label"].iloc[0] in ("inner", "middle", "outer")
+    (True, True)
+    """
+    sessions = _check_person(inventory, client_id, person_id)
+    rows = _person_rows(inventory.relationships, client_id, person_id)
+    state = rows.set_index(rows["session"].astype(int))[["ring", "conflict", "support"]]
+    out = pd.DataFrame({"session": np.asarray(sessions, dtype=np.int64)})
+    joined = state.reindex(out["session"]).reset_index(drop=True).astype("Int64")
+    out["on_map"] = joined["ring"].notna().to_numpy()
+    out["ring"] = joined["ring"]
+    out["ring_label"] = joined["ring"].map(names.RING_LABELS).astype("string")
+    out["conflict"] = joined["conflict"]
+    out["support"] = joined["support"]
+    return out
+
+
+def person_communication(inventory: Inventory, client_id: str, person_id: str) -> pd.DataFrame:
+    """The communication work recorded with one person, by session.
+
+    Returns
+    -------
+    DataFrame
+        ``session, kind, planned, happened, outcome``, sorted by session.
+
+    Raises
+    ------
+    ClientNotFound
+        When the client is not in the inventory.
+    ValueError
+        When the client has no such person.
+
+    Examples
+    --------
+    >>> from ipt_network import load_samples
+    >>> work = person_communication(load_samples(), "grief-01", "p02")
+    >>> list(work.columns)
+    ['session', 'kind', 'planned', 'happened', 'outcome']
+    """
+    _check_person(inventory, client_id, person_id)
+    rows = _person_rows(inventory.communication, client_id, person_id)
+    columns = ["session", "kind", "planned", "happened", "outcome"]
+    return rows.sort_values("session", kind="stable")[columns].reset_index(drop=True)
