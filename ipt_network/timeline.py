@@ -1,0 +1,264 @@
+"""A client's timeline: life events, depression onset, sessions and map changes, by date.
+
+IPT ties the interpersonal inventory to a timeline of life events and mood.
+:func:`timeline` gathers, in date order:
+
+* the life events of the events table (with the person they concern),
+* deaths known only from the people table's ``deceased_date``,
+* the onset of the current episode (``clients.onset_date``),
+* every session with its PHQ-9 total and band, and the people whose ring or
+  conflict changed since the previous session (from
+  :func:`ipt_network.changes.describe_changes`).
+
+:func:`format_timeline` prints it one line per entry, for the ``timeline``
+command and the report.
+
+Examples
+--------
+>>> from ipt_network import load_samples
+>>> entries = timeline(load_samples(), "grief-01")
+>>> [e.kind for e in entries[:4]]
+['event', 'event', 'onset', 'session']
+>>> print(format_timeline(entries)[2])
+2025-02-24  Depression began (onset of this episode)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Final, Literal
+
+import pandas as pd
+
+from ipt_network.changes import describe_changes
+from ipt_network.inventory import Inventory
+from ipt_network.measures import measure_table
+
+__all__ = [
+    "TimelineEntry",
+    "timeline",
+    "format_timeline",
+    "onset_date",
+    "person_labels",
+    "describe_interval",
+    "EVENT_WORDS",
+]
+
+EntryKind = Literal["event", "death", "onset", "session"]
+
+#: How each event kind reads on the timeline.
+EVENT_WORDS: Final = {
+    "death": "Death",
+    "separation": "Separation",
+    "divorce": "Divorce",
+    "move": "Moved home",
+    "job_loss": "Job loss",
+    "new_job": "New job",
+    "retirement": "Retirement",
+    "birth": "Birth",
+    "illness": "Illness",
+    "conflict": "Conflict",
+    "other": "Life event",
+}
+
+# Same-day order: what happened in life, then the onset, then the session.
+_ORDER: Final = {"event": 0, "death": 0, "onset": 1, "session": 2}
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One line of a client's timeline.
+
+    Parameters
+    ----------
+    date : str
+        ISO date.
+    kind : {"event", "death", "onset", "session"}
+        A life event, a death known from the people table, the onset, or a session.
+    text : str
+        The entry in words (may name people: for the clinician's eyes only).
+    session : int, optional
+        The session number, for sessions.
+    person_id : str, optional
+        The person an event concerns.
+    event_kind : str, optional
+        The event's kind, one of :data:`ipt_network.names.EVENT_KINDS`.
+    phq9_total : int, optional
+        The PHQ-9 total, for sessions where it was given.
+    """
+
+    date: str
+    kind: EntryKind
+    text: str
+    session: int | None = None
+    person_id: str | None = None
+    event_kind: str | None = None
+    phq9_total: int | None = None
+
+
+def _text(value: object) -> str | None:
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def onset_date(inventory: Inventory, client_id: str) -> date | None:
+    """The onset date of the client's current episode, or ``None`` when not recorded.
+
+    Raises
+    ------
+    ClientNotFound
+        When the client is not in the inventory.
+
+    Examples
+    --------
+    >>> from ipt_network import load_samples
+    >>> onset_date(load_samples(), "dispute-01")
+    datetime.date(2025, 8, 4)
+    """
+    inventory.sessions_of(client_id)  # raises ClientNotFound
+    c = inventory.clients
+    value = _text(c.loc[c["client_id"] == client_id, "onset_date"].iloc[0])
+    return None if value is None else date.fromisoformat(value)
+
+
+def person_labels(inventory: Inventory, client_id: str) -> dict[str, str]:
+    """``person_id`` to "name (role)" for one client's people.
+
+    Examples
+    --------
+    >>> from ipt_network import load_samples
+    >>> person_labels(load_samples(), "grief-01")["p01"]
+    'Frank (partner)'
+    """
+    p = inventory.people[inventory.people["client_id"] == client_id]
+    return {
+        str(pid): f"{_text(name) or pid} ({role})"
+        for pid, name, role in zip(p["person_id"], p["name"], p["role"], strict=True)
+    }
+
+
+def describe_interval(days: int) -> str:
+    """A span of days in plain words: days, weeks, then months, then years.
+
+    Examples
+    --------
+    >>> [describe_interval(d) for d in (0, 1, 10, 37, 107, 400)]
+    ['the same day', '1 day', '10 days', '5 weeks', '4 months', '13 months']
+    >>> describe_interval(800)
+    '2 years'
+    """
+    days = abs(days)
+    if days == 0:
+        return "the same day"
+    if days < 14:
+        return f"{days} day{'s' if days != 1 else ''}"
+    if days < 63:
+        return f"{round(days / 7)} weeks"
+    months = round(days / 30.44)
+    if months < 24:
+        return f"{months} months"
+    return f"{round(days / 365.25)} years"
+
+
+def _event_entries(inventory: Inventory, client_id: str) -> list[TimelineEntry]:
+    labels = person_labels(inventory, client_id)
+    ev = inventory.events[inventory.events["client_id"] == client_id]
+    out = []
+    died_by_event = set()
+    for day, kind, pid, desc in zip(
+        ev["date"], ev["kind"], ev["person_id"], ev["description"], strict=True
+    ):
+        person = _text(pid)
+        words = EVENT_WORDS.get(str(kind), str(kind))
+        if person is not None:
+            words += f", {labels.get(person, person)}"
+            if kind == "death":
+                died_by_event.add(person)
+        detail = _text(desc)
+        text = f"{words}: {detail}" if detail else words
+        out.append(TimelineEntry(str(day), "event", text, person_id=person, event_kind=str(kind)))
+    p = inventory.people[inventory.people["client_id"] == client_id]
+    for pid, died in zip(p["person_id"], p["deceased_date"], strict=True):
+        day = _text(died)
+        if day is not None and str(pid) not in died_by_event:
+            text = f"Death, {labels[str(pid)]}"
+            out.append(TimelineEntry(day, "death", text, person_id=str(pid), event_kind="death"))
+    return out
+
+
+def _session_entries(inventory: Inventory, client_id: str) -> list[TimelineEntry]:
+    scores = measure_table(inventory, client_id)
+    # describe_changes gives one line per session (the first describes the starting
+    # map), then a verdict line.
+    changes = describe_changes(inventory, client_id)[:-1]
+    out = []
+    for i, row in enumerate(scores.itertuples(index=False)):
+        session = int(row.session)
+        parts = []
+        total: int | None = None
+        if pd.isna(row.phq9_total):
+            parts.append("PHQ-9 not given")
+        else:
+            total = int(row.phq9_total)
+            phq = f"PHQ-9 {total} ({row.phq9_band})"
+            if int(row.phq9_item9) > 0:
+                phq += ", item 9 above 0: see the safety flag"
+            parts.append(phq)
+        change = changes[i].split(": ", 1)[1] if i < len(changes) else ""
+        if change and change != "no change to the map.":
+            parts.append(change.rstrip("."))
+        text = f"Session {session}: " + "; ".join(parts) + "."
+        out.append(TimelineEntry(str(row.date), "session", text, session, phq9_total=total))
+    return out
+
+
+def timeline(inventory: Inventory, client_id: str) -> list[TimelineEntry]:
+    """Every dated thing known about one client, in date order.
+
+    Parameters
+    ----------
+    inventory : Inventory
+        Validated tables holding the client.
+    client_id : str
+        The client.
+
+    Returns
+    -------
+    list of TimelineEntry
+        Sorted by date; on the same day, life events come before the onset
+        and the onset before a session.
+
+    Raises
+    ------
+    ClientNotFound
+        When the client is not in the inventory.
+
+    Examples
+    --------
+    >>> from ipt_network import load_samples
+    >>> entries = timeline(load_samples(), "transition-01")
+    >>> [e.date for e in entries] == sorted(e.date for e in entries)
+    True
+    """
+    entries = _event_entries(inventory, client_id)
+    onset = onset_date(inventory, client_id)
+    if onset is not None:
+        entries.append(
+            TimelineEntry(onset.isoformat(), "onset", "Depression began (onset of this episode)")
+        )
+    entries += _session_entries(inventory, client_id)
+    return sorted(entries, key=lambda e: (e.date, _ORDER[e.kind], e.session or 0))
+
+
+def format_timeline(entries: list[TimelineEntry]) -> list[str]:
+    """One line per entry: the date, two spaces, the text.
+
+    Examples
+    --------
+    >>> format_timeline([TimelineEntry("2026-01-02", "onset", "Depression began")])
+    ['2026-01-02  Depression began']
+    """
+    return [f"{e.date}  {e.text}" for e in entries]
