@@ -96,32 +96,48 @@ def _ints(frame: pd.DataFrame, table: str, column: str, lo: int, hi: int) -> Int
     return values
 
 
-def _arrow(series: pd.Series) -> pa.ChunkedArray:
+def _arrow(series: pd.Series) -> pa.Array:
     arr = pa.array(series, from_pandas=True)
-    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
-        arr = pc.cast(arr, pa.large_string())
-    return pa.chunked_array([arr.cast(pa.large_string())])
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return arr.cast(pa.large_string())
 
 
-def _encode(columns: Sequence[pd.Series]) -> tuple[list[IntArray], npt.NDArray[np.object_]]:
-    """Joint codes of several string columns, numbered in sorted order of the values."""
-    chunks = [c for s in columns for c in _arrow(s).chunks]
-    if not chunks or sum(len(c) for c in chunks) == 0:
-        return [np.zeros(0, dtype=np.int64) for _ in columns], np.array([], dtype=object)
-    encoded = pc.dictionary_encode(pa.chunked_array(chunks, type=pa.large_string()))
-    dictionary = encoded.chunks[0].dictionary
-    order = np.asarray(pc.sort_indices(dictionary))
+def _runs(arr: pa.Array) -> tuple[pa.Array, IntArray]:
+    """Run-length form of an array: the value of each run and its length."""
+    n = len(arr)
+    if n == 0:
+        return arr, np.zeros(0, dtype=np.int64)
+    change = np.asarray(pc.not_equal(arr.slice(1), arr.slice(0, n - 1)), dtype=bool)
+    starts = np.concatenate([[0], np.flatnonzero(change) + 1])
+    return arr.take(pa.array(starts)), np.diff(np.append(starts, n))
+
+
+def _encode(
+    columns: Sequence[pd.Series], grouped: bool = False
+) -> tuple[list[IntArray], npt.NDArray[np.object_]]:
+    """Joint codes of several string columns, numbered in sorted order of the values.
+
+    With ``grouped`` (columns whose equal values mostly sit together, such as
+    client ids), only the first value of each run is hashed.
+    """
+    arrays = [_arrow(s) for s in columns]
+    lengths: list[IntArray] = []
+    if grouped:
+        pairs = [_runs(a) for a in arrays]
+        arrays = [v for v, _ in pairs]
+        lengths = [r for _, r in pairs]
+    encoded = pc.dictionary_encode(pa.concat_arrays(arrays))
+    dictionary = encoded.dictionary
+    order = np.asarray(pc.sort_indices(dictionary), dtype=np.int64)
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order), dtype=np.int64)
     uniques = np.asarray(dictionary.take(pa.array(order)).to_pylist(), dtype=object)
-    codes, i = [], 0
-    for s in columns:
-        parts = []
-        for _ in _arrow(s).chunks:
-            parts.append(np.asarray(encoded.chunks[i].indices, dtype=np.int64))
-            i += 1
-        flat = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
-        codes.append(rank[flat])
+    flat = rank[np.asarray(encoded.indices, dtype=np.int64)]
+    bounds = np.cumsum([len(a) for a in arrays])[:-1]
+    codes = list(np.split(flat, bounds))
+    if grouped:
+        codes = [np.repeat(c, r) for c, r in zip(codes, lengths, strict=True)]
     return codes, uniques
 
 
@@ -133,10 +149,10 @@ class _NodeTable:
         keys = snap * self.n_person + person
         n = len(keys)
         rows = np.arange(n, dtype=np.int64)
-        self.dense: IntArray | None = None
+        self.dense: npt.NDArray[np.int32] | None = None
         self.index: pd.Index | None = None
-        if n_snap * self.n_person <= max(DENSE_LIMIT, 8 * n):
-            self.dense = np.full(n_snap * self.n_person, -1, dtype=np.int64)
+        if n < 2**31 - 1 and n_snap * self.n_person <= max(DENSE_LIMIT, 8 * n):
+            self.dense = np.full(n_snap * self.n_person, -1, dtype=np.int32)
             self.dense[keys] = rows
             duplicated = bool((self.dense[keys] != rows).any())
         else:
@@ -146,14 +162,18 @@ class _NodeTable:
             raise ValueError("relationships: a person appears twice in the same client and session")
 
     def find(self, snap: IntArray, person: IntArray) -> IntArray:
-        out = np.full(len(snap), -1, dtype=np.int64)
-        ok = snap >= 0
-        keys = snap[ok] * self.n_person + person[ok]
+        missing = snap < 0
+        some_missing = bool(missing.any())
+        keys = snap * self.n_person + person
+        if some_missing:
+            keys[missing] = 0
         if self.dense is not None:
-            out[ok] = self.dense[keys]
+            out = self.dense[keys].astype(np.int64)
         else:
             assert self.index is not None
-            out[ok] = self.index.get_indexer(pd.Index(keys))
+            out = self.index.get_indexer(pd.Index(keys)).astype(np.int64)
+        if some_missing:
+            out[missing] = -1
         return out
 
 
@@ -268,7 +288,7 @@ def index_snapshots(
         _require(sessions, "sessions", _SESSION_COLUMNS)
     frames = [relationships, ties] + ([sessions] if sessions is not None else [])
     labels = ["relationships", "person_ties", "sessions"]
-    (c_rel, c_tie, *c_ses), client_ids = _encode([f["client_id"] for f in frames])
+    (c_rel, c_tie, *c_ses), client_ids = _encode([f["client_id"] for f in frames], grouped=True)
     (p_rel, p_src, p_tgt), person_ids = _encode(
         [relationships["person_id"], ties["source"], ties["target"]]
     )
@@ -339,7 +359,9 @@ def _check_ties(idx: SnapshotIndex) -> None:
         raise _bad_rows("person_ties", "tie a person to themselves", selfie, idx, idx.tie_snap)
     n = max(len(idx.row_snap), 1)
     pair = np.minimum(idx.tie_a, idx.tie_b) * n + np.maximum(idx.tie_a, idx.tie_b)
-    dup = pd.Index(pair).duplicated()
+    if len(pair) > 1 and bool((pair[1:] > pair[:-1]).all()):
+        return  # strictly increasing (sorted input): no pair repeats
+    dup = np.asarray(pd.Index(pair).duplicated())
     if dup.any():
         raise _bad_rows("person_ties", "repeat a pair already tied", dup, idx, idx.tie_snap)
 
@@ -385,7 +407,10 @@ def snapshot_keys(idx: SnapshotIndex) -> pd.DataFrame:
     """``client_id`` (string) and ``session`` (int64) of every snapshot, in order."""
     return pd.DataFrame(
         {
-            "client_id": pd.array(idx.client_ids[idx.snap_client], dtype="string"),
+            "client_id": pd.Series(
+                pa.array(idx.client_ids, type=pa.large_string()).take(pa.array(idx.snap_client)),
+                dtype="string",
+            ),
             "session": idx.snap_session,
         }
     )

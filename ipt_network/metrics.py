@@ -98,8 +98,17 @@ def _components(idx: SnapshotIndex, n_rows: int) -> FloatArray:
     """Connected components of H per snapshot: one sparse graph of every person at once."""
     if n_rows == 0:
         return np.zeros(idx.n_snapshots)
-    ones = np.ones(len(idx.tie_a), dtype=np.int8)
-    adj = sp.coo_array((ones, (idx.tie_a, idx.tie_b)), shape=(n_rows, n_rows)).tocsr()
+    a, b = idx.tie_a, idx.tie_b
+    ones = np.ones(len(a), dtype=np.float64)
+    index_type = np.int32 if n_rows < 2**31 - 1 and len(a) < 2**31 - 1 else np.int64
+    if len(a) < 2 or bool((a[1:] >= a[:-1]).all()):
+        # ties sorted by their first end (as stores and tidy files keep them): CSR directly
+        indptr = np.zeros(n_rows + 1, dtype=index_type)
+        np.cumsum(np.bincount(a, minlength=n_rows), out=indptr[1:])
+        adj = sp.csr_array((ones, b.astype(index_type), indptr), shape=(n_rows, n_rows))
+    else:
+        coords = (a.astype(index_type), b.astype(index_type))
+        adj = sp.coo_array((ones, coords), shape=(n_rows, n_rows)).tocsr()
     n_comp, label = connected_components(adj, directed=False)
     comp_snap = np.empty(n_comp, dtype=np.int64)
     comp_snap[label] = idx.row_snap

@@ -1,0 +1,361 @@
+"""Cohort benchmark: the vectorised metric engine against igraph and networkx loops.
+
+Builds the cohort of ``ipt-network synth --clients 10000 --seed 1`` in memory and
+prints, in one run:
+
+* snapshots per second of :func:`ipt_network.metrics.cohort_metrics` (full
+  metric table with the change columns, from the two tidy DataFrames);
+* snapshots per second of a per-snapshot loop that builds an igraph graph and
+  calls its constraint, density and component count (its inputs, integer edge
+  lists per snapshot, are prepared before the clock starts);
+* snapshots per second of the plain per-snapshot networkx loop on a sample;
+* the ratios, the engine's peak memory, and the engine's cost at 1,000,
+  10,000 and 100,000 snapshots (it should grow linearly);
+* an equality check of every metric column against networkx, and of the
+  change columns against a direct set computation, on a 2,000-snapshot sample;
+* loading the two tables from a SQLite store with ``Store.read_tables`` against
+  ``pandas.read_sql`` of ``SELECT *`` and ``pandas.read_csv`` of the tidy CSVs.
+
+Every time is the median of several runs. The script exits with status 1 when a
+target is missed (engine at least 10x the igraph loop, peak memory under 2 GB,
+equality to 1e-9, store load at least 3x faster than read_sql).
+
+Run ``python benchmarks/cohort.py`` for the full benchmark or add ``--quick``
+for a small run (a few hundred clients, same checks, smaller targets are not
+used: the same targets apply).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import resource
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import pyarrow as pa
+
+from ipt_network.changes import index_snapshots
+from ipt_network.inventory import Inventory
+from ipt_network.metrics import cohort_metrics
+from ipt_network.synth import synthesize
+
+IntArray = npt.NDArray[np.int64]
+
+TARGET_IGRAPH_RATIO = 10.0
+TARGET_STORE_RATIO = 3.0
+TARGET_PEAK_BYTES = 2 * 1024**3
+TOLERANCE = 1e-9
+GRAPH_COLUMNS = ("density", "components", "isolates", "effective_size", "constraint")
+
+
+def median_seconds(fn: Callable[[], Any], repeats: int) -> float:
+    """Median wall time of ``repeats`` calls of ``fn``."""
+    times = []
+    for _ in range(repeats):
+        gc.collect()
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+@dataclass
+class Snapshots:
+    """Per-snapshot integer inputs for the graph-at-a-time loops (0-based local people)."""
+
+    client: list[str]
+    session: IntArray
+    n: IntArray
+    edges: npt.NDArray[np.int64]  # (ties, 2), grouped by snapshot
+    bounds: IntArray  # ties of snapshot k: edges[bounds[k]:bounds[k + 1]]
+
+    def edge_list(self, k: int) -> list[tuple[int, int]]:
+        return [(int(a), int(b)) for a, b in self.edges[self.bounds[k] : self.bounds[k + 1]]]
+
+
+def prepare(inv: Inventory) -> Snapshots:
+    """Number each snapshot's people 0..n-1 and group the ties by snapshot."""
+    idx = index_snapshots(inv.relationships, inv.person_ties, inv.sessions)
+    order = np.argsort(idx.row_snap, kind="stable")
+    starts = np.searchsorted(idx.row_snap[order], np.arange(idx.n_snapshots))
+    local = np.empty(len(order), dtype=np.int64)
+    local[order] = np.arange(len(order)) - starts[idx.row_snap[order]]
+    by_tie = np.argsort(idx.tie_snap, kind="stable")
+    edges = np.stack([local[idx.tie_a[by_tie]], local[idx.tie_b[by_tie]]], axis=1)
+    bounds = np.searchsorted(idx.tie_snap[by_tie], np.arange(idx.n_snapshots + 1))
+    return Snapshots(
+        client=[str(c) for c in idx.client_ids[idx.snap_client]],
+        session=idx.snap_session,
+        n=np.bincount(idx.row_snap, minlength=idx.n_snapshots),
+        edges=edges,
+        bounds=bounds,
+    )
+
+
+def igraph_loop(snaps: Snapshots) -> list[tuple[float, float, int]]:
+    """Per snapshot: build the igraph graph, then density, components and constraint."""
+    import igraph
+
+    out = []
+    for k in range(len(snaps.n)):
+        n = int(snaps.n[k])
+        ties = snaps.edges[snaps.bounds[k] : snaps.bounds[k + 1]].tolist()
+        g = igraph.Graph(n=n, edges=ties)
+        density = g.density() if n >= 2 else 0.0
+        components = len(g.connected_components())
+        g.add_vertex()  # the ego, vertex n
+        g.add_edges([(n, j) for j in range(n)])
+        out.append((density, components, g.constraint([n])[0]))
+    return out
+
+
+def networkx_graph(snaps: Snapshots, k: int) -> nx.Graph:
+    """G of the guide: the people, their ties, and an ego tied to everyone."""
+    G = nx.Graph()
+    G.add_node("ego")
+    G.add_edges_from(("ego", j) for j in range(int(snaps.n[k])))
+    G.add_edges_from(snaps.edge_list(k))
+    return G
+
+
+def networkx_metrics(snaps: Snapshots, k: int) -> dict[str, float]:
+    """The reference values of the graph columns for snapshot ``k``."""
+    G = networkx_graph(snaps, k)
+    H = G.subgraph(n for n in G if n != "ego")
+    return {
+        "density": nx.density(H) if len(H) >= 2 else 0.0,
+        "components": nx.number_connected_components(H),
+        "isolates": nx.number_of_isolates(H),
+        "effective_size": nx.effective_size(G, ["ego"])["ego"],
+        "constraint": nx.constraint(G, ["ego"])["ego"],
+    }
+
+
+def equal(a: float, b: float) -> bool:
+    return (np.isnan(a) and np.isnan(b)) or abs(a - b) <= TOLERANCE
+
+
+def check_graph_columns(table: pd.DataFrame, snaps: Snapshots, sample: IntArray) -> int:
+    """Number of (snapshot, column) cells that differ from networkx."""
+    bad = 0
+    for k in sample:
+        ref = networkx_metrics(snaps, int(k))
+        row = table.iloc[int(k)]
+        bad += sum(not equal(float(row[c]), float(ref[c])) for c in GRAPH_COLUMNS)
+    return bad
+
+
+def check_change_columns(table: pd.DataFrame, inv: Inventory, sample: IntArray) -> int:
+    """Number of sampled rows whose change columns differ from a direct set computation."""
+    rel = inv.relationships
+    maps: dict[tuple[str, int], dict[str, int]] = {}
+    for c, s, p, r in zip(
+        rel["client_id"], rel["session"], rel["person_id"], rel["ring"], strict=True
+    ):
+        maps.setdefault((str(c), int(s)), {})[str(p)] = int(r)
+    bad = 0
+    for k in sample:
+        row = table.iloc[int(k)]
+        c, s = str(row["client_id"]), int(row["session"])
+        before = table.iloc[int(k) - 1] if k > 0 else None
+        if before is None or str(before["client_id"]) != c:
+            bad += int(not pd.isna(row["added"]))
+            continue
+        now, then = maps.get((c, s), {}), maps.get((c, int(before["session"])), {})
+        kept = now.keys() & then.keys()
+        union = now.keys() | then.keys()
+        ref = {
+            "added": len(now.keys() - then.keys()),
+            "lost": len(then.keys() - now.keys()),
+            "kept": len(kept),
+            "jaccard": len(kept) / len(union) if union else 1.0,
+            "moved_in": sum(now[p] < then[p] for p in kept),
+            "moved_out": sum(now[p] > then[p] for p in kept),
+        }
+        bad += int(any(not equal(float(row[col]), float(v)) for col, v in ref.items()))
+    return bad
+
+
+def first_clients(inv: Inventory, n_snapshots: int) -> Inventory:
+    """The first clients whose sessions add up to about ``n_snapshots``."""
+    per_client = inv.sessions.groupby("client_id", sort=True).size()
+    cumulative = per_client.cumsum()
+    keep = cumulative.index[: int(np.searchsorted(cumulative.to_numpy(), n_snapshots)) + 1]
+    wanted = set(keep)
+    return Inventory.from_tables(
+        {
+            name: inv.tables()[name][inv.tables()[name]["client_id"].isin(wanted)]
+            for name in ("relationships", "person_ties", "sessions")
+        }
+    )
+
+
+def engine(inv: Inventory) -> pd.DataFrame:
+    return cohort_metrics(inv.relationships, inv.person_ties, sessions=inv.sessions)
+
+
+def engine_peak_bytes(inv: Inventory) -> int:
+    """Peak memory of one engine run: Python/numpy allocations plus Arrow's pool."""
+    pool = pa.default_memory_pool()
+    gc.collect()
+    before = pool.bytes_allocated()
+    tracemalloc.start()
+    engine(inv)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return int(peak + max(pool.max_memory() - before, 0))
+
+
+def store_load(inv: Inventory, repeats: int) -> dict[str, float]:
+    """Seconds to load relationships and person_ties: Store, read_sql, read_csv."""
+    import sqlalchemy as sa
+
+    from ipt_network.store import Store
+    from ipt_network.tidy import write_inventory
+
+    names = ["relationships", "person_ties"]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "store.db"
+        store = Store.create(str(path))
+        print("  importing the cohort into a temporary SQLite store ...", flush=True)
+        store.import_inventory(inv, progress=True)
+        write_inventory(inv, Path(tmp) / "tidy")
+        plain = sa.create_engine(f"sqlite:///{path}")
+
+        def read_sql() -> None:
+            with plain.connect() as conn:
+                for name in names:
+                    pd.read_sql(f"SELECT * FROM {name}", conn)
+
+        def read_csv() -> None:
+            for name in names:
+                pd.read_csv(Path(tmp) / "tidy" / f"{name}.csv")
+
+        times = {
+            "store": median_seconds(lambda: store.read_tables(names), repeats),
+            "read_sql": median_seconds(read_sql, repeats),
+            "read_csv": median_seconds(read_csv, repeats),
+        }
+        plain.dispose()
+        store.engine.dispose()
+    return times
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--repeats", type=int, default=5, help="runs per median (engine)")
+    parser.add_argument("--quick", action="store_true", help="a small run: 600 clients")
+    parser.add_argument("--no-store", action="store_true", help="skip the store-load part")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.clients = min(args.clients, 600)
+        args.repeats = min(args.repeats, 3)
+    loop_repeats = 3
+    nx_sample_size, check_size = (200, 400) if args.quick else (1_000, 2_000)
+    scale_sizes = (1_000, 5_000) if args.quick else (1_000, 10_000, 100_000)
+
+    print(f"synthesizing {args.clients} clients (seed {args.seed}) ...", flush=True)
+    inv = synthesize(args.clients, args.seed, progress=True)
+    snaps = prepare(inv)
+    n_snap = len(snaps.n)
+    print(
+        f"cohort: {args.clients} clients, {n_snap:,} snapshots, "
+        f"{len(inv.relationships):,} relationship rows, {len(inv.person_ties):,} person ties"
+    )
+    failures: list[str] = []
+
+    t_engine = median_seconds(lambda: engine(inv), args.repeats)
+    t_igraph = median_seconds(lambda: igraph_loop(snaps), loop_repeats)
+    rng = np.random.default_rng(0)
+    nx_sample = np.sort(rng.choice(n_snap, size=min(nx_sample_size, n_snap), replace=False))
+    t_nx = median_seconds(
+        lambda: [networkx_metrics(snaps, int(k)) for k in nx_sample], loop_repeats
+    )
+    rate = {
+        "engine": n_snap / t_engine,
+        "igraph": n_snap / t_igraph,
+        "networkx": len(nx_sample) / t_nx,
+    }
+    print("\nsnapshots per second (median of runs)")
+    print(f"  cohort_metrics (whole tables) {rate['engine']:>12,.0f}")
+    print(f"  igraph loop                   {rate['igraph']:>12,.0f}")
+    print(f"  networkx loop ({len(nx_sample)} sample)   {rate['networkx']:>12,.0f}")
+    ratio_igraph = rate["engine"] / rate["igraph"]
+    print(f"  ratio engine / igraph   {ratio_igraph:8.1f}x  (target >= {TARGET_IGRAPH_RATIO:.0f}x)")
+    print(f"  ratio engine / networkx {rate['engine'] / rate['networkx']:8.0f}x")
+    if ratio_igraph < TARGET_IGRAPH_RATIO:
+        failures.append(f"engine is {ratio_igraph:.1f}x the igraph loop, below 10x")
+
+    peak = engine_peak_bytes(inv)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(f"\npeak memory of one engine run {peak / 1024**2:,.0f} MB (target < 2048 MB)")
+    print(f"peak resident memory of this whole benchmark so far {rss / 1024**2:,.0f} MB")
+    if peak >= TARGET_PEAK_BYTES:
+        failures.append("engine peak memory at or above 2 GB")
+
+    print("\nlinear cost: engine time by cohort size")
+    for size in (s for s in scale_sizes if s <= n_snap):
+        part = first_clients(inv, size)
+        m = len(part.sessions)
+        t = median_seconds(lambda part=part: engine(part), args.repeats)
+        print(f"  {m:>9,} snapshots  {t * 1e3:9.1f} ms  {t / m * 1e6:6.2f} us/snapshot")
+    if n_snap < max(scale_sizes):
+        print(
+            f"  {n_snap:>9,} snapshots  {t_engine * 1e3:9.1f} ms  "
+            f"{t_engine / n_snap * 1e6:6.2f} us/snapshot (whole cohort)"
+        )
+
+    table = engine(inv)
+    check = np.sort(rng.choice(n_snap, size=min(check_size, n_snap), replace=False))
+    # the sample always holds empty maps, single people and tie-less maps when the cohort has them
+    special = [
+        np.flatnonzero(snaps.n == 0)[:20],
+        np.flatnonzero(snaps.n == 1)[:20],
+        np.flatnonzero(np.diff(snaps.bounds) == 0)[:20],
+    ]
+    check = np.unique(np.concatenate([check, *special]))
+    bad_graph = check_graph_columns(table, snaps, check)
+    bad_change = check_change_columns(table, inv, check)
+    print(f"\nequality on {len(check):,} sampled snapshots (to {TOLERANCE:g})")
+    print(f"  metric columns vs networkx: {bad_graph} differing cells")
+    print(f"  change columns vs set computation: {bad_change} differing rows")
+    if bad_graph or bad_change:
+        failures.append("engine differs from the reference")
+
+    if not args.no_store:
+        print("\nloading relationships + person_ties from the store (median of runs)")
+        t = store_load(inv, repeats=3)
+        print(f"  Store.read_tables (ADBC)      {t['store']:8.3f} s")
+        print(f"  pandas.read_sql SELECT *      {t['read_sql']:8.3f} s")
+        print(f"  pandas.read_csv of tidy CSV   {t['read_csv']:8.3f} s")
+        ratio_sql = t["read_sql"] / t["store"]
+        print(
+            f"  store is {ratio_sql:.1f}x faster than read_sql (target >= 3x); "
+            f"read_csv / store = {t['read_csv'] / t['store']:.2f}"
+        )
+        if ratio_sql < TARGET_STORE_RATIO:
+            failures.append(f"store load only {ratio_sql:.1f}x faster than read_sql")
+
+    if failures:
+        print("\nTARGETS MISSED: " + "; ".join(failures))
+        return 1
+    print("\nall targets met")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
