@@ -28,9 +28,9 @@ Examples
 >>> G.add_edge(names.EGO, "p1", tie="ego", ring=1, closeness=3, conflict=2, support=3)
 >>> fig = map_figure(G, {"p1": 0.0})
 >>> [t["name"] for t in fig["data"] if t.get("showlegend")]
-['some conflict']
->>> figure_table(fig)[0]["text"].split("; ")[:2]
-['Sam (friend)', 'ring: inner']
+['some conflict (2 of 4)']
+>>> figure_table(fig)
+[{'series': 'some conflict (2 of 4)', 'text': 'Sam (friend); inner ring; support 3 of 4'}]
 """
 
 from __future__ import annotations
@@ -38,7 +38,6 @@ from __future__ import annotations
 import html
 import math
 import re
-import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
@@ -85,7 +84,7 @@ _RULE: Final = "#C9D2DB"
 _TIE: Final = "rgba(123, 135, 148, 0.4)"
 _CALM_SPOKE: Final = "rgba(0, 114, 178, 0.35)"  # Okabe-Ito blue, faded
 _WASH: Final = ("#EEF3F7", "#F4F7FA", "#FAFBFD")  # inner, middle, outer ring fills
-_FONT: Final = "Inter, 'Segoe UI', 'Helvetica Neue', Arial, sans-serif"
+_FONT: Final = "Inter, 'Segoe UI', Arial, sans-serif"
 
 
 class ConflictStyle(tuple[str, str, str, float]):
@@ -144,7 +143,7 @@ _ROLE_TITLES: Final = {
 _GHOST: Final = "rgba(123, 135, 148, 0.35)"
 _LABEL_LIMIT: Final = 40  # above this many people, names show on hover only
 _NOTE_CHARS: Final = 280
-_DIGITS: Final = 3
+_DIGITS: Final = 2  # 0.01 of a ring is about a pixel
 _SECTOR_RADIUS: Final = 3.5  # role labels sit just outside the outer ring
 
 
@@ -157,11 +156,23 @@ def _esc(value: object) -> str:
 
 
 def _note(text: object) -> str:
-    """A note, shortened and wrapped for a hover box."""
-    s = " ".join(str(text).split())
-    if len(s) > _NOTE_CHARS:
-        s = s[: _NOTE_CHARS - 1].rstrip() + "…"
-    return "<br>".join(_esc(line) for line in textwrap.wrap(s, 48))
+    """A note, shortened and wrapped (greedily, at about 48 characters) for a hover box."""
+    words = str(text).split()
+    out: list[str] = []
+    line = ""
+    used = 0
+    for word in words:
+        if used + len(word) > _NOTE_CHARS:
+            line += " …"
+            break
+        used += len(word) + 1
+        if line and len(line) + len(word) >= 48:
+            out.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    out.append(line)
+    return "<br>".join(_esc(x) for x in out)
 
 
 def _present(value: object) -> bool:
@@ -169,8 +180,8 @@ def _present(value: object) -> bool:
 
 
 def _segments(
-    x0: Sequence[float],
-    y0: Sequence[float],
+    x0: Sequence[float] | int,
+    y0: Sequence[float] | int,
     x1: Sequence[float],
     y1: Sequence[float],
     *,
@@ -179,14 +190,17 @@ def _segments(
     """Coordinates of many line segments in one trace, ``None`` between them.
 
     With ``mid`` a midpoint is inserted in each segment (for an arrow marker).
+    An ``int`` start (the centre, 0) is written as that int, which is shorter.
     """
-    n = len(x0)
+    n = len(x1)
     step = 4 if mid else 3
     xs = np.empty(step * n, dtype=object)
     ys = np.empty(step * n, dtype=object)
-    ax0, ay0 = np.round(np.asarray(x0, float), _DIGITS), np.round(np.asarray(y0, float), _DIGITS)
     ax1, ay1 = np.round(np.asarray(x1, float), _DIGITS), np.round(np.asarray(y1, float), _DIGITS)
-    xs[0::step], ys[0::step] = ax0.tolist(), ay0.tolist()
+    ax0 = np.round(np.broadcast_to(np.asarray(x0, float), (n,)), _DIGITS)
+    ay0 = np.round(np.broadcast_to(np.asarray(y0, float), (n,)), _DIGITS)
+    xs[0::step] = x0 if isinstance(x0, int) else ax0.tolist()
+    ys[0::step] = y0 if isinstance(y0, int) else ay0.tolist()
     if mid:
         xs[1::step] = np.round((ax0 + ax1) / 2, _DIGITS).tolist()
         ys[1::step] = np.round((ay0 + ay1) / 2, _DIGITS).tolist()
@@ -214,7 +228,8 @@ def _base_layout(title: str, *, font_size: int) -> dict[str, Any]:
             "bgcolor": "#FFFFFF",
             "bordercolor": _RULE,
             "align": "left",
-            "font": {"family": _FONT, "color": _INK, "size": font_size},
+            "namelength": -1,
+            "font": {"color": _INK, "size": font_size},
         },
         "margin": {"l": 16, "r": 16, "t": 56, "b": 16},
     }
@@ -248,10 +263,11 @@ def _hover(
     status: str | None,
     client_view: bool,
 ) -> str:
-    name = node.get(names.NAME)
-    who = _esc(name) if _present(name) else _esc(pid)
-    lines = [f"<b>{who}</b> ({_esc(node.get(names.ROLE) or 'other')})"]
-    lines.append(f"ring: {names.RING_LABELS[int(edge[names.RING])]}")
+    """Hover text of one person, after their name: role, ring, and so on."""
+    lines = [
+        f"({_esc(node.get(names.ROLE) or 'other')})",
+        f"{names.RING_LABELS[int(edge[names.RING])]} ring",
+    ]
     if dead:
         died = node.get(names.DECEASED_DATE)
         lines.append("has died" if client_view else f"died {_esc(died)}")
@@ -259,11 +275,12 @@ def _hover(
         lines.append(status)
     if client_view:
         return "<br>".join(lines)
-    level = int(edge[names.CONFLICT])
-    lines.append(f"conflict: {level} of 4, {CONFLICT_STYLES[level].label}")
-    lines.append(f"support: {int(edge[names.SUPPORT])} of 4")
-    notes = [v for v in (node.get("notes"), edge.get("notes")) if _present(v)]
-    lines.extend(f"notes: {_note(v)}" for v in notes)
+    if dead:  # the people trace of the dead mixes conflict levels: say it here
+        lines.append(f"conflict {int(edge[names.CONFLICT])} of 4")
+    lines.append(f"support {int(edge[names.SUPPORT])} of 4")
+    for note in (node.get("notes"), edge.get("notes")):
+        if _present(note):
+            lines.append(f"notes: {_note(note)}")
     return "<br>".join(lines)
 
 
@@ -361,6 +378,9 @@ def map_figure(
     if previous is not None:
         _, before = _people_of(previous)
         since = previous.graph.get("session", "before")
+    # With names shown as labels, the hover template takes the name from the label.
+    show_names = len(pids) <= _LABEL_LIMIT
+    names_shown = [_esc(nodes[p].get(names.NAME) or p) for p in pids]
     hover = [
         _hover(
             p,
@@ -372,12 +392,13 @@ def map_figure(
         )
         for i, p in enumerate(pids)
     ]
-    show_names = len(pids) <= _LABEL_LIMIT
-    labels = [str(nodes[p].get(names.NAME) or p) for p in pids] if show_names else None
+    if not show_names:
+        hover = [f"<b>{who}</b> {h}" for who, h in zip(names_shown, hover, strict=True)]
+    labels = names_shown if show_names else None
     textpos = _text_positions(theta) if show_names else None
     rx, ry = np.round(px, _DIGITS), np.round(py, _DIGITS)
     scale = 1.25 if client_view else 1.0
-    sizes = np.round((11.0 + 4.0 * support) * scale, 1)
+    sizes = np.round((11.0 + 4.0 * support) * scale).astype(np.int64)
 
     data: list[dict[str, Any]] = []
     # Ring-band washes and sector labels live in the layout; traces from the back forward.
@@ -388,7 +409,7 @@ def map_figure(
         if d.get(names.TIE) == names.TIE_PERSON and u in pos and v in pos
     ]
     if ties:
-        tx, ty = _segments(*_pair_xy(ties, pos))
+        tx, ty = _paths_xy(_tie_paths(ties), pos)
         data.append(
             {
                 "type": "scatter",
@@ -409,18 +430,22 @@ def map_figure(
             )
         )
     # 3. Spokes from the client to each person, one trace per conflict level.
-    zero = np.zeros(len(pids))
+    # In the clinician's view the level's number joins its name, and hovering a
+    # person shows the name: one string per trace instead of one per person.
+    level_names = [
+        s.label if client_view else f"{s.label} ({i} of 4)" for i, s in enumerate(CONFLICT_STYLES)
+    ]
     for level, style in enumerate(CONFLICT_STYLES):
         sel = levels == level
         if not sel.any():
             continue
-        xs, ys = _segments(zero[sel], zero[sel], px[sel], py[sel])
+        xs, ys = _segments(0, 0, px[sel], py[sel])
         colour = _CALM_SPOKE if level == 0 else style.colour
         data.append(
             {
                 "type": "scatter",
                 "mode": "lines",
-                "name": style.label,
+                "name": level_names[level],
                 "legendgroup": f"conflict{level}",
                 "x": xs,
                 "y": ys,
@@ -442,9 +467,9 @@ def map_figure(
                     hover,
                     labels,
                     textpos,
-                    font_size,
-                    name=style.label,
+                    name=level_names[level],
                     group=f"conflict{level}",
+                    hoverinfo="text" if client_view else "text+name",
                     marker={
                         "color": style.colour,
                         "symbol": "circle",
@@ -462,9 +487,9 @@ def map_figure(
                 hover,
                 labels,
                 textpos,
-                font_size,
                 name="has died",
                 group="deceased",
+                hoverinfo="text",
                 legend=True,
                 marker={
                     "color": _INK,
@@ -487,7 +512,7 @@ def map_figure(
                     "marker": {
                         "symbol": "circle-open",
                         "color": OKABE_ITO["bluish_green"],
-                        "size": np.round(sizes[new] + 12 * scale, 1).tolist(),
+                        "size": (sizes[new] + round(12 * scale)).tolist(),
                         "line": {"color": OKABE_ITO["bluish_green"], "width": 2.5},
                     },
                     "hoverinfo": "skip",
@@ -522,15 +547,55 @@ def map_figure(
     return {"data": data, "layout": layout}
 
 
-def _pair_xy(
-    pairs: Sequence[tuple[str, str]], pos: Mapping[str, tuple[float, float]]
-) -> tuple[list[float], list[float], list[float], list[float]]:
-    return (
-        [pos[u][0] for u, _ in pairs],
-        [pos[u][1] for u, _ in pairs],
-        [pos[v][0] for _, v in pairs],
-        [pos[v][1] for _, v in pairs],
-    )
+def _tie_paths(ties: Sequence[tuple[str, str]]) -> list[list[str]]:
+    """Cover the ties with few paths, so one trace draws them with few ``None`` breaks.
+
+    Each tie is drawn exactly once. Walks start at people with an odd number of
+    undrawn ties where there are any (as in finding an Euler path).
+
+    Examples
+    --------
+    >>> _tie_paths([("a", "b"), ("b", "c"), ("c", "d")])
+    [['a', 'b', 'c', 'd']]
+    """
+    adj: dict[str, list[str]] = {}
+    for u, v in ties:
+        adj.setdefault(u, []).append(v)
+        adj.setdefault(v, []).append(u)
+    used: set[tuple[str, str]] = set()
+    order = sorted(adj, key=lambda n: len(adj[n]) % 2 == 0)  # odd degree first
+    paths = []
+    for start in order:
+        while adj[start]:
+            path = [start]
+            here = start
+            while adj[here]:
+                nxt = adj[here].pop()
+                key = (here, nxt) if here < nxt else (nxt, here)
+                if key in used:
+                    continue
+                used.add(key)
+                path.append(nxt)
+                here = nxt
+            if len(path) > 1:
+                paths.append(path)
+    return paths
+
+
+def _paths_xy(
+    paths: Sequence[Sequence[str]], pos: Mapping[str, tuple[float, float]]
+) -> tuple[list[float | None], list[float | None]]:
+    """Coordinates of polylines, ``None`` between them."""
+    xs: list[float | None] = []
+    ys: list[float | None] = []
+    for path in paths:
+        for p in path:
+            x, y = pos[p]
+            xs.append(round(x, _DIGITS))
+            ys.append(round(y, _DIGITS))
+        xs.append(None)
+        ys.append(None)
+    return xs, ys
 
 
 def _people_trace(
@@ -541,11 +606,11 @@ def _people_trace(
     hover: list[str],
     labels: list[str] | None,
     textpos: list[str] | None,
-    font_size: int,
     *,
     name: str,
     group: str,
     marker: dict[str, Any],
+    hoverinfo: str,
     legend: bool = False,
 ) -> dict[str, Any]:
     idx = np.flatnonzero(sel).tolist()
@@ -558,13 +623,16 @@ def _people_trace(
         "x": rx[sel].tolist(),
         "y": ry[sel].tolist(),
         "hovertext": [hover[i] for i in idx],
-        "hoverinfo": "text",
+        "hoverinfo": hoverinfo,
         "marker": {**marker, "size": sizes[sel].tolist(), "opacity": 1},
     }
     if labels is not None and textpos is not None:
         trace["text"] = [labels[i] for i in idx]
         trace["textposition"] = [textpos[i] for i in idx]
-        trace["textfont"] = {"size": font_size - 1, "color": _INK}
+        # The name box beside the hover label shows the trace name unless told not to.
+        extra = "" if "name" in hoverinfo else "<extra></extra>"
+        trace["hovertemplate"] = f"<b>%{{text}}</b> %{{hovertext}}{extra}"
+        del trace["hoverinfo"]
     return trace
 
 
@@ -607,7 +675,7 @@ def _compare_traces(
             },
         }
         if show:
-            trace["text"] = [str(nodes[p].get(names.NAME) or p) for p in gone]
+            trace["text"] = [_esc(nodes[p].get(names.NAME) or p) for p in gone]
             trace["textposition"] = _text_positions(theta)
             trace["textfont"] = {"size": font_size - 1, "color": _MUTED}
         traces.append(trace)
@@ -649,8 +717,6 @@ def _map_frame(sectors: Mapping[str, float] | None, font_size: int) -> dict[str,
     shapes = [
         {
             "type": "circle",
-            "xref": "x",
-            "yref": "y",
             "x0": -r,
             "y0": -r,
             "x1": r,
@@ -665,8 +731,6 @@ def _map_frame(sectors: Mapping[str, float] | None, font_size: int) -> dict[str,
         {
             "x": 0,
             "y": r - 0.04,
-            "xref": "x",
-            "yref": "y",
             "text": label,
             "showarrow": False,
             "yanchor": "top",
@@ -683,8 +747,6 @@ def _map_frame(sectors: Mapping[str, float] | None, font_size: int) -> dict[str,
             {
                 "x": round(_SECTOR_RADIUS * c, _DIGITS),
                 "y": round(_SECTOR_RADIUS * s, _DIGITS),
-                "xref": "x",
-                "yref": "y",
                 "text": _ROLE_TITLES.get(role, role),
                 "showarrow": False,
                 "xanchor": "left" if c > 0.2 else "right" if c < -0.2 else "center",
@@ -1085,6 +1147,7 @@ def trends_figure(metric_rows: pd.DataFrame, current_session: int | None = None)
 # --------------------------------------------------------------------------- text alternative
 
 _TAG = re.compile(r"<[^>]+>")
+_EXTRA = re.compile(r"<extra>.*?</extra>")
 
 
 def _plain(text: str) -> str:
@@ -1121,6 +1184,10 @@ def figure_table(fig: Mapping[str, Any]) -> list[dict[str, str]]:
     for trace in fig.get("data", []):
         if trace.get("hoverinfo") == "skip":
             continue
-        for text in trace.get("hovertext") or []:
-            rows.append({"series": str(trace.get("name", "")), "text": _plain(str(text))})
+        hovertext = trace.get("hovertext") or []
+        template = _EXTRA.sub("", trace.get("hovertemplate") or "%{hovertext}")
+        texts = trace.get("text") or [""] * len(hovertext)
+        for text, hover in zip(texts, hovertext, strict=True):
+            shown = template.replace("%{text}", str(text)).replace("%{hovertext}", str(hover))
+            rows.append({"series": str(trace.get("name", "")), "text": _plain(shown)})
     return rows
