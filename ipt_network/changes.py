@@ -70,6 +70,8 @@ _TIE_COLUMNS = ("client_id", "session", "source", "target")
 _SESSION_COLUMNS = ("client_id", "session")
 #: Largest dense (snapshot x person) lookup table, in cells, before hashing instead.
 DENSE_LIMIT = 1 << 25
+#: ... or, for larger cohorts, cells per relationship row.
+DENSE_PER_ROW = 8
 
 
 # --------------------------------------------------------------------------- cohort layer
@@ -151,7 +153,7 @@ class _NodeTable:
         rows = np.arange(n, dtype=np.int64)
         self.dense: npt.NDArray[np.int32] | None = None
         self.index: pd.Index | None = None
-        if n < 2**31 - 1 and n_snap * self.n_person <= max(DENSE_LIMIT, 8 * n):
+        if n < 2**31 - 1 and n_snap * self.n_person <= max(DENSE_LIMIT, DENSE_PER_ROW * n):
             self.dense = np.full(n_snap * self.n_person, -1, dtype=np.int32)
             self.dense[keys] = rows
             duplicated = bool((self.dense[keys] != rows).any())

@@ -141,15 +141,31 @@ def metric_arrays(idx: SnapshotIndex) -> dict[str, FloatArray]:
         density = np.where(n >= 2, 2.0 * t / (n * (n - 1.0)), 0.0)
         effective_size = np.where(n > 0, n - 2.0 * t / n, np.nan)
         constraint = np.where(n > 0, idx.per_snapshot(snap, (1.0 + s) ** 2) / (n * n), np.nan)
-    inner = ring == 1
+    # one count per (snapshot, ring, conflict) cell; every row-level sum is a weighted
+    # sum over the 15 cells, so a single bincount replaces six weighted ones
+    cell = (ring - 1) * 5 + conflict
+    counts = np.bincount(snap * 15 + cell, minlength=idx.n_snapshots * 15).reshape(-1, 15)
+    cell_ring, cell_conflict = np.divmod(np.arange(15), 5)
+    cell_ring += 1
+    cell_weights = np.stack(
+        [
+            cell_ring == 1,  # n_inner
+            4 - cell_ring,  # closeness_sum
+            cell_conflict,  # conflict_sum
+            cell_conflict >= 3,  # n_conflictual
+            (cell_ring == 1) & (cell_conflict >= 2),  # n_ambivalent
+        ],
+        axis=1,
+    ).astype(np.int64)
+    sums = (counts @ cell_weights).astype(np.float64)
     return {
         "n_people": n,
-        "n_inner": idx.per_snapshot(snap, inner),
-        "closeness_sum": idx.per_snapshot(snap, 4 - ring),
-        "conflict_sum": idx.per_snapshot(snap, conflict),
+        "n_inner": sums[:, 0],
+        "closeness_sum": sums[:, 1],
+        "conflict_sum": sums[:, 2],
         "support_sum": idx.per_snapshot(snap, idx.support),
-        "n_conflictual": idx.per_snapshot(snap, conflict >= 3),
-        "n_ambivalent": idx.per_snapshot(snap, inner & (conflict >= 2)),
+        "n_conflictual": sums[:, 3],
+        "n_ambivalent": sums[:, 4],
         "density": density,
         "components": _components(idx, n_rows),
         "isolates": idx.per_snapshot(snap, degree == 0),

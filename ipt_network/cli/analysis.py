@@ -1,0 +1,120 @@
+"""The ``metrics`` and ``changes`` commands: network measures and change, session by session.
+
+Examples
+--------
+>>> from click.testing import CliRunner
+>>> result = CliRunner().invoke(changes_cmd, ["--help"])
+>>> "who joined" in result.output
+True
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ipt_network.cli._common import client_argument, db_option, errors_as_messages, open_store
+
+__all__ = ["metrics_cmd", "changes_cmd", "write_table"]
+
+_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+
+
+def write_table(table: object, out: Path) -> None:
+    """Write a DataFrame as CSV or Parquet, chosen by the file's extension.
+
+    Raises
+    ------
+    click.BadParameter
+        When the extension is neither ``.csv`` nor ``.parquet``/``.pq``.
+    """
+    import pandas as pd
+
+    assert isinstance(table, pd.DataFrame)
+    kind = _FORMATS.get(out.suffix.lower())
+    if kind is None:
+        raise click.BadParameter(
+            "the file name must end in .csv or .parquet", param_hint="'--out'"
+        )
+    tmp = out.with_name(out.name + ".part")
+    if kind == "csv":
+        table.to_csv(tmp, index=False)
+    else:
+        table.to_parquet(tmp, index=False)
+    tmp.replace(out)  # whole file or nothing
+
+
+@click.command("metrics")
+@db_option
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="File to write: .csv for a spreadsheet, .parquet for R/Python analysis.",
+)
+@click.option(
+    "--progress/--no-progress",
+    default=True,
+    show_default=True,
+    help="Show a progress bar on large stores.",
+)
+def metrics_cmd(db: str | None, out: Path, progress: bool) -> None:
+    """Write the network measures of every client at every session to a file.
+
+    One row per client and session: how many people are on the map and how
+    many in the inner circle, total closeness, conflict and support, how many
+    relationships are conflictual or ambivalent (inner circle with conflict),
+    how connected the people are to each other (density, separate groups,
+    people who know nobody else on the map), and the client's effective size
+    and constraint (Burt's structural holes).
+
+    Then the change from the previous session: people added, lost and kept,
+    the overlap of the two maps (jaccard, 1 = same people), and how many moved
+    closer (moved_in) or further away (moved_out). These are empty for a
+    client's first session.
+
+    The file holds ids and numbers only, no names or notes.
+    """
+    from ipt_network.metrics import cohort_metrics
+
+    store = open_store(db)
+    with errors_as_messages():
+        tables = store.read_tables(["relationships", "person_ties", "sessions"])
+        try:
+            table = cohort_metrics(
+                tables["relationships"],
+                tables["person_ties"],
+                sessions=tables["sessions"],
+                progress=progress,
+            )
+        except ValueError as exc:
+            raise click.ClickException(f"the store's tables are inconsistent: {exc}") from exc
+    write_table(table, out)
+    clients = table["client_id"].nunique()
+    click.echo(f"Wrote {len(table):,} rows ({clients:,} clients) to {out}", err=True)
+
+
+@click.command("changes")
+@client_argument
+@db_option
+def changes_cmd(client_id: str, db: str | None) -> None:
+    """Tell how one client's network changed, session by session.
+
+    For each session: who joined the map (and in which circle), who left it,
+    who moved closer or further away, and whose conflict rose or fell. It
+    ends with one line on the whole course: did the network grow, hold or
+    thin, and in which circles.
+
+    CLIENT is the client's id (see `ipt-network clients`).
+    """
+    from ipt_network.changes import describe_changes
+
+    store = open_store(db)
+    with errors_as_messages():
+        inventory = store.inventory([client_id])
+        lines = describe_changes(inventory, client_id)
+    click.echo(f"Changes in the network of {client_id}")
+    for line in lines:
+        click.echo(line)
