@@ -1,0 +1,188 @@
+"""Clinical commands: timeline, problem-areas, focus and the end-of-course report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from ipt_network.cli._common import client_argument, db_option, errors_as_messages, open_store
+from ipt_network.inventory import Inventory
+from ipt_network.names import PROBLEM_AREAS
+
+__all__ = ["timeline_cmd", "problem_areas_cmd", "report_cmd", "focus_cmd"]
+
+
+def _client_inventory(db: str | None, client_id: str) -> Inventory:
+    store = open_store(db)
+    try:
+        with errors_as_messages():
+            return store.inventory([client_id])
+    finally:
+        store.close()
+
+
+def _echo_flag(inventory: Inventory, client_id: str) -> None:
+    from ipt_network.safety import safety_flag
+
+    flag = safety_flag(inventory, client_id)
+    if flag is not None:
+        click.echo(flag.banner())
+        click.echo()
+
+
+@click.command("timeline")
+@client_argument
+@db_option
+def timeline_cmd(client_id: str, db: str | None) -> None:
+    """Show a client's timeline: life events, the onset of the depression, every
+    session's PHQ-9 score, and the people who moved on the map, in date order.
+
+    Use it in the initial sessions to link the depression to what was going on
+    in the client's relationships, and later to see the course at a glance.
+    """
+    from ipt_network.timeline import format_timeline, timeline
+
+    inventory = _client_inventory(db, client_id)
+    _echo_flag(inventory, client_id)
+    with errors_as_messages():
+        lines = format_timeline(timeline(inventory, client_id))
+    click.echo(f"Timeline of {client_id}")
+    for line in lines:
+        click.echo(line)
+
+
+@click.command("problem-areas")
+@client_argument
+@db_option
+@click.option(
+    "--before",
+    "before_days",
+    type=click.IntRange(min=0),
+    default=183,
+    show_default=True,
+    help="Days before the onset that count as 'near onset'.",
+)
+@click.option(
+    "--after",
+    "after_days",
+    type=click.IntRange(min=0),
+    default=31,
+    show_default=True,
+    help="Days after the onset that count as 'near onset'.",
+)
+@click.option(
+    "--scheme",
+    type=click.Choice(["four", "three"]),
+    default="four",
+    show_default=True,
+    help="'four': grief, role dispute, role transition, interpersonal deficits. "
+    "'three': the first three, with social isolation or interpersonal sensitivity "
+    "reported as a complicating factor instead of an area.",
+)
+@click.option(
+    "--session",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Read the inventory as it stood at this session (default: the latest), for "
+    "example the session at which the focus was chosen.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def problem_areas_cmd(
+    client_id: str,
+    db: str | None,
+    before_days: int,
+    after_days: int,
+    scheme: str,
+    session: int | None,
+    as_json: bool,
+) -> None:
+    """Suggest which IPT problem area fits the client, with the evidence for each.
+
+    The four areas (grief, role dispute, role transition, interpersonal
+    deficits) are ranked by fixed, visible rules that read the inventory and
+    the timeline: a death or a life change near the onset, a close person with
+    high conflict and unmet expectations, a small network that was already
+    small before the depression. For a role dispute the likely stage
+    (renegotiation, impasse, dissolution) is named. It is a suggestion to
+    discuss; you and the client choose the focus (see `ipt-network focus`).
+    """
+    from ipt_network.problem_areas import ProblemAreaSettings, rank_problem_areas
+
+    inventory = _client_inventory(db, client_id)
+    with errors_as_messages():
+        settings = ProblemAreaSettings(
+            before_days, after_days, "three" if scheme == "three" else "four"
+        )
+        result = rank_problem_areas(inventory, client_id, settings, session=session)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2))
+        return
+    _echo_flag(inventory, client_id)
+    for line in result.lines():
+        click.echo(line)
+
+
+@click.command("focus")
+@client_argument
+@click.argument(
+    "areas", nargs=-1, required=True, type=click.Choice(PROBLEM_AREAS), metavar="AREA [AREA]"
+)
+@click.option(
+    "--session",
+    type=click.IntRange(min=1),
+    required=True,
+    help="The session at which you and the client chose the focus.",
+)
+@db_option
+def focus_cmd(client_id: str, areas: tuple[str, ...], session: int, db: str | None) -> None:
+    """Record the focus you and the client chose: one problem area, at most two.
+
+    AREA is one of grief, role_dispute, role_transition, interpersonal_deficits.
+    The session is stored with it, so the report can say when it was chosen.
+    Recording a new focus replaces the old one.
+    """
+    if len(areas) > 2:
+        raise click.UsageError("choose one problem area, or at most two")
+    if len(set(areas)) != len(areas):
+        raise click.UsageError("the same area was given twice")
+    store = open_store(db)
+    try:
+        with errors_as_messages():
+            store.set_focus(client_id, list(areas), session)
+    finally:
+        store.close()
+    from ipt_network.problem_areas import AREA_LABELS
+
+    chosen = " and ".join(AREA_LABELS[a].lower() for a in areas)
+    click.echo(f"Focus of {client_id} set to {chosen}, chosen at session {session}.")
+
+
+@click.command("report")
+@client_argument
+@db_option
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    required=True,
+    help="The HTML file to write, such as report.html.",
+)
+def report_cmd(client_id: str, db: str | None, out: Path) -> None:
+    """Write the end-of-course report as one HTML file, to print or read together at
+    termination.
+
+    It shows the relationship map at the first and the latest session side by
+    side, who moved closer and who further away, the PHQ-9 course against its
+    bands, the chosen focus and the work done on it, and the safety flag where
+    it applies. The file needs nothing else to open: no internet, no other
+    files. It prints well in black and white.
+    """
+    from ipt_network.report import write_report
+
+    inventory = _client_inventory(db, client_id)
+    with errors_as_messages():
+        path = write_report(inventory, client_id, out)
+    _echo_flag(inventory, client_id)
+    click.echo(f"Report for {client_id} written to {path}.")
