@@ -28,6 +28,7 @@ used: the same targets apply).
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import resource
 import statistics
@@ -104,11 +105,11 @@ def prepare(inv: Inventory) -> Snapshots:
     )
 
 
-def igraph_loop(snaps: Snapshots) -> list[tuple[float, float, int]]:
+def igraph_loop(snaps: Snapshots) -> list[tuple[float, int, float]]:
     """Per snapshot: build the igraph graph, then density, components and constraint."""
     import igraph
 
-    out = []
+    out: list[tuple[float, int, float]] = []
     for k in range(len(snaps.n)):
         n = int(snaps.n[k])
         ties = snaps.edges[snaps.bounds[k] : snaps.bounds[k + 1]].tolist()
@@ -311,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
     for size in (s for s in scale_sizes if s <= n_snap):
         part = first_clients(inv, size)
         m = len(part.sessions)
-        t = median_seconds(lambda part=part: engine(part), args.repeats)
+        t = median_seconds(functools.partial(engine, part), args.repeats)
         print(f"  {m:>9,} snapshots  {t * 1e3:9.1f} ms  {t / m * 1e6:6.2f} us/snapshot")
     if n_snap < max(scale_sizes):
         print(
@@ -338,14 +339,14 @@ def main(argv: list[str] | None = None) -> int:
 
     if not args.no_store:
         print("\nloading relationships + person_ties from the store (median of runs)")
-        t = store_load(inv, repeats=3)
-        print(f"  Store.read_tables (ADBC)      {t['store']:8.3f} s")
-        print(f"  pandas.read_sql SELECT *      {t['read_sql']:8.3f} s")
-        print(f"  pandas.read_csv of tidy CSV   {t['read_csv']:8.3f} s")
-        ratio_sql = t["read_sql"] / t["store"]
+        load = store_load(inv, repeats=3)
+        print(f"  Store.read_tables (ADBC)      {load['store']:8.3f} s")
+        print(f"  pandas.read_sql SELECT *      {load['read_sql']:8.3f} s")
+        print(f"  pandas.read_csv of tidy CSV   {load['read_csv']:8.3f} s")
+        ratio_sql = load["read_sql"] / load["store"]
         print(
             f"  store is {ratio_sql:.1f}x faster than read_sql (target >= 3x); "
-            f"read_csv / store = {t['read_csv'] / t['store']:.2f}"
+            f"read_csv / store = {load['read_csv'] / load['store']:.2f}"
         )
         if ratio_sql < TARGET_STORE_RATIO:
             failures.append(f"store load only {ratio_sql:.1f}x faster than read_sql")

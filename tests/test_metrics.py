@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -224,6 +225,9 @@ def small_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
     return rel, ties
 
 
+Change = Callable[[pd.DataFrame, pd.DataFrame], tuple[pd.DataFrame, pd.DataFrame]]
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
@@ -238,9 +242,9 @@ def small_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
         (lambda r, t: (r, t.assign(session=[7])), "nobody on the map"),
     ],
 )  # fmt: skip
-def test_bad_tables_are_refused_with_a_clear_error(change: object, message: str) -> None:
+def test_bad_tables_are_refused_with_a_clear_error(change: Change, message: str) -> None:
     rel, ties = small_tables()
-    bad_rel, bad_ties = change(rel, ties)  # type: ignore[operator]
+    bad_rel, bad_ties = change(rel, ties)
     with pytest.raises(ValueError, match=message):
         cohort_metrics(bad_rel, bad_ties)
 
@@ -248,7 +252,7 @@ def test_bad_tables_are_refused_with_a_clear_error(change: object, message: str)
 def test_non_dataframe_input_is_a_type_error() -> None:
     rel, _ = small_tables()
     with pytest.raises(TypeError, match="DataFrame"):
-        cohort_metrics(rel, [("c", 1, "a", "b")])  # type: ignore[arg-type]
+        cohort_metrics(rel, [("c", 1, "a", "b")])
 
 
 def test_progress_bar_goes_to_stderr(capsys: pytest.CaptureFixture[str],
