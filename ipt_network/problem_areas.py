@@ -603,14 +603,15 @@ def _deficits(ctx: _Context) -> tuple[int, list[str], bool]:
         if onset is not None and d < onset and s <= ctx.last_session
     ]
     before_rows = ctx.rel[ctx.rel["session"].isin(before)]
-    if before_rows.empty:
+    after_onset = ctx.rel[~ctx.rel["session"].isin(before)]
+    if before_rows.empty or after_onset.empty:
         said.append(
             "The map before onset is not recorded: ask whether the network was this small "
             "before the depression (withdrawal caused by the depression is not a deficit)."
         )
     else:
         s_before = int(before_rows["session"].max())
-        now_rows = ctx.rel[ctx.rel["session"] == ctx.rel["session"].max()]
+        now_rows = after_onset[after_onset["session"] == after_onset["session"].max()]
         (n0, c0), (n1, c1) = (
             _map_size(before_rows[before_rows["session"] == s_before]),
             _map_size(now_rows),
