@@ -397,7 +397,10 @@ def map_figure(
     labels = names_shown if show_names else None
     textpos = _text_positions(theta) if show_names else None
     rx, ry = np.round(px, _DIGITS), np.round(py, _DIGITS)
-    scale = 1.25 if client_view else 1.0
+    # Larger for the client's shared screen; smaller when a crowded map needs the room.
+    crowd = min(1.0, max(0.5, math.sqrt(_LABEL_LIMIT / max(len(pids), 1))))
+    big = 1.25 if client_view else 1.0
+    scale = big * crowd
     sizes = np.round((11.0 + 4.0 * support) * scale).astype(np.int64)
 
     data: list[dict[str, Any]] = []
@@ -449,7 +452,11 @@ def map_figure(
                 "legendgroup": f"conflict{level}",
                 "x": xs,
                 "y": ys,
-                "line": {"color": colour, "width": style.width, "dash": style.dash},
+                "line": {
+                    "color": colour,
+                    "width": round(style.width * crowd, 1),
+                    "dash": style.dash,
+                },
                 "hoverinfo": "skip",
                 "showlegend": True,
             }
@@ -530,7 +537,7 @@ def map_figure(
             "text": [me],
             "textposition": "middle center",
             "textfont": {"color": "#FFFFFF", "size": font_size},
-            "marker": {"color": _INK, "size": round(38 * scale), "line": {"width": 0}},
+            "marker": {"color": _INK, "size": round(38 * big), "line": {"width": 0}},
             "hoverinfo": "skip",
             "showlegend": False,
         }
