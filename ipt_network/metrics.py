@@ -90,8 +90,8 @@ METRIC_COLUMNS: tuple[str, ...] = (
 #: Every column of the metric table, in order.
 COLUMNS: tuple[str, ...] = ("client_id", "session", *METRIC_COLUMNS, *CHANGE_COLUMNS)
 _FLOAT_METRICS = frozenset({"density", "effective_size", "constraint"})
-#: Snapshots above which :func:`cohort_metrics` shows a progress bar when asked.
-PROGRESS_MIN = 20_000
+#: Relationship rows from which :func:`cohort_metrics` shows a progress bar when asked.
+PROGRESS_MIN = 250_000
 
 
 def _components(idx: SnapshotIndex, n_rows: int) -> FloatArray:
@@ -227,10 +227,9 @@ def cohort_metrics(
     0        1         3             1           2   <NA>  <NA>
     1        2         1             0           1      0     2
     """
-    with tqdm(total=4, desc="metrics", unit="step", disable=not progress, leave=False) as bar:
+    quiet = not progress or len(relationships) < PROGRESS_MIN
+    with tqdm(total=4, desc="metrics", unit="step", disable=quiet, leave=False) as bar:
         idx = index_snapshots(relationships, person_ties, sessions)
-        if idx.n_snapshots < PROGRESS_MIN:
-            bar.disable = True
         bar.update()
         arrays = metric_arrays(idx)
         bar.update()
