@@ -1,0 +1,84 @@
+"""The app factory: ``create_app(db)`` gives a ready Dash app on one store.
+
+Examples
+--------
+>>> import os, tempfile
+>>> from ipt_network import Store, load_samples
+>>> path = os.path.join(tempfile.mkdtemp(), "ipt.db")
+>>> Store.create(path).import_inventory(load_samples())
+4
+>>> app = create_app(path)
+>>> sorted(p["path_template"] or p["path"] for p in dash.page_registry.values())
+['/', '/client/<client_id>', '/client/<client_id>/record']
+>>> app.server.config[STORE_KEY].close()
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Final
+
+import dash
+from dash import html
+
+from dashboards import callbacks, pages
+from dashboards.context import STORE_KEY
+from ipt_network.store import Store
+
+__all__ = ["create_app", "ASSETS", "TITLE"]
+
+#: The folder of the dashboard's CSS.
+ASSETS: Final = Path(__file__).parent / "assets"
+TITLE: Final = "ipt-network"
+
+
+def create_app(db: str | os.PathLike[str] | Store | None = None) -> dash.Dash:
+    """A Dash app serving the therapist's dashboard on one store.
+
+    Parameters
+    ----------
+    db : path, SQLAlchemy URL or Store, optional
+        An existing store (default: the default store path). A path or URL is
+        opened with :meth:`ipt_network.store.Store.open`.
+
+    Returns
+    -------
+    dash.Dash
+        Pages registered with path templates, callbacks wired, the store in
+        the server's config (the app's only state). Run it with
+        ``app.run(host="127.0.0.1", debug=False)``.
+
+    Raises
+    ------
+    StoreError
+        When there is no store at ``db``.
+    """
+    store = db if isinstance(db, Store) else Store.open(db)
+    app = dash.Dash(
+        __name__,
+        use_pages=True,
+        pages_folder="",
+        assets_folder=str(ASSETS),
+        title=TITLE,
+        update_title="",
+        suppress_callback_exceptions=True,
+        serve_locally=True,
+    )
+    app.server.config[STORE_KEY] = store
+    pages.register()
+    app.layout = html.Div(
+        [
+            html.Nav(
+                [
+                    dash.dcc.Link("ipt-network", href="/", className="brand"),
+                    html.Span("Interpersonal inventory, session by session", className="tagline"),
+                ],
+                className="topbar",
+            ),
+            dash.page_container,
+        ],
+        className="shell",
+    )
+    callbacks.register(app)
+    return app

@@ -1,0 +1,614 @@
+"""The dashboard's callbacks: unpack the inputs, call the library, return.
+
+Each callback is a plain function of the store and the (untrusted) values the
+browser sent, so tests call it directly; :func:`register` wires them to an
+app, fetching the store of the request with
+:func:`dashboards.context.current_store`. Values from the browser are checked
+before use: an id must be a string, a session a known session number; anything
+else stops the update (:class:`dash.exceptions.PreventUpdate`) or shows a message.
+
+Examples
+--------
+>>> play_step("play", session=3, first=1, last=5, playing=False)
+(3, False, '❚❚ Pause')
+>>> play_step("tick", session=5, first=1, last=5, playing=True)
+(5, True, '▶ Play the course')
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import dash
+import pandas as pd
+from dash import ALL, Input, Output, State, ctx, html
+from dash.exceptions import PreventUpdate
+
+from dashboards import ids
+from dashboards.components import EMPTY_FIGURE, alt_table, frame_table, safety_banner
+from dashboards.context import current_store
+from dashboards.pages.record import person_options
+from ipt_network.changes import describe_changes
+from ipt_network.errors import ClientNotFound, StoreError, ValidationError
+from ipt_network.figures import figure_table, phq9_figure, relationship_map, trends_figure
+from ipt_network.inventory import Inventory
+from ipt_network.layout import person_angles, ring_positions
+from ipt_network.metrics import cohort_metrics
+from ipt_network.overview import client_overview, person_communication, person_history
+from ipt_network.problem_areas import SUGGESTION_NOTE, rank_problem_areas
+from ipt_network.recording import RecordingError, add_person, prune_ties, record_session
+from ipt_network.safety import CRISIS_LINE, safety_flag
+from ipt_network.store import Store
+from ipt_network.timeline import timeline
+
+__all__ = [
+    "MAX_LISTED",
+    "register",
+    "client_rows",
+    "map_outputs",
+    "clinical_outputs",
+    "person_outputs",
+    "clicked_person",
+    "play_step",
+    "view_outputs",
+    "add_to_map",
+    "ties_for_people",
+    "add_tie",
+    "save_session",
+]
+
+#: The client list shows at most this many rows; the search box narrows it.
+MAX_LISTED = 200
+_PLAY = "▶ Play the course"
+_PAUSE = "❚❚ Pause"
+_CLICK_RADIUS = 0.45  # how near (in ring units) a click must be to a person
+
+
+# --------------------------------------------------------------------------- checking inputs
+
+
+def _is_on(value: Any) -> bool:
+    """A dcc.Checklist switch is on when its value list holds "on"."""
+    return isinstance(value, list) and "on" in value
+
+
+def _client(store: Store, client_id: Any) -> Inventory:
+    """The stored tables of one client, or stop the update for a bad id."""
+    if not isinstance(client_id, str) or not client_id:
+        raise PreventUpdate
+    try:
+        return store.inventory([client_id])
+    except ClientNotFound:
+        raise PreventUpdate from None
+
+
+def _session(inventory: Inventory, client_id: str, value: Any) -> int:
+    """A session number the client has, or stop the update."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PreventUpdate
+    if isinstance(value, float) and not value.is_integer():
+        raise PreventUpdate
+    session = int(value)
+    if session not in inventory.sessions_of(client_id):
+        raise PreventUpdate
+    return session
+
+
+# --------------------------------------------------------------------------- client list
+
+
+def client_rows(store: Store, search: Any = None) -> list[Any]:
+    """The client list table, narrowed to ids or labels containing ``search``."""
+    tables = store.read_tables(["clients", "sessions"])
+    rows = client_overview(Inventory.from_tables(tables))
+    if isinstance(search, str) and search.strip():
+        needle = search.strip().lower()
+        hit = rows["client_id"].str.lower().str.contains(needle, regex=False) | rows[
+            "label"
+        ].fillna("").str.lower().str.contains(needle, regex=False)
+        rows = rows[hit]
+    if rows.empty:
+        return [html.P("No client matches.", className="muted")]
+    shown = rows.head(MAX_LISTED)
+    body = [_client_row(row) for row in shown.itertuples(index=False)]
+    head = html.Thead(
+        html.Tr(
+            [
+                html.Th(h, scope="col")
+                for h in ("Client", "Sessions", "Phase", "Latest PHQ-9", "Focus", "Safety")
+            ]
+        )
+    )
+    out: list[Any] = [html.Table([head, html.Tbody(body)], className="data-table client-list")]
+    if shown["safety_flag"].notna().any():
+        out.append(html.P(CRISIS_LINE, className="crisis-note"))
+    if len(rows) > MAX_LISTED:
+        out.append(
+            html.P(
+                f"Showing {MAX_LISTED} of {len(rows)} clients; search to find others.",
+                className="muted",
+            )
+        )
+    return out
+
+
+def _client_row(row: Any) -> html.Tr:
+    label = row.label if isinstance(row.label, str) else ""
+    if row.phq9_total is pd.NA:
+        phq = "not given"
+    else:
+        phq = f"{row.phq9_total} ({row.phq9_band}), session {row.phq9_session}"
+    flag = row.safety_flag if isinstance(row.safety_flag, str) else ""
+    return html.Tr(
+        [
+            html.Td(
+                [
+                    dash.dcc.Link(row.client_id, href=f"/client/{row.client_id}"),
+                    html.Span(label, className="muted sub"),
+                ]
+            ),
+            html.Td(f"{row.sessions_done} of {row.planned_sessions}"),
+            html.Td(row.phase if isinstance(row.phase, str) else "not started"),
+            html.Td(phq),
+            html.Td(row.focus if isinstance(row.focus, str) and row.focus else "not chosen"),
+            html.Td(html.Span(flag, className="flag") if flag else ""),
+        ],
+        className="flagged" if flag else None,
+    )
+
+
+# --------------------------------------------------------------------------- client page
+
+
+def map_outputs(
+    store: Store,
+    client_id: Any,
+    session: Any,
+    compare_on: Any = None,
+    compare_session: Any = None,
+    client_view: Any = None,
+) -> tuple[dict[str, Any], Any]:
+    """The relationship map of the chosen session and its table alternative.
+
+    In compare mode (``compare_on``) the map shows ``compare_session`` too:
+    people who left as ghosts, people who joined ringed.
+    """
+    inventory = _client(store, client_id)
+    s = _session(inventory, client_id, session)
+    other = None
+    if _is_on(compare_on):
+        other = _session(inventory, client_id, compare_session)
+        if other == s:
+            other = None
+    fig = relationship_map(
+        inventory, client_id, s, compare_with=other, client_view=_is_on(client_view)
+    )
+    return fig, alt_table(figure_table(fig))
+
+
+def _changes(inventory: Inventory, client_id: str, session: int) -> list[Any]:
+    lines = describe_changes(inventory, client_id)
+    mine = [line for line in lines[:-1] if line.startswith(f"Session {session}:")]
+    return [html.P(line) for line in mine] + [html.P(lines[-1], className="muted")]
+
+
+def _problem_areas(inventory: Inventory, client_id: str, session: int) -> list[Any]:
+    suggestion = rank_problem_areas(inventory, client_id, session=session)
+    client = inventory.clients.iloc[0]
+    focus = client["focus"]
+    if isinstance(focus, str) and focus:
+        when = client["focus_session"]
+        at = f" at session {when}" if when is not pd.NA else ""
+        chosen = f"Chosen focus: {focus.replace('_', ' ').replace(';', ', ')}{at}."
+    else:
+        chosen = "No focus chosen yet."
+    items = []
+    for area in suggestion.areas:
+        detail: list[Any] = [
+            html.Strong(f"{area.rank}. {area.label}"),
+            html.Span(f" score {area.score}{', tied' if area.tied else ''}", className="muted"),
+            html.Ul([html.Li(e) for e in area.evidence]),
+        ]
+        if area.stage:
+            detail.append(html.P(f"Likely stage: {area.stage}. {area.stage_reason}"))
+        items.append(html.Li(detail, className="area"))
+    return [
+        html.P(chosen, className="focus"),
+        html.P(f"Ranked as of session {session}:", className="muted"),
+        html.Ol(items, className="areas"),
+        html.P(SUGGESTION_NOTE, className="muted small"),
+    ]
+
+
+def _timeline(inventory: Inventory, client_id: str, session: int) -> html.Ol:
+    entries = timeline(inventory, client_id)
+    return html.Ol(
+        [
+            html.Li(
+                [html.Span(e.date, className="date"), " ", e.text],
+                className=f"entry {e.kind}" + (" current" if e.session == session else ""),
+            )
+            for e in entries
+        ],
+        className="timeline",
+    )
+
+
+def clinical_outputs(
+    store: Store, client_id: Any, session: Any, client_view: Any = None
+) -> tuple[Any, ...]:
+    """The clinical panel for the chosen session; hidden and emptied in client view.
+
+    Returns
+    -------
+    tuple
+        Panel style, changes in words, PHQ-9 figure and its table, trends
+        figure and its table, problem areas, timeline.
+    """
+    inventory = _client(store, client_id)
+    s = _session(inventory, client_id, session)
+    if _is_on(client_view):
+        return ({"display": "none"}, [], EMPTY_FIGURE, [], EMPTY_FIGURE, [], [], [])
+    phq = phq9_figure(inventory, client_id, current_session=s)
+    metrics = cohort_metrics(
+        inventory.relationships, inventory.person_ties, sessions=inventory.sessions
+    )
+    trends = trends_figure(metrics, current_session=s)
+    return (
+        {},
+        _changes(inventory, client_id, s),
+        phq,
+        alt_table(figure_table(phq)),
+        trends,
+        alt_table(figure_table(trends)),
+        _problem_areas(inventory, client_id, s),
+        _timeline(inventory, client_id, s),
+    )
+
+
+def person_outputs(store: Store, client_id: Any, person_id: Any, client_view: Any = None) -> Any:
+    """One person's ring, conflict and support over the sessions, and the work done with them."""
+    if _is_on(client_view) or not isinstance(person_id, str) or not person_id:
+        return []
+    inventory = _client(store, client_id)
+    try:
+        history = person_history(inventory, client_id, person_id)
+        work = person_communication(inventory, client_id, person_id)
+    except ValueError:
+        raise PreventUpdate from None
+    shown = history.assign(
+        on_map=history["on_map"].map({True: "yes", False: "no"}),
+    )[["session", "on_map", "ring_label", "conflict", "support"]].rename(
+        columns={"on_map": "on the map", "ring_label": "ring"}
+    )
+    out: list[Any] = [frame_table(shown)]
+    out.append(html.H3("Communication work"))
+    if work.empty:
+        out.append(html.P("None recorded with this person.", className="muted"))
+    else:
+        work = work.assign(
+            kind=work["kind"].str.replace("_", " "),
+            outcome=work["outcome"].str.replace("_", " "),
+        )
+        out.append(frame_table(work))
+    return out
+
+
+def clicked_person(store: Store, client_id: Any, session: Any, click: Any) -> str:
+    """The person nearest a click on the map (within half a ring), as a person id."""
+    if not isinstance(click, dict) or not isinstance(click.get("points"), list):
+        raise PreventUpdate
+    points = click["points"]
+    if not points or not isinstance(points[0], dict):
+        raise PreventUpdate
+    x, y = points[0].get("x"), points[0].get("y")
+    if not all(isinstance(v, int | float) and math.isfinite(v) for v in (x, y)):
+        raise PreventUpdate
+    where = (float(x), float(y))  # type: ignore[arg-type]
+    inventory = _client(store, client_id)
+    s = _session(inventory, client_id, session)
+    rel = inventory.relationships[inventory.relationships["session"] == s]
+    rings = dict(zip(rel["person_id"].astype(str), rel["ring"].astype(int), strict=True))
+    if not rings:
+        raise PreventUpdate
+    positions = ring_positions(person_angles(inventory.people), rings)
+    pid, (px, py) = min(positions.items(), key=lambda kv: math.dist(kv[1], where))
+    if math.dist((px, py), where) > _CLICK_RADIUS:
+        raise PreventUpdate
+    return pid
+
+
+def play_step(
+    trigger: Any, *, session: Any, first: Any, last: Any, playing: bool
+) -> tuple[int, bool, str]:
+    """Advance the course animation.
+
+    ``trigger`` is ``"play"`` (the button: start, or pause when playing) or
+    ``"tick"`` (the timer: next session, stopping after the last).
+
+    Returns
+    -------
+    tuple
+        Slider value, timer disabled, button label.
+
+    Examples
+    --------
+    >>> play_step("play", session=5, first=1, last=5, playing=False)
+    (1, False, '❚❚ Pause')
+    >>> play_step("tick", session=2, first=1, last=5, playing=True)
+    (3, False, '❚❚ Pause')
+    """
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (session, first, last)):
+        raise PreventUpdate
+    if trigger == "play":
+        if playing:
+            return session, True, _PLAY
+        start = first if session >= last else session
+        return start, False, _PAUSE
+    if trigger == "tick":
+        if session >= last:
+            return last, True, _PLAY
+        return session + 1, session + 1 >= last, _PLAY if session + 1 >= last else _PAUSE
+    raise PreventUpdate
+
+
+def view_outputs(store: Store, client_id: Any, client_view: Any) -> tuple[str, list[Any], Any]:
+    """Page class, safety banner and header line for the therapist or the client view.
+
+    The client view keeps the crisis line wherever the flag applies, and
+    hides the clinical header (label, phase, focus).
+    """
+    inventory = _client(store, client_id)
+    on = _is_on(client_view)
+    banner = safety_banner(safety_flag(inventory, client_id), client_view=on)
+    style = {"display": "none"} if on else {}
+    return ("page client-page client-view" if on else "page client-page"), banner, style
+
+
+# --------------------------------------------------------------------------- recording page
+
+
+def add_to_map(
+    store: Store,
+    client_id: Any,
+    trigger: Any,
+    rows: Any,
+    back_person: Any = None,
+    new_name: Any = None,
+    new_role: Any = None,
+) -> tuple[list[dict[str, Any]], str, list[dict[str, str]]]:
+    """Put a known person back on the draft map (``"back"``) or add a new one (``"new"``).
+
+    Returns
+    -------
+    tuple
+        The map's rows, a message (empty when all went well) and the options
+        of people who could still be put back.
+    """
+    inventory = _client(store, client_id)
+    current = [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
+    try:
+        if trigger == "back":
+            current = add_person(current, inventory, client_id, person_id=back_person or "")
+        elif trigger == "new":
+            current = add_person(current, inventory, client_id, name=new_name or "", role=new_role)
+        else:
+            raise PreventUpdate
+        message = ""
+    except RecordingError as err:
+        message = "; ".join(f"{f.column}: {f.message}" for f in err.failures)
+    on_map = {str(r.get("person_id")) for r in current}
+    people = inventory.people
+    off_map = [
+        {"person_id": str(p), "name": str(n), "role": str(r)}
+        for p, n, r in zip(people["person_id"], people["name"], people["role"], strict=True)
+        if str(p) not in on_map
+    ]
+    return current, message, person_options(off_map)
+
+
+def ties_for_people(rows: Any, ties: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Keep the ties of people still on the draft map, and offer them in the tie dropdowns."""
+    people = [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
+    kept = prune_ties(ties if isinstance(ties, list) else [], people)
+    options = person_options(people)
+    return kept, {"source": {"options": options}, "target": {"options": options}}
+
+
+def add_tie(ties: Any) -> list[dict[str, Any]]:
+    """The ties with an empty row added at the end, to be filled in.
+
+    Examples
+    --------
+    >>> add_tie([])
+    [{'source': None, 'target': None}]
+    """
+    current = [t for t in ties if isinstance(t, dict)] if isinstance(ties, list) else []
+    return [*current, {"source": None, "target": None}]
+
+
+def save_session(
+    store: Store,
+    client_id: Any,
+    session: Any,
+    date: Any,
+    rows: Any,
+    ties: Any,
+    phq9: Any,
+) -> tuple[list[Any], str]:
+    """Record the session from the form; a clear message either way.
+
+    Returns
+    -------
+    tuple
+        The message's children and its class (``"message ok"`` or ``"message error"``).
+    """
+    if not isinstance(client_id, str):
+        raise PreventUpdate
+    try:
+        saved = record_session(
+            store, client_id, session=session, date=date, people=rows, ties=ties, phq9=phq9
+        )
+    except ClientNotFound:
+        return [html.P("This client is no longer in the store.")], "message error"
+    except ValidationError as err:
+        problems = [f"{f.column}: {f.message}" if f.column else f.message for f in err.failures]
+        return [
+            html.P("Nothing was saved. Please correct:"),
+            html.Ul([html.Li(p) for p in problems]),
+        ], "message error"
+    except StoreError as err:
+        return [html.P(str(err))], "message error"
+    return [
+        html.P(f"Session {saved} saved."),
+        dash.dcc.Link(f"See session {saved} on the map", href=f"/client/{client_id}"),
+    ], "message ok"
+
+
+# --------------------------------------------------------------------------- wiring
+
+
+def register(app: dash.Dash) -> None:
+    """Wire every callback to ``app``; each fetches the request's store."""
+
+    @app.callback(Output(ids.CLIENT_TABLE, "children"), Input(ids.CLIENT_SEARCH, "value"))
+    def _client_table(search: Any) -> list[Any]:
+        return client_rows(current_store(), search)
+
+    @app.callback(
+        Output(ids.MAP, "figure"),
+        Output(ids.MAP_TABLE, "children"),
+        Input(ids.SESSION_SLIDER, "value"),
+        Input(ids.COMPARE_ON, "value"),
+        Input(ids.COMPARE_SESSION, "value"),
+        Input(ids.CLIENT_VIEW, "value"),
+        State(ids.CLIENT_ID, "data"),
+    )
+    def _map(
+        session: Any, compare_on: Any, compare_session: Any, view: Any, client_id: Any
+    ) -> tuple[dict[str, Any], Any]:
+        return map_outputs(current_store(), client_id, session, compare_on, compare_session, view)
+
+    @app.callback(
+        Output(ids.CLINICAL, "style"),
+        Output(ids.CHANGES, "children"),
+        Output(ids.PHQ9, "figure"),
+        Output(ids.PHQ9_TABLE, "children"),
+        Output(ids.TRENDS, "figure"),
+        Output(ids.TRENDS_TABLE, "children"),
+        Output(ids.PROBLEM_AREAS, "children"),
+        Output(ids.TIMELINE, "children"),
+        Input(ids.SESSION_SLIDER, "value"),
+        Input(ids.CLIENT_VIEW, "value"),
+        State(ids.CLIENT_ID, "data"),
+    )
+    def _clinical(session: Any, view: Any, client_id: Any) -> tuple[Any, ...]:
+        return clinical_outputs(current_store(), client_id, session, view)
+
+    @app.callback(
+        Output(ids.PERSON_HISTORY, "children"),
+        Input(ids.PERSON, "value"),
+        Input(ids.CLIENT_VIEW, "value"),
+        State(ids.CLIENT_ID, "data"),
+    )
+    def _person(person_id: Any, view: Any, client_id: Any) -> Any:
+        return person_outputs(current_store(), client_id, person_id, view)
+
+    @app.callback(
+        Output(ids.PERSON, "value"),
+        Input(ids.MAP, "clickData"),
+        State(ids.SESSION_SLIDER, "value"),
+        State(ids.CLIENT_ID, "data"),
+        prevent_initial_call=True,
+    )
+    def _click(click: Any, session: Any, client_id: Any) -> str:
+        return clicked_person(current_store(), client_id, session, click)
+
+    @app.callback(
+        Output(ids.SESSION_SLIDER, "value"),
+        Output(ids.PLAY_TIMER, "disabled"),
+        Output(ids.PLAY, "children"),
+        Input(ids.PLAY, "n_clicks"),
+        Input(ids.PLAY_TIMER, "n_intervals"),
+        State(ids.SESSION_SLIDER, "value"),
+        State(ids.SESSION_SLIDER, "min"),
+        State(ids.SESSION_SLIDER, "max"),
+        State(ids.PLAY_TIMER, "disabled"),
+        prevent_initial_call=True,
+    )
+    def _play(
+        _clicks: Any, _ticks: Any, session: Any, first: Any, last: Any, stopped: Any
+    ) -> tuple[int, bool, str]:
+        trigger = "play" if ctx.triggered_id == ids.PLAY else "tick"
+        return play_step(trigger, session=session, first=first, last=last, playing=not stopped)
+
+    @app.callback(
+        Output(ids.PAGE, "className"),
+        Output(ids.BANNER, "children"),
+        Output(ids.HEADER_DETAILS, "style"),
+        Input(ids.CLIENT_VIEW, "value"),
+        State(ids.CLIENT_ID, "data"),
+    )
+    def _view(view: Any, client_id: Any) -> tuple[str, list[Any], Any]:
+        return view_outputs(current_store(), client_id, view)
+
+    @app.callback(
+        Output(ids.RECORD_PEOPLE, "data"),
+        Output(ids.RECORD_ADD_MESSAGE, "children"),
+        Output(ids.RECORD_BACK_PERSON, "options"),
+        Input(ids.RECORD_BACK, "n_clicks"),
+        Input(ids.RECORD_NEW, "n_clicks"),
+        State(ids.RECORD_PEOPLE, "data"),
+        State(ids.RECORD_BACK_PERSON, "value"),
+        State(ids.RECORD_NEW_NAME, "value"),
+        State(ids.RECORD_NEW_ROLE, "value"),
+        State(ids.CLIENT_ID, "data"),
+        prevent_initial_call=True,
+    )
+    def _add(
+        _back: Any, _new: Any, rows: Any, back: Any, name: Any, role: Any, client_id: Any
+    ) -> tuple[list[dict[str, Any]], str, list[dict[str, str]]]:
+        trigger = "back" if ctx.triggered_id == ids.RECORD_BACK else "new"
+        return add_to_map(current_store(), client_id, trigger, rows, back, name, role)
+
+    @app.callback(
+        Output(ids.RECORD_TIES, "data"),
+        Output(ids.RECORD_TIES, "dropdown"),
+        Input(ids.RECORD_PEOPLE, "data"),
+        State(ids.RECORD_TIES, "data"),
+    )
+    def _ties(rows: Any, ties: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        return ties_for_people(rows, ties)
+
+    @app.callback(
+        Output(ids.RECORD_TIES, "data", allow_duplicate=True),
+        Input(ids.RECORD_ADD_TIE, "n_clicks"),
+        State(ids.RECORD_TIES, "data"),
+        prevent_initial_call=True,
+    )
+    def _tie(_clicks: Any, ties: Any) -> list[dict[str, Any]]:
+        return add_tie(ties)
+
+    @app.callback(
+        Output(ids.RECORD_MESSAGE, "children"),
+        Output(ids.RECORD_MESSAGE, "className"),
+        Input(ids.RECORD_SAVE, "n_clicks"),
+        State(ids.CLIENT_ID, "data"),
+        State(ids.RECORD_SESSION, "data"),
+        State(ids.RECORD_DATE, "value"),
+        State(ids.RECORD_PEOPLE, "data"),
+        State(ids.RECORD_TIES, "data"),
+        State({"type": ids.RECORD_PHQ9, "index": ALL}, "value"),
+        prevent_initial_call=True,
+    )
+    def _save(
+        _clicks: Any,
+        client_id: Any,
+        session: Any,
+        date: Any,
+        rows: Any,
+        ties: Any,
+        phq9: Any,
+    ) -> tuple[list[Any], str]:
+        return save_session(current_store(), client_id, session, date, rows, ties, phq9)

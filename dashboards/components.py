@@ -1,0 +1,96 @@
+"""Small building blocks shared by the pages: banners, figure cards, tables.
+
+Every chart is paired with a text alternative (:func:`figure_card` puts a
+"show as a table" disclosure under each graph), and the safety banner is
+built from :mod:`ipt_network.safety` only, never from text of our own.
+
+Examples
+--------
+>>> import pandas as pd
+>>> table = frame_table(pd.DataFrame({"session": [1, 2], "ring": ["inner", None]}))
+>>> [cell.children for cell in table.children[1].children[1].children]
+['2', '']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+from dash import dcc, html
+
+from ipt_network.safety import CRISIS_LINE, SafetyFlag
+
+__all__ = [
+    "EMPTY_FIGURE",
+    "safety_banner",
+    "figure_card",
+    "alt_table",
+    "frame_table",
+    "graph_config",
+]
+
+#: A figure with nothing in it, for graphs whose content is withheld.
+EMPTY_FIGURE: dict[str, Any] = {"data": [], "layout": {}}
+
+
+def graph_config() -> Any:
+    """Plotly config for every graph: no mode bar clutter, no logo, responsive."""
+    return {"displaylogo": False, "displayModeBar": False, "responsive": True}
+
+
+def safety_banner(flag: SafetyFlag | None, *, client_view: bool = False) -> list[Any]:
+    """The safety banner's children: empty when there is no flag.
+
+    The therapist sees the flag's headline, the prompt and the crisis line;
+    the client view keeps the crisis line alone.
+
+    Examples
+    --------
+    >>> flag = SafetyFlag("c1", (2,), 1)
+    >>> [p.children for p in safety_banner(flag, client_view=True)][0].startswith("988")
+    True
+    >>> safety_banner(None)
+    []
+    """
+    if flag is None:
+        return []
+    lines = [CRISIS_LINE] if client_view else flag.banner().splitlines()
+    return [html.P(line, className="banner-line") for line in lines]
+
+
+def _cell(value: Any) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return ""
+    return str(value)
+
+
+def alt_table(rows: Sequence[Mapping[str, str]]) -> html.Table | html.P:
+    """A figure's text alternative (rows of :func:`ipt_network.figures.figure_table`)."""
+    if not rows:
+        return html.P("Nothing to show.", className="muted")
+    return frame_table(
+        pd.DataFrame(list(rows)).rename(columns={"series": "what", "text": "detail"})
+    )
+
+
+def frame_table(frame: pd.DataFrame, *, class_name: str = "data-table") -> html.Table:
+    """A DataFrame as a plain, accessible HTML table (header row, one row per record)."""
+    head = html.Thead(html.Tr([html.Th(str(c).replace("_", " "), scope="col") for c in frame]))
+    body = html.Tbody(
+        [html.Tr([html.Td(_cell(v)) for v in row]) for row in frame.itertuples(index=False)]
+    )
+    return html.Table([head, body], className=class_name)
+
+
+def figure_card(graph_id: str, table_id: str, *, height: str | None = None) -> html.Section:
+    """A graph with a "show as a table" disclosure under it, both filled by a callback."""
+    style = {"height": height} if height else None
+    return html.Section(
+        [
+            dcc.Graph(id=graph_id, config=graph_config(), style=style),
+            html.Details([html.Summary("Show as a table"), html.Div(id=table_id)], className="alt"),
+        ],
+        className="card",
+    )

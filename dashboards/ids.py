@@ -1,0 +1,123 @@
+"""Every component id of the dashboard, in one place.
+
+Pages build components with these ids and callbacks refer to them, so a
+renamed component cannot leave a callback pointing nowhere. Ids name
+components only; they never carry client data.
+
+Examples
+--------
+>>> from dashboards import ids
+>>> ids.MAP, ids.SESSION_SLIDER
+('map', 'session-slider')
+>>> len(set(ALL)) == len(ALL)
+True
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+__all__ = [
+    "ALL",
+    "PAGE",
+    "CLIENT_ID",
+    "CLIENT_SEARCH",
+    "CLIENT_TABLE",
+    "BANNER",
+    "HEADER_DETAILS",
+    "SESSION_SLIDER",
+    "PLAY",
+    "PLAY_TIMER",
+    "COMPARE_ON",
+    "COMPARE_SESSION",
+    "CLIENT_VIEW",
+    "MAP",
+    "MAP_TABLE",
+    "CLINICAL",
+    "CHANGES",
+    "PHQ9",
+    "PHQ9_TABLE",
+    "TRENDS",
+    "TRENDS_TABLE",
+    "PROBLEM_AREAS",
+    "TIMELINE",
+    "PERSON",
+    "PERSON_HISTORY",
+    "RECORD_LINK",
+    "RECORD_SESSION",
+    "RECORD_DATE",
+    "RECORD_PEOPLE",
+    "RECORD_TIES",
+    "RECORD_ADD_TIE",
+    "RECORD_BACK_PERSON",
+    "RECORD_BACK",
+    "RECORD_NEW_NAME",
+    "RECORD_NEW_ROLE",
+    "RECORD_NEW",
+    "RECORD_ADD_MESSAGE",
+    "RECORD_PHQ9",
+    "RECORD_SAVE",
+    "RECORD_MESSAGE",
+    "phq9_item",
+]
+
+# Every page
+PAGE: Final = "page"
+CLIENT_ID: Final = "client-id"  # dcc.Store holding the client id of a client page
+
+# Client list
+CLIENT_SEARCH: Final = "client-search"
+CLIENT_TABLE: Final = "client-table"
+
+# Client page
+BANNER: Final = "safety-banner"
+HEADER_DETAILS: Final = "header-details"
+SESSION_SLIDER: Final = "session-slider"
+PLAY: Final = "play"
+PLAY_TIMER: Final = "play-timer"
+COMPARE_ON: Final = "compare-on"
+COMPARE_SESSION: Final = "compare-session"
+CLIENT_VIEW: Final = "client-view"
+MAP: Final = "map"
+MAP_TABLE: Final = "map-table"
+CLINICAL: Final = "clinical"
+CHANGES: Final = "changes"
+PHQ9: Final = "phq9"
+PHQ9_TABLE: Final = "phq9-table"
+TRENDS: Final = "trends"
+TRENDS_TABLE: Final = "trends-table"
+PROBLEM_AREAS: Final = "problem-areas"
+TIMELINE: Final = "timeline"
+PERSON: Final = "person"
+PERSON_HISTORY: Final = "person-history"
+RECORD_LINK: Final = "record-link"
+
+# Recording page
+RECORD_SESSION: Final = "record-session"  # dcc.Store holding the session number
+RECORD_DATE: Final = "record-date"
+RECORD_PEOPLE: Final = "record-people"
+RECORD_TIES: Final = "record-ties"
+RECORD_ADD_TIE: Final = "record-add-tie"
+RECORD_BACK_PERSON: Final = "record-back-person"
+RECORD_BACK: Final = "record-back"
+RECORD_NEW_NAME: Final = "record-new-name"
+RECORD_NEW_ROLE: Final = "record-new-role"
+RECORD_NEW: Final = "record-new"
+RECORD_ADD_MESSAGE: Final = "record-add-message"
+RECORD_PHQ9: Final = "record-phq9"  # pattern-matching type of the nine item inputs
+RECORD_SAVE: Final = "record-save"
+RECORD_MESSAGE: Final = "record-message"
+
+
+def phq9_item(item: int) -> dict[str, str | int]:
+    """The id of the input for PHQ-9 item ``item`` (1 to 9).
+
+    Examples
+    --------
+    >>> phq9_item(9)
+    {'type': 'record-phq9', 'index': 9}
+    """
+    return {"type": RECORD_PHQ9, "index": item}
+
+
+ALL: Final = tuple(v for k, v in dict(globals()).items() if k.isupper() and isinstance(v, str))

@@ -1,0 +1,257 @@
+"""One client's page: the relationship map across the course, and the clinical panel.
+
+The layout is built from the store when the page opens: the session slider,
+the play button, the compare and client-view switches, and empty cards that
+the callbacks of :mod:`dashboards.callbacks` fill for the chosen session.
+The browser keeps only the client id (in a ``dcc.Store``) and the session
+numbers of the controls.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from dash import dcc, html
+
+from dashboards import ids
+from dashboards.components import figure_card, safety_banner
+from dashboards.context import current_store
+from ipt_network.errors import ClientNotFound
+from ipt_network.inventory import Inventory
+from ipt_network.overview import client_overview
+from ipt_network.safety import safety_flag
+
+__all__ = ["NAME", "PLAY_INTERVAL_MS", "layout", "not_found", "session_marks", "header_line"]
+
+NAME: Final = "Client"
+#: Time each session stays on screen while the course plays.
+PLAY_INTERVAL_MS: Final = 1400
+
+
+def not_found(client_id: object) -> html.Main:
+    """The page for a client id that is not in the store."""
+    return html.Main(
+        [
+            html.H1("Client not found"),
+            html.P(f"There is no client with id {client_id!s} in this store."),
+            dcc.Link("Back to all clients", href="/"),
+        ],
+        className="page",
+    )
+
+
+def session_marks(sessions: list[int]) -> dict[int, str]:
+    """Slider marks: every session, or every fifth one on a long course.
+
+    Examples
+    --------
+    >>> session_marks([1, 2, 3])
+    {1: '1', 2: '2', 3: '3'}
+    >>> list(session_marks(list(range(1, 41))))[:3]
+    [1, 5, 10]
+    """
+    if len(sessions) <= 24:
+        return {s: str(s) for s in sessions}
+    keep = {sessions[0], sessions[-1]} | {s for s in sessions if s % 5 == 0}
+    return {s: str(s) for s in sorted(keep)}
+
+
+def header_line(inventory: Inventory, client_id: str) -> str:
+    """One line under the client's id: label, sessions of planned, phase, focus.
+
+    Examples
+    --------
+    >>> from ipt_network import load_samples
+    >>> header_line(load_samples(), "dispute-01").count(" · ")
+    3
+    """
+    row = client_overview(inventory.for_clients([client_id])).iloc[0]
+    parts = [str(row["label"]) if isinstance(row["label"], str) else client_id]
+    parts.append(f"{int(row['sessions_done'])} of {int(row['planned_sessions'])} sessions")
+    parts.append(f"{row['phase']} phase" if isinstance(row["phase"], str) else "not started")
+    focus = row["focus"]
+    parts.append(f"focus: {focus}" if isinstance(focus, str) and focus else "no focus chosen yet")
+    return " · ".join(parts)
+
+
+def _people_options(inventory: Inventory) -> list[dict[str, str]]:
+    people = inventory.people.sort_values(["name", "person_id"])
+    return [
+        {"label": f"{name} ({role})", "value": str(pid)}
+        for pid, name, role in zip(people["person_id"], people["name"], people["role"], strict=True)
+    ]
+
+
+def _controls(client_id: str, sessions: list[int]) -> html.Div:
+    first, last = sessions[0], sessions[-1]
+    choices = [{"label": f"Session {s}", "value": s} for s in sessions]
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.Span("Session", className="control-label"),
+                    dcc.Slider(
+                        id=ids.SESSION_SLIDER,
+                        min=first,
+                        max=last,
+                        step=1,
+                        value=last,
+                        marks=session_marks(sessions),
+                        included=False,
+                        allow_direct_input=False,
+                        updatemode="mouseup",
+                    ),
+                ],
+                className="slider-block",
+            ),
+            html.Div(
+                [
+                    html.Button(
+                        "▶ Play the course",
+                        id=ids.PLAY,
+                        n_clicks=0,
+                        className="button",
+                        disabled=len(sessions) < 2,
+                    ),
+                    dcc.Interval(id=ids.PLAY_TIMER, interval=PLAY_INTERVAL_MS, disabled=True),
+                    dcc.Checklist(
+                        id=ids.COMPARE_ON,
+                        options=[{"label": " Compare with", "value": "on"}],
+                        value=[],
+                        className="switch",
+                    ),
+                    dcc.Dropdown(
+                        id=ids.COMPARE_SESSION,
+                        options=choices,
+                        value=first,
+                        clearable=False,
+                        searchable=False,
+                        className="compare-session",
+                    ),
+                    dcc.Checklist(
+                        id=ids.CLIENT_VIEW,
+                        options=[{"label": " Client view (shared screen)", "value": "on"}],
+                        value=[],
+                        className="switch",
+                    ),
+                    dcc.Link(
+                        f"Record session {last + 1}",
+                        id=ids.RECORD_LINK,
+                        href=f"/client/{client_id}/record",
+                        className="button primary therapist-only",
+                    ),
+                ],
+                className="control-row",
+            ),
+        ],
+        className="controls card",
+    )
+
+
+def _clinical_panel(inventory: Inventory) -> html.Aside:
+    return html.Aside(
+        [
+            html.Section(
+                [html.H2("This session in words"), html.Div(id=ids.CHANGES)], className="card"
+            ),
+            html.Section(
+                [
+                    html.H2("A person's history"),
+                    html.P(
+                        "Click a person on the map, or choose them here.",
+                        className="muted",
+                    ),
+                    dcc.Dropdown(
+                        id=ids.PERSON,
+                        options=_people_options(inventory),
+                        placeholder="Choose a person",
+                    ),
+                    html.Div(id=ids.PERSON_HISTORY),
+                ],
+                className="card",
+            ),
+            figure_card(ids.PHQ9, ids.PHQ9_TABLE, height="300px"),
+            figure_card(ids.TRENDS, ids.TRENDS_TABLE, height="460px"),
+            html.Section(
+                [html.H2("Problem areas"), html.Div(id=ids.PROBLEM_AREAS)], className="card"
+            ),
+            html.Section([html.H2("Timeline"), html.Div(id=ids.TIMELINE)], className="card"),
+        ],
+        id=ids.CLINICAL,
+        className="clinical",
+    )
+
+
+def layout(client_id: str | None = None, **_: Any) -> html.Main:
+    """The page of one client; a "not found" page for an unknown id."""
+    store = current_store()
+    try:
+        inventory = store.inventory([str(client_id)])
+    except ClientNotFound:
+        return not_found(client_id)
+    cid = str(client_id)
+    sessions = inventory.sessions_of(cid)
+    head = html.Header(
+        [
+            dcc.Link("← All clients", href="/", className="back therapist-only"),
+            html.H1(cid),
+            html.P(header_line(inventory, cid), id=ids.HEADER_DETAILS, className="lede"),
+        ],
+        className="page-head",
+    )
+    banner = html.Div(
+        safety_banner(safety_flag(inventory, cid)),
+        id=ids.BANNER,
+        role="alert",
+        className="banner",
+    )
+    if not sessions:
+        return html.Main(
+            [
+                head,
+                banner,
+                html.P("No session has been recorded for this client yet."),
+                dcc.Link(
+                    "Record the first session",
+                    href=f"/client/{cid}/record",
+                    className="button primary",
+                ),
+            ],
+            className="page",
+        )
+    return html.Main(
+        [
+            dcc.Store(id=ids.CLIENT_ID, data=cid),
+            head,
+            banner,
+            _controls(cid, sessions),
+            html.Div(
+                [
+                    html.Div(
+                        html.Section(
+                            [
+                                dcc.Graph(
+                                    id=ids.MAP,
+                                    config={"displaylogo": False, "displayModeBar": False},
+                                    className="map-graph",
+                                ),
+                                html.Details(
+                                    [
+                                        html.Summary("Show the map as a table"),
+                                        html.Div(id=ids.MAP_TABLE),
+                                    ],
+                                    className="alt",
+                                ),
+                            ],
+                            className="card map-card",
+                        ),
+                        className="map-column",
+                    ),
+                    _clinical_panel(inventory),
+                ],
+                className="client-grid",
+            ),
+        ],
+        id=ids.PAGE,
+        className="page client-page",
+    )
