@@ -170,12 +170,15 @@ def _typed(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
 
 
-def _records(frame: pd.DataFrame) -> Iterator[list[dict[str, Any]]]:
-    """Rows as plain-Python dicts, a chunk at a time, NA as None."""
+def _rows(frame: pd.DataFrame) -> Iterator[list[tuple[Any, ...]]]:
+    """Rows as plain-Python tuples, a chunk at a time, NA as None."""
     for start in range(0, len(frame), _CHUNK):
         chunk = frame.iloc[start : start + _CHUNK].astype(object)
         chunk = chunk.where(chunk.notna(), None)
-        yield chunk.to_dict("records")
+        yield list(chunk.itertuples(index=False, name=None))
+
+
+_PLACEHOLDER: Final = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 
 
 class Store:
@@ -322,13 +325,17 @@ class Store:
     def _insert(self, conn: Connection, inventory: Inventory, progress: bool) -> None:
         from tqdm.auto import tqdm
 
+        mark = _PLACEHOLDER.get(str(conn.dialect.paramstyle), "?")
         total = sum(len(frame) for _, frame in inventory.items())
         with tqdm(total=total, unit="row", desc="storing", disable=not progress) as bar:
             for name in TABLE_ORDER:
-                frame = getattr(inventory, name)
-                for records in _records(frame):
-                    conn.execute(metadata.tables[name].insert(), records)
-                    bar.update(len(records))
+                columns = TABLES[name].names
+                quoted = ", ".join(f'"{c}"' for c in columns)
+                sql = f"INSERT INTO {name} ({quoted}) VALUES ({', '.join([mark] * len(columns))})"
+                for rows in _rows(getattr(inventory, name)[columns]):
+                    # executemany straight to the driver: the rows are already validated
+                    conn.exec_driver_sql(sql, rows)
+                    bar.update(len(rows))
 
     def import_inventory(
         self, inventory: Inventory, *, replace: bool = False, progress: bool = False

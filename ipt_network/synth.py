@@ -50,7 +50,7 @@ __all__ = ["synthesize"]
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
-ExtArray = pd.api.extensions.ExtensionArray
+from pandas.api.extensions import ExtensionArray as ExtArray  # noqa: E402
 
 # --- vocabulary codes -------------------------------------------------------
 

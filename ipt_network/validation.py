@@ -182,13 +182,20 @@ def _convert_table(table: Table, frame: pd.DataFrame, report: _Collector) -> pd.
 def _not_in(
     df: pd.DataFrame, cols: list[str], ref: pd.DataFrame, ref_cols: list[str]
 ) -> np.ndarray:
-    """Rows of ``df`` whose ``cols`` (all present) match no row of ``ref[ref_cols]``."""
+    """Rows of ``df`` whose ``cols`` (all present) match no row of ``ref[ref_cols]``.
+
+    Each key column is factorised over both frames together and the codes are
+    folded into one integer per row, so membership is a single ``np.isin``.
+    """
     present = df[cols].notna().all(axis=1).to_numpy()
     if not present.any():
         return present
-    left = pd.MultiIndex.from_frame(df[cols].astype(object))
-    right = pd.MultiIndex.from_frame(ref[ref_cols].astype(object).set_axis(cols, axis=1))
-    return present & ~left.isin(right)
+    n = len(df)
+    key = np.zeros(n + len(ref), dtype=np.int64)
+    for left, right in zip(cols, ref_cols, strict=True):
+        codes, uniques = pd.factorize(pd.concat([df[left], ref[right]], ignore_index=True))
+        key = pd.factorize(key * (len(uniques) + 1) + (codes + 1))[0].astype(np.int64)
+    return present & ~np.isin(key[:n], key[n:])
 
 
 def _check_keys(table: Table, frame: pd.DataFrame, report: _Collector) -> None:

@@ -119,7 +119,7 @@ def test_failed_write_rolls_back(
 
     store = Store.open(db)
     calls = {"n": 0}
-    real = store_module._records
+    real = store_module._rows
 
     def failing(frame: pd.DataFrame):  # type: ignore[no-untyped-def]
         calls["n"] += 1
@@ -127,7 +127,7 @@ def test_failed_write_rolls_back(
             raise OSError("disk full")
         yield from real(frame)
 
-    monkeypatch.setattr(store_module, "_records", failing)
+    monkeypatch.setattr(store_module, "_rows", failing)
     with pytest.raises(OSError):
         store.import_inventory(read_inventory(tiny_folder))
     monkeypatch.undo()
