@@ -1,0 +1,156 @@
+"""Tests of the clinical commands: timeline, problem-areas, focus, report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ipt_network import load_samples
+from ipt_network.cli import main
+from ipt_network.cli.clinical import focus_cmd, problem_areas_cmd, report_cmd, timeline_cmd
+from ipt_network.safety import CRISIS_LINE
+from ipt_network.store import Store
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = str(tmp_path_factory.mktemp("clinical") / "ipt.db")
+    with Store.create(path) as store:
+        store.import_inventory(load_samples())
+    return path
+
+
+def run(db: str, *args: str, command: object = main) -> tuple[int, str]:
+    result = CliRunner().invoke(command, [*args, "--db", db])  # type: ignore[arg-type]
+    return result.exit_code, result.output
+
+
+def test_timeline_prints_in_date_order_with_flag(db: str) -> None:
+    code, out = run(db, "timeline", "grief-01")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].startswith("SAFETY FLAG") and CRISIS_LINE in out
+    body = [line for line in lines if line[:4].isdigit()]
+    assert [line[:10] for line in body] == sorted(line[:10] for line in body)
+    assert "2025-02-24  Depression began (onset of this episode)" in body
+
+
+def test_timeline_without_flag_says_nothing_about_risk(db: str) -> None:
+    code, out = run(db, "timeline", "dispute-01")
+    assert code == 0 and "SAFETY" not in out and "risk" not in out.lower()
+    assert out.splitlines()[0] == "Timeline of dispute-01"
+
+
+@pytest.mark.parametrize(
+    ("client_id", "area"),
+    [
+        ("grief-01", "Grief"),
+        ("dispute-01", "Role dispute"),
+        ("transition-01", "Role transition"),
+        ("deficits-01", "Interpersonal deficits"),
+    ],
+)
+def test_problem_areas_text_ranks_designed_area_first(db: str, client_id: str, area: str) -> None:
+    code, out = run(db, "problem-areas", client_id)
+    assert code == 0
+    first = next(line for line in out.splitlines() if line.startswith("1. "))
+    assert first.startswith(f"1. {area} (score ")
+    assert "suggestion for the clinician" in out
+
+
+def test_problem_areas_json_and_options(db: str) -> None:
+    code, out = run(
+        db,
+        "problem-areas",
+        "dispute-01",
+        "--json",
+        "--session",
+        "3",
+        "--before",
+        "90",
+        "--after",
+        "10",
+    )
+    assert code == 0
+    d = json.loads(out)
+    assert d["areas"][0]["area"] == "role_dispute" and d["areas"][0]["stage"] == "impasse"
+    assert (d["window_before_days"], d["window_after_days"], d["session"]) == (90, 10, 3)
+    # With 90 days before onset, the new job 5 months before no longer counts.
+    assert next(a for a in d["areas"] if a["area"] == "role_transition")["score"] == 0
+
+
+def test_problem_areas_three_area_scheme(db: str) -> None:
+    code, out = run(db, "problem-areas", "deficits-01", "--scheme", "three", "--json")
+    d = json.loads(out)
+    assert code == 0 and len(d["areas"]) == 3 and d["complicating_factors"]
+
+
+def test_problem_areas_bad_input(db: str) -> None:
+    code, out = run(db, "problem-areas", "grief-01", "--session", "99")
+    assert code != 0 and "has no session 99" in out
+    code, out = run(db, "problem-areas", "grief-01", "--scheme", "five")
+    assert code != 0
+
+
+def focus(db: str, *args: str) -> tuple[int, str]:
+    """Run the focus command (called directly until it is listed in COMMANDS)."""
+    return run(db, *args, command=focus_cmd)
+
+
+def test_focus_records_and_refuses(tmp_path: Path) -> None:
+    db = str(tmp_path / "f.db")
+    with Store.create(db) as store:
+        store.import_inventory(load_samples().for_clients(["transition-01"]))
+    code, out = focus(db, "transition-01", "role_transition", "grief", "--session", "4")
+    assert code == 0 and "role transition and grief, chosen at session 4" in out
+    with Store.open(db) as store:
+        row = store.inventory(["transition-01"]).clients.iloc[0]
+    assert (row["focus"], int(row["focus_session"])) == ("role_transition;grief", 4)
+    code, out = focus(
+        db, "transition-01", "grief", "role_dispute", "role_transition", "--session", "4"
+    )
+    assert code != 0 and "at most two" in out
+    code, out = focus(db, "transition-01", "grief", "grief", "--session", "4")
+    assert code != 0 and "twice" in out
+    code, out = focus(db, "transition-01", "anger", "--session", "4")
+    assert code != 0 and "anger" in out
+    code, out = focus(db, "transition-01", "grief", "--session", "30")
+    assert code != 0 and "no session 30" in out
+    code, out = focus(db, "nobody", "grief", "--session", "1")
+    assert code != 0 and "no client with id 'nobody'" in out
+    with Store.open(db) as store:
+        row = store.inventory(["transition-01"]).clients.iloc[0]
+    assert row["focus"] == "role_transition;grief"  # refused commands changed nothing
+
+
+def test_report_writes_a_file(db: str, tmp_path: Path) -> None:
+    out_file = tmp_path / "report.html"
+    code, out = run(db, "report", "transition-01", "--out", str(out_file))
+    assert code == 0 and str(out_file) in out
+    page = out_file.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "Session 14" in page
+
+
+def test_unknown_client_is_a_clean_error(db: str, tmp_path: Path) -> None:
+    for args in (
+        ("timeline", "x"),
+        ("problem-areas", "x"),
+        ("report", "x", "--out", str(tmp_path / "x.html")),
+    ):
+        code, out = run(db, *args)
+        assert code == 1 and out.strip() == "Error: no client with id 'x'"
+
+
+def test_missing_store_is_a_clean_error(tmp_path: Path) -> None:
+    code, out = run(str(tmp_path / "none.db"), "timeline", "grief-01")
+    assert code == 1 and "no store at" in out
+
+
+@pytest.mark.parametrize("command", [timeline_cmd, problem_areas_cmd, report_cmd, focus_cmd])
+def test_every_command_has_help(command: object) -> None:
+    result = CliRunner().invoke(command, ["--help"])  # type: ignore[arg-type]
+    assert result.exit_code == 0
+    assert len(result.output.split("Options:")[0]) > 200
