@@ -281,7 +281,7 @@ def phq9_chart_svg(sessions: list[int], totals: list[int | None]) -> str:
     span = max(last - first, 1)
 
     def sx(s: int) -> float:
-        return left + (s - first) / span * plot_w
+        return left + 16 + (s - first) / span * (plot_w - 32)  # keep points off the edges
 
     def sy(v: float) -> float:
         return top + (1 - v / PHQ9_BANDS.maximum) * plot_h
