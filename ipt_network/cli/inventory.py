@@ -147,16 +147,18 @@ def clients_cmd(db: str | None) -> None:
 
 
 def _format_overview(table: pd.DataFrame) -> str:
-    rows = []
+    lines = [f"{'client':<16} {'sessions':<9} {'phase':<12} {'latest PHQ-9':<24} focus"]
     for r in table.itertuples(index=False):
-        phq = "-" if pd.isna(r.latest_phq9) else f"{int(r.latest_phq9)} ({r.latest_band})"
-        flag = "  ! item 9 flag" if r.safety_flag else ""
-        focus = "-" if pd.isna(r.focus) else str(r.focus).replace(";", ", ")
-        rows.append(
-            f"{r.client_id:<16} {int(r.sessions_done):>2}/{int(r.planned_sessions):<2} "
-            f"{r.phase:<12} PHQ-9 {phq:<22} focus {focus}{flag}"
+        phq = "-" if pd.isna(r.phq9_total) else f"{int(r.phq9_total)} ({r.phq9_band})"
+        phase = "-" if pd.isna(r.phase) else str(r.phase)
+        focus = "-" if pd.isna(r.focus) else str(r.focus)
+        lines.append(
+            f"{r.client_id:<16} {f'{r.sessions_done} of {r.planned_sessions}':<9} "
+            f"{phase:<12} {phq:<24} {focus}"
         )
-    return "\n".join(rows)
+        if not pd.isna(r.safety_flag):
+            lines.append(f"{'':<16} ! {r.safety_flag} Call or text 988.")
+    return "\n".join(lines)
 
 
 @click.command("show")
