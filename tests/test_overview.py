@@ -1,0 +1,98 @@
+"""Tests of ipt_network.overview: client list rows and one person's history."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from ipt_network import load_samples, names
+from ipt_network.errors import ClientNotFound
+from ipt_network.inventory import Inventory
+from ipt_network.overview import (
+    OVERVIEW_COLUMNS,
+    client_overview,
+    person_communication,
+    person_history,
+    phq9_totals,
+)
+from ipt_network.tidy import read_inventory
+
+
+@pytest.fixture
+def tiny(tiny_folder: Path) -> Inventory:
+    return read_inventory(tiny_folder)
+
+
+def test_client_rows_follow_the_course(tiny: Inventory) -> None:
+    rows = client_overview(tiny).set_index("client_id")
+    assert list(client_overview(tiny).columns) == list(OVERVIEW_COLUMNS)
+    c1 = rows.loc["c1"]
+    # c1: 2 sessions of 12 planned; session 2 is in the initial phase of a 12-session course.
+    assert (c1["sessions_done"], c1["planned_sessions"], c1["last_session"]) == (2, 12, 2)
+    assert c1["phase"] == "initial"
+    # Latest full PHQ-9 is session 2: eight items of 1 and item 9 of 0.
+    assert (c1["phq9_session"], c1["phq9_total"], c1["phq9_band"]) == (2, 8, "mild")
+    assert c1["focus"] == "role dispute"
+    # Item 9 was 1 at session 1 only.
+    assert c1["safety_flag"].endswith("at session 1.")
+
+
+def test_client_without_phq9_or_focus_has_empty_cells(tiny: Inventory) -> None:
+    c2 = client_overview(tiny).set_index("client_id").loc["c2"]
+    assert c2["sessions_done"] == 1
+    assert c2["planned_sessions"] == 16  # the default plan
+    assert pd.isna(c2["phq9_total"]) and pd.isna(c2["phq9_band"])
+    assert pd.isna(c2["safety_flag"]) and pd.isna(c2["focus"])
+
+
+def test_client_with_no_sessions_is_not_started(tiny: Inventory) -> None:
+    none = dataclasses.replace(tiny, sessions=tiny.sessions[tiny.sessions["client_id"] != "c2"])
+    c2 = client_overview(none).set_index("client_id").loc["c2"]
+    assert c2["sessions_done"] == 0
+    assert pd.isna(c2["last_session"]) and pd.isna(c2["phase"])
+
+
+def test_band_follows_the_latest_full_phq9() -> None:
+    inv = load_samples()
+    rows = client_overview(inv).set_index("client_id")
+    for cid in inv.client_ids():
+        sessions = inv.sessions[inv.sessions["client_id"] == cid]
+        totals = phq9_totals(sessions).dropna()
+        last = sessions.loc[totals.index, "session"].max()
+        assert rows.loc[cid, "phq9_session"] == last
+        assert rows.loc[cid, "phq9_total"] == totals[sessions["session"] == last].iloc[0]
+
+
+def test_person_history_marks_sessions_off_the_map(tiny: Inventory) -> None:
+    history = person_history(tiny, "c1", "p3")
+    assert history["session"].tolist() == [1, 2]
+    assert history["on_map"].tolist() == [True, False]
+    assert history["ring_label"].iloc[0] == names.RING_LABELS[1]
+    assert history["ring"].isna().tolist() == [False, True]
+    moved = person_history(tiny, "c1", "p2")
+    assert moved["ring"].tolist() == [2, 1]  # p2 moved into the inner ring
+
+
+def test_person_history_refuses_unknown_ids(tiny: Inventory) -> None:
+    with pytest.raises(ValueError, match="no person"):
+        person_history(tiny, "c1", "nobody")
+    with pytest.raises(ClientNotFound):
+        person_history(tiny, "zz", "p1")
+
+
+def test_person_communication_lists_the_work_by_session() -> None:
+    inv = load_samples()
+    comm = inv.communication
+    pid = str(comm.loc[comm["client_id"] == "grief-01", "person_id"].iloc[0])
+    work = person_communication(inv, "grief-01", pid)
+    expected = comm[(comm["client_id"] == "grief-01") & (comm["person_id"] == pid)]
+    assert len(work) == len(expected) > 0
+    assert work["session"].is_monotonic_increasing
+    assert set(work["kind"]) <= set(names.COMMUNICATION_KINDS)
+
+
+def test_person_communication_empty_when_none(tiny: Inventory) -> None:
+    assert person_communication(tiny, "c1", "p1").empty
