@@ -12,17 +12,14 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ipt_network.contract import PHQ9_ITEMS
+from ipt_network.communication import communication_lines
 from ipt_network.inventory import Inventory
 from ipt_network.model import CoursePlan
 from ipt_network.names import RING_LABELS
+from ipt_network.overview import phq9_totals
 from ipt_network.safety import safety_flag
 
 __all__ = ["client_summary"]
-
-
-def _phq9_totals(sessions: pd.DataFrame) -> pd.Series:
-    return sessions[list(PHQ9_ITEMS)].sum(axis=1, min_count=len(PHQ9_ITEMS))
 
 
 def _state(row: pd.Series | None) -> str:
@@ -71,7 +68,7 @@ def client_summary(inventory: Inventory, client_id: str) -> str:
         lines += ["", *(f"  {line}" for line in flag.banner().splitlines())]
 
     s = one.sessions.sort_values("session")
-    totals = _phq9_totals(s)
+    totals = phq9_totals(s)
     lines += ["", "Sessions", "  session  date        phase        PHQ-9"]
     for (_, row), total in zip(s.iterrows(), totals, strict=True):
         phq = "-" if pd.isna(total) else str(int(total))
@@ -90,21 +87,9 @@ def client_summary(inventory: Inventory, client_id: str) -> str:
             f"  {person.name} [{person.role}]: {_state(at_first)} -> {_state(at_latest)}{died}"
         )
 
-    work = one.communication.sort_values(["session", "person_id"])
-    if not work.empty:
-        names = dict(zip(one.people["person_id"], one.people["name"], strict=True))
-        lines += ["", "Communication work"]
-        for w in work.itertuples(index=False):
-            outcome = (
-                "outcome not recorded" if pd.isna(w.outcome) else str(w.outcome).replace("_", " ")
-            )
-            lines.append(
-                f"  session {int(w.session)}, {str(w.kind).replace('_', ' ')} with "
-                f"{names.get(w.person_id, w.person_id)}: {outcome}"
-            )
-            for label_, text in (("planned", w.planned), ("happened", w.happened)):
-                if not pd.isna(text):
-                    lines.append(f"      {label_}: {text}")
+    work = communication_lines(one, client_id)
+    if work:
+        lines += ["", "Communication work", *(f"  {line}" for line in work)]
     if flag is not None:
         lines += ["", f"  {flag.headline()}"]
     return "\n".join(lines)

@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "changes": "analysis:changes_cmd",
     "timeline": "clinical:timeline_cmd",
     "problem-areas": "clinical:problem_areas_cmd",
+    "focus": "clinical:focus_cmd",
     "report": "clinical:report_cmd",
     "demo": "dashboard:demo_cmd",
     "serve": "dashboard:serve_cmd",
