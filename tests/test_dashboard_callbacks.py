@@ -1,0 +1,254 @@
+"""The dashboard's callbacks, called as plain functions on a real store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dash.exceptions import PreventUpdate
+
+from dashboards import callbacks as cb
+from dashboards import ids
+from ipt_network import load_samples
+from ipt_network.layout import person_angles, ring_positions
+from ipt_network.recording import draft_next_session
+from ipt_network.safety import CRISIS_LINE
+from ipt_network.store import Store
+
+
+def text_of(component: Any) -> str:
+    """Every string inside a Dash component tree, joined by spaces."""
+    if component is None:
+        return ""
+    if isinstance(component, str | int | float):
+        return str(component)
+    if isinstance(component, list | tuple):
+        return " ".join(text_of(c) for c in component)
+    return text_of(getattr(component, "children", None))
+
+
+@pytest.fixture(scope="module")
+def samples(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    """A store of the four sample clients, read only in these tests."""
+    store = Store.create(tmp_path_factory.mktemp("samples") / "ipt.db")
+    store.import_inventory(load_samples())
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def writable(tmp_path: Path) -> Iterator[Store]:
+    store = Store.create(tmp_path / "ipt.db")
+    store.import_inventory(load_samples().for_clients(["dispute-01"]))
+    yield store
+    store.close()
+
+
+# ---------------------------------------------------------------- client list
+
+
+def test_client_list_has_every_client_and_the_crisis_line(samples: Store) -> None:
+    rows = cb.client_rows(samples)
+    text = text_of(rows)
+    for cid in samples.client_ids():
+        assert cid in text
+    assert "SAFETY FLAG" in text and CRISIS_LINE in text
+
+
+def test_client_list_search_narrows(samples: Store) -> None:
+    text = text_of(cb.client_rows(samples, "DISPUTE"))
+    assert "dispute-01" in text and "grief-01" not in text
+    assert "No client matches" in text_of(cb.client_rows(samples, "zzz"))
+    assert "grief-01" in text_of(cb.client_rows(samples, 42))  # junk search is ignored
+
+
+# ---------------------------------------------------------------- the map
+
+
+def test_the_map_follows_the_session(samples: Store) -> None:
+    first, _ = cb.map_outputs(samples, "grief-01", 1)
+    last, table = cb.map_outputs(samples, "grief-01", 14)
+    assert first["layout"]["title"]["text"].endswith("session 1")
+    assert last["layout"]["title"]["text"].endswith("session 14")
+    assert first["data"] != last["data"]
+    assert "Ruth" in text_of(table)
+
+
+def test_compare_mode_names_both_sessions(samples: Store) -> None:
+    fig, _ = cb.map_outputs(samples, "grief-01", 9, ["on"], 1)
+    assert "compared with session 1" in fig["layout"]["title"]["text"]
+    same, _ = cb.map_outputs(samples, "grief-01", 9, ["on"], 9)
+    assert "compared" not in same["layout"]["title"]["text"]
+
+
+def test_client_view_map_has_no_scores(samples: Store) -> None:
+    fig, table = cb.map_outputs(samples, "grief-01", 5, [], None, ["on"])
+    assert "support" not in str(fig) and "conflict:" not in text_of(table)
+    therapist, _ = cb.map_outputs(samples, "grief-01", 5)
+    assert "support" in str(therapist)
+
+
+@pytest.mark.parametrize(
+    ("client_id", "session"),
+    [
+        ("grief-01", 99),
+        ("grief-01", "1"),
+        ("grief-01", True),
+        ("grief-01", 1.5),
+        ("nobody", 1),
+        (None, 1),
+        ({"x": 1}, 1),
+    ],
+)
+def test_the_map_ignores_bad_input(samples: Store, client_id: Any, session: Any) -> None:
+    with pytest.raises(PreventUpdate):
+        cb.map_outputs(samples, client_id, session)
+
+
+# ---------------------------------------------------------------- clinical panel
+
+
+def test_clinical_panel_for_a_session(samples: Store) -> None:
+    style, changes, phq, phq_table, trends, trends_table, areas, timeline = cb.clinical_outputs(
+        samples, "grief-01", 5
+    )
+    assert style == {}
+    assert text_of(changes).startswith("Session 5:")
+    assert phq["data"] and trends["data"]
+    assert "PHQ-9" in text_of(phq_table) or "Session" in text_of(phq_table)
+    assert "People on the map" in text_of(trends_table)
+    assert "Grief" in text_of(areas) and "Chosen focus: grief" in text_of(areas)
+    assert "2025-" in text_of(timeline)
+
+
+def test_clinical_panel_is_emptied_in_client_view(samples: Store) -> None:
+    outputs = cb.clinical_outputs(samples, "grief-01", 5, ["on"])
+    assert outputs[0] == {"display": "none"}
+    assert all(not o or o == {"data": [], "layout": {}} for o in outputs[1:])
+
+
+def test_person_history_and_communication(samples: Store) -> None:
+    comm = samples.inventory(["grief-01"]).communication
+    pid = str(comm["person_id"].iloc[0])
+    text = text_of(cb.person_outputs(samples, "grief-01", pid))
+    assert "Communication work" in text
+    assert str(comm["planned"].iloc[0]) in text
+    assert cb.person_outputs(samples, "grief-01", pid, ["on"]) == []
+    assert cb.person_outputs(samples, "grief-01", None) == []
+    with pytest.raises(PreventUpdate):
+        cb.person_outputs(samples, "grief-01", "nobody")
+
+
+def test_clicking_a_person_selects_them(samples: Store) -> None:
+    inv = samples.inventory(["dispute-01"])
+    rel = inv.relationships[inv.relationships["session"] == 4]
+    rings = dict(zip(rel["person_id"].astype(str), rel["ring"].astype(int), strict=True))
+    pid = sorted(rings)[0]
+    x, y = ring_positions(person_angles(inv.people), rings)[pid]
+    click = {"points": [{"x": x + 0.01, "y": y - 0.01}]}
+    assert cb.clicked_person(samples, "dispute-01", 4, click) == pid
+    with pytest.raises(PreventUpdate):  # the centre is the client, nobody else
+        cb.clicked_person(samples, "dispute-01", 4, {"points": [{"x": 0.0, "y": 0.0}]})
+    for junk in (None, {}, {"points": []}, {"points": [{"x": "a", "y": 1}]}):
+        with pytest.raises(PreventUpdate):
+            cb.clicked_person(samples, "dispute-01", 4, junk)
+
+
+def test_play_walks_the_course_and_stops() -> None:
+    session, playing = 1, False
+    seen = []
+    session, stopped, label = cb.play_step("play", session=14, first=1, last=14, playing=playing)
+    assert (session, stopped) == (1, False) and "Pause" in label  # restarts from the first
+    while not stopped:
+        seen.append(session)
+        session, stopped, label = cb.play_step(
+            "tick", session=session, first=1, last=14, playing=True
+        )
+    assert seen + [session] == list(range(1, 15))
+    assert "Play" in label
+    assert cb.play_step("play", session=5, first=1, last=14, playing=True) == (5, True, label)
+    with pytest.raises(PreventUpdate):
+        cb.play_step("tick", session="5", first=1, last=14, playing=True)
+
+
+def test_client_view_keeps_only_the_crisis_line(samples: Store) -> None:
+    cls, banner, header = cb.view_outputs(samples, "grief-01", ["on"])
+    assert "client-view" in cls and header == {"display": "none"}
+    assert text_of(banner) == CRISIS_LINE
+    cls, banner, header = cb.view_outputs(samples, "grief-01", [])
+    assert "client-view" not in cls and "SAFETY FLAG" in text_of(banner)
+    assert cb.view_outputs(samples, "dispute-01", ["on"])[1] == []  # no flag, no banner
+
+
+# ---------------------------------------------------------------- recording
+
+
+def test_adding_people_to_the_draft(samples: Store) -> None:
+    draft = draft_next_session(samples.inventory(["grief-01"]), "grief-01")
+    rows, message, options = cb.add_to_map(
+        samples, "grief-01", "new", draft.people, None, "Mo", "friend"
+    )
+    assert message == "" and rows[-1]["name"] == "Mo" and len(rows) == len(draft.people) + 1
+    rows2, message, _ = cb.add_to_map(samples, "grief-01", "new", rows, None, "", "nope")
+    assert rows2 == rows and "name" in message and "role" in message
+    if options:
+        back = options[0]["value"]
+        rows3, message, options3 = cb.add_to_map(samples, "grief-01", "back", rows, back)
+        assert message == "" and rows3[-1]["person_id"] == back
+        assert back not in {o["value"] for o in options3}
+
+
+def test_ties_follow_the_people_on_the_draft() -> None:
+    people = [{"person_id": "a", "name": "A", "role": "friend"}]
+    ties, dropdown = cb.ties_for_people(people, [{"source": "a", "target": "b"}])
+    assert ties == []
+    assert dropdown["source"]["options"] == [{"label": "A (friend)", "value": "a"}]
+    assert cb.add_tie([{"source": "a", "target": None}])[-1] == {"source": None, "target": None}
+
+
+def test_saving_a_session_from_the_form(writable: Store) -> None:
+    draft = draft_next_session(writable.inventory(["dispute-01"]), "dispute-01")
+    before = writable.inventory(["dispute-01"]).sessions_of("dispute-01")
+    children, cls = cb.save_session(
+        writable, "dispute-01", draft.session, draft.date, draft.people, draft.ties, [0] * 9
+    )
+    assert cls == "message ok" and f"Session {draft.session} saved" in text_of(children)
+    assert writable.inventory(["dispute-01"]).sessions_of("dispute-01") == [*before, draft.session]
+
+
+def test_a_bad_phq9_shows_a_message_and_saves_nothing(writable: Store) -> None:
+    draft = draft_next_session(writable.inventory(["dispute-01"]), "dispute-01")
+    before = writable.inventory(["dispute-01"]).sessions_of("dispute-01")
+    children, cls = cb.save_session(
+        writable,
+        "dispute-01",
+        draft.session,
+        draft.date,
+        draft.people,
+        draft.ties,
+        [5, 0, 0, 0, 0, 0, 0, 0, 0],
+    )
+    assert cls == "message error"
+    text = text_of(children)
+    assert "Nothing was saved" in text and "PHQ-9 item 1" in text and "0 to 3" in text
+    assert writable.inventory(["dispute-01"]).sessions_of("dispute-01") == before
+
+
+def test_every_wired_id_comes_from_the_ids_module(samples: Store) -> None:
+    import json
+
+    from dashboards.app import create_app
+
+    app = create_app(samples)
+    wired = set()
+    for callback in app._callback_list:
+        for dep in [*callback["inputs"], *callback["state"]]:
+            wired.add(dep["id"])
+        for out in callback["output"].strip(".").split("..."):
+            wired.add(out.rsplit(".", 1)[0])
+    plain = {w for w in wired if not w.startswith("{")}
+    patterns = {json.loads(w)["type"] for w in wired if w.startswith("{")}
+    assert ids.MAP in plain and ids.RECORD_PHQ9 in patterns
+    assert plain <= set(ids.ALL) and patterns <= set(ids.ALL)
