@@ -11,17 +11,21 @@ True
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ipt_network.cli._common import client_argument, db_option, errors_as_messages, open_store
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["metrics_cmd", "changes_cmd", "write_table"]
 
 _FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
 
-def write_table(table: object, out: Path) -> None:
+def write_table(table: pd.DataFrame, out: Path) -> None:
     """Write a DataFrame as CSV or Parquet, chosen by the file's extension.
 
     Raises
@@ -29,14 +33,9 @@ def write_table(table: object, out: Path) -> None:
     click.BadParameter
         When the extension is neither ``.csv`` nor ``.parquet``/``.pq``.
     """
-    import pandas as pd
-
-    assert isinstance(table, pd.DataFrame)
     kind = _FORMATS.get(out.suffix.lower())
     if kind is None:
-        raise click.BadParameter(
-            "the file name must end in .csv or .parquet", param_hint="'--out'"
-        )
+        raise click.BadParameter("the file name must end in .csv or .parquet", param_hint="'--out'")
     tmp = out.with_name(out.name + ".part")
     if kind == "csv":
         table.to_csv(tmp, index=False)
