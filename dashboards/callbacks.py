@@ -28,7 +28,7 @@ from dash.exceptions import PreventUpdate
 from dashboards import ids
 from dashboards.components import EMPTY_FIGURE, alt_table, frame_table, safety_banner
 from dashboards.context import current_store
-from dashboards.pages.record import person_options
+from dashboards.pages.record import people_table, person_options, tie_options
 from ipt_network.changes import describe_changes
 from ipt_network.errors import ClientNotFound, StoreError, ValidationError
 from ipt_network.figures import figure_table, phq9_figure, relationship_map, trends_figure
@@ -52,8 +52,9 @@ __all__ = [
     "clicked_person",
     "play_step",
     "view_outputs",
+    "EDIT_FIELDS",
+    "merge_edits",
     "add_to_map",
-    "ties_for_people",
     "add_tie",
     "save_session",
 ]
@@ -369,25 +370,74 @@ def view_outputs(store: Store, client_id: Any, client_view: Any) -> tuple[str, l
 # --------------------------------------------------------------------------- recording page
 
 
+#: Per-person input types on the recording page and the row field each one edits.
+EDIT_FIELDS = {
+    ids.RECORD_RING: "ring",
+    ids.RECORD_CONFLICT: "conflict",
+    ids.RECORD_SUPPORT: "support",
+    ids.RECORD_OFF: "off",
+}
+
+Edits = dict[str, tuple[Any, Any]]
+
+
+def merge_edits(rows: Any, edits: Edits) -> list[dict[str, Any]]:
+    """The draft rows with the values typed into their inputs.
+
+    Parameters
+    ----------
+    rows : list of dict
+        The draft map's rows (from the page's ``dcc.Store``).
+    edits : dict
+        Input type (a key of :data:`EDIT_FIELDS`) to ``(ids, values)`` of the
+        pattern-matching inputs, as Dash sends them. Values are left as sent;
+        :func:`ipt_network.recording.session_tables` checks them.
+
+    Examples
+    --------
+    >>> rows = [{"person_id": "p1", "ring": 1}]
+    >>> ids_ = [{"type": "record-ring", "index": "p1"}]
+    >>> merge_edits(rows, {"record-ring": (ids_, [3]), "record-off": (ids_, [["off"]])})
+    [{'person_id': 'p1', 'ring': 3, 'off': True}]
+    """
+    merged = [dict(r) for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
+    by_id = {str(r.get("person_id")): r for r in merged}
+    for kind, (keys, values) in edits.items():
+        field = EDIT_FIELDS.get(kind)
+        if field is None or not isinstance(keys, list) or not isinstance(values, list):
+            continue
+        for key, value in zip(keys, values, strict=False):
+            row = by_id.get(str(key.get("index"))) if isinstance(key, dict) else None
+            if row is not None:
+                row[field] = _is_on_value(value) if field == "off" else value
+    return merged
+
+
+def _is_on_value(value: Any) -> bool:
+    return isinstance(value, list) and "off" in value
+
+
 def add_to_map(
     store: Store,
     client_id: Any,
     trigger: Any,
     rows: Any,
+    edits: Edits | None = None,
     back_person: Any = None,
     new_name: Any = None,
     new_role: Any = None,
-) -> tuple[list[dict[str, Any]], str, list[dict[str, str]]]:
+) -> tuple[list[dict[str, Any]], Any, str, list[dict[str, str]], list[dict[str, str]]]:
     """Put a known person back on the draft map (``"back"``) or add a new one (``"new"``).
 
     Returns
     -------
     tuple
-        The map's rows, a message (empty when all went well) and the options
-        of people who could still be put back.
+        The map's rows (with the values typed so far), the people table, a
+        message (empty when all went well), the options of people who could
+        still be put back, and the people offered for new ties.
     """
     inventory = _client(store, client_id)
-    current = [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
+    current = merge_edits(rows, edits or {})
     try:
         if trigger == "back":
             current = add_person(current, inventory, client_id, person_id=back_person or "")
@@ -398,34 +448,42 @@ def add_to_map(
         message = ""
     except RecordingError as err:
         message = "; ".join(f"{f.column}: {f.message}" for f in err.failures)
-    on_map = {str(r.get("person_id")) for r in current}
+    listed = {str(r.get("person_id")) for r in current}
     people = inventory.people
     off_map = [
         {"person_id": str(p), "name": str(n), "role": str(r)}
         for p, n, r in zip(people["person_id"], people["name"], people["role"], strict=True)
-        if str(p) not in on_map
+        if str(p) not in listed
     ]
-    return current, message, person_options(off_map)
+    return current, people_table(current), message, person_options(off_map), person_options(current)
 
 
-def ties_for_people(rows: Any, ties: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Keep the ties of people still on the draft map, and offer them in the tie dropdowns."""
-    people = [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
-    kept = prune_ties(ties if isinstance(ties, list) else [], people)
-    options = person_options(people)
-    return kept, {"source": {"options": options}, "target": {"options": options}}
-
-
-def add_tie(ties: Any) -> list[dict[str, Any]]:
-    """The ties with an empty row added at the end, to be filled in.
+def add_tie(
+    rows: Any, options: Any, value: Any, source: Any, target: Any
+) -> tuple[list[dict[str, str]], list[str]]:
+    """Add a tie between two people of the draft map to the ties checklist, ticked.
 
     Examples
     --------
-    >>> add_tie([])
-    [{'source': None, 'target': None}]
+    >>> rows = [{"person_id": "a", "name": "Ann"}, {"person_id": "b", "name": "Bo"}]
+    >>> add_tie(rows, [], [], "a", "b")
+    ([{'label': ' Ann and Bo', 'value': 'a|b'}], ['a|b'])
     """
-    current = [t for t in ties if isinstance(t, dict)] if isinstance(ties, list) else []
-    return [*current, {"source": None, "target": None}]
+    people = (
+        {str(r.get("person_id")) for r in rows if isinstance(r, dict)}
+        if isinstance(rows, list)
+        else set()
+    )
+    if source not in people or target not in people or source == target:
+        raise PreventUpdate
+    current = [o for o in options if isinstance(o, dict)] if isinstance(options, list) else []
+    ticked = [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+    pair = {f"{source}|{target}", f"{target}|{source}"}
+    if any(o.get("value") in pair for o in current):
+        existing = next(str(o["value"]) for o in current if o.get("value") in pair)
+        return current, sorted({*ticked, existing})
+    new = tie_options([{"source": source, "target": target}], rows)
+    return current + new, [*ticked, new[0]["value"]]
 
 
 def save_session(
@@ -434,10 +492,13 @@ def save_session(
     session: Any,
     date: Any,
     rows: Any,
+    edits: Edits,
     ties: Any,
     phq9: Any,
 ) -> tuple[list[Any], str]:
     """Record the session from the form; a clear message either way.
+
+    People ticked "take off" are left off the map, with their ties.
 
     Returns
     -------
@@ -446,9 +507,16 @@ def save_session(
     """
     if not isinstance(client_id, str):
         raise PreventUpdate
+    people = [r for r in merge_edits(rows, edits) if not r.get("off")]
+    pairs = (
+        [v.split("|", 1) for v in ties if isinstance(v, str) and "|" in v]
+        if isinstance(ties, list)
+        else []
+    )
+    kept = prune_ties([{"source": a, "target": b} for a, b in pairs], people)
     try:
         saved = record_session(
-            store, client_id, session=session, date=date, people=rows, ties=ties, phq9=phq9
+            store, client_id, session=session, date=date, people=people, ties=kept, phq9=phq9
         )
     except ClientNotFound:
         return [html.P("This client is no longer in the store.")], "message error"
@@ -553,42 +621,64 @@ def register(app: dash.Dash) -> None:
     def _view(view: Any, client_id: Any) -> tuple[str, list[Any], Any]:
         return view_outputs(current_store(), client_id, view)
 
+    edit_states = [
+        State({"type": kind, "index": ALL}, prop)
+        for kind in EDIT_FIELDS
+        for prop in ("id", "value")
+    ]
+
+    def edits_of(values: tuple[Any, ...]) -> Edits:
+        pairs = iter(values)
+        return {kind: (next(pairs), next(pairs)) for kind in EDIT_FIELDS}
+
     @app.callback(
-        Output(ids.RECORD_PEOPLE, "data"),
+        Output(ids.RECORD_ROWS, "data"),
+        Output(ids.RECORD_PEOPLE, "children"),
         Output(ids.RECORD_ADD_MESSAGE, "children"),
         Output(ids.RECORD_BACK_PERSON, "options"),
+        Output(ids.RECORD_TIE_A, "options"),
+        Output(ids.RECORD_TIE_B, "options"),
         Input(ids.RECORD_BACK, "n_clicks"),
         Input(ids.RECORD_NEW, "n_clicks"),
-        State(ids.RECORD_PEOPLE, "data"),
+        State(ids.RECORD_ROWS, "data"),
         State(ids.RECORD_BACK_PERSON, "value"),
         State(ids.RECORD_NEW_NAME, "value"),
         State(ids.RECORD_NEW_ROLE, "value"),
         State(ids.CLIENT_ID, "data"),
+        *edit_states,
         prevent_initial_call=True,
     )
     def _add(
-        _back: Any, _new: Any, rows: Any, back: Any, name: Any, role: Any, client_id: Any
-    ) -> tuple[list[dict[str, Any]], str, list[dict[str, str]]]:
+        _back: Any,
+        _new: Any,
+        rows: Any,
+        back: Any,
+        name: Any,
+        role: Any,
+        client_id: Any,
+        *edits: Any,
+    ) -> tuple[Any, ...]:
         trigger = "back" if ctx.triggered_id == ids.RECORD_BACK else "new"
-        return add_to_map(current_store(), client_id, trigger, rows, back, name, role)
+        people = add_to_map(
+            current_store(), client_id, trigger, rows, edits_of(edits), back, name, role
+        )
+        return (*people, people[-1])
 
     @app.callback(
-        Output(ids.RECORD_TIES, "data"),
-        Output(ids.RECORD_TIES, "dropdown"),
-        Input(ids.RECORD_PEOPLE, "data"),
-        State(ids.RECORD_TIES, "data"),
-    )
-    def _ties(rows: Any, ties: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-        return ties_for_people(rows, ties)
-
-    @app.callback(
-        Output(ids.RECORD_TIES, "data", allow_duplicate=True),
+        Output(ids.RECORD_TIES, "options"),
+        Output(ids.RECORD_TIES, "value"),
         Input(ids.RECORD_ADD_TIE, "n_clicks"),
-        State(ids.RECORD_TIES, "data"),
+        State(ids.RECORD_ROWS, "data"),
+        State(ids.RECORD_TIES, "options"),
+        State(ids.RECORD_TIES, "value"),
+        State(ids.RECORD_TIE_A, "value"),
+        State(ids.RECORD_TIE_B, "value"),
         prevent_initial_call=True,
     )
-    def _tie(_clicks: Any, ties: Any) -> list[dict[str, Any]]:
-        return add_tie(ties)
+    def _tie(
+        _clicks: Any, rows: Any, options: Any, value: Any, source: Any, target: Any
+    ) -> tuple[list[dict[str, str]], list[str]]:
+        return add_tie(rows, options, value, source, target)
 
     @app.callback(
         Output(ids.RECORD_MESSAGE, "children"),
@@ -597,9 +687,10 @@ def register(app: dash.Dash) -> None:
         State(ids.CLIENT_ID, "data"),
         State(ids.RECORD_SESSION, "data"),
         State(ids.RECORD_DATE, "value"),
-        State(ids.RECORD_PEOPLE, "data"),
-        State(ids.RECORD_TIES, "data"),
+        State(ids.RECORD_ROWS, "data"),
+        State(ids.RECORD_TIES, "value"),
         State({"type": ids.RECORD_PHQ9, "index": ALL}, "value"),
+        *edit_states,
         prevent_initial_call=True,
     )
     def _save(
@@ -610,5 +701,8 @@ def register(app: dash.Dash) -> None:
         rows: Any,
         ties: Any,
         phq9: Any,
+        *edits: Any,
     ) -> tuple[list[Any], str]:
-        return save_session(current_store(), client_id, session, date, rows, ties, phq9)
+        return save_session(
+            current_store(), client_id, session, date, rows, edits_of(edits), ties, phq9
+        )

@@ -46,8 +46,15 @@ __all__ = [
     "RECORD_LINK",
     "RECORD_SESSION",
     "RECORD_DATE",
+    "RECORD_ROWS",
     "RECORD_PEOPLE",
+    "RECORD_RING",
+    "RECORD_CONFLICT",
+    "RECORD_SUPPORT",
+    "RECORD_OFF",
     "RECORD_TIES",
+    "RECORD_TIE_A",
+    "RECORD_TIE_B",
     "RECORD_ADD_TIE",
     "RECORD_BACK_PERSON",
     "RECORD_BACK",
@@ -59,6 +66,7 @@ __all__ = [
     "RECORD_SAVE",
     "RECORD_MESSAGE",
     "phq9_item",
+    "person_input",
 ]
 
 # Every page
@@ -95,8 +103,16 @@ RECORD_LINK: Final = "record-link"
 # Recording page
 RECORD_SESSION: Final = "record-session"  # dcc.Store holding the session number
 RECORD_DATE: Final = "record-date"
-RECORD_PEOPLE: Final = "record-people"
-RECORD_TIES: Final = "record-ties"
+RECORD_ROWS: Final = "record-rows"  # dcc.Store: the draft map's people, as drafted or added
+RECORD_PEOPLE: Final = "record-people"  # the table of people with their inputs
+# Pattern-matching types of the per-person inputs; the index is the person id.
+RECORD_RING: Final = "record-ring"
+RECORD_CONFLICT: Final = "record-conflict"
+RECORD_SUPPORT: Final = "record-support"
+RECORD_OFF: Final = "record-off"
+RECORD_TIES: Final = "record-ties"  # checklist of ties, ticked = kept
+RECORD_TIE_A: Final = "record-tie-a"
+RECORD_TIE_B: Final = "record-tie-b"
 RECORD_ADD_TIE: Final = "record-add-tie"
 RECORD_BACK_PERSON: Final = "record-back-person"
 RECORD_BACK: Final = "record-back"
@@ -118,6 +134,17 @@ def phq9_item(item: int) -> dict[str, str | int]:
     {'type': 'record-phq9', 'index': 9}
     """
     return {"type": RECORD_PHQ9, "index": item}
+
+
+def person_input(kind: str, person_id: str) -> dict[str, str]:
+    """The id of one person's input on the recording page (``kind`` is a RECORD_ type).
+
+    Examples
+    --------
+    >>> person_input(RECORD_RING, "p01")
+    {'type': 'record-ring', 'index': 'p01'}
+    """
+    return {"type": kind, "index": person_id}
 
 
 ALL: Final = tuple(v for k, v in dict(globals()).items() if k.isupper() and isinstance(v, str))

@@ -185,54 +185,105 @@ def test_client_view_keeps_only_the_crisis_line(samples: Store) -> None:
 # ---------------------------------------------------------------- recording
 
 
-def test_adding_people_to_the_draft(samples: Store) -> None:
+def _edits(rows: list[dict[str, Any]], **values: list[Any]) -> cb.Edits:
+    """Pattern-matching (ids, values) per input type, as Dash sends them."""
+    out: cb.Edits = {}
+    for kind, field in cb.EDIT_FIELDS.items():
+        keys = [ids.person_input(kind, r["person_id"]) for r in rows]
+        out[kind] = (keys, values.get(field, [r.get(field) for r in rows]))
+    return out
+
+
+def test_adding_people_keeps_what_was_typed(samples: Store) -> None:
     draft = draft_next_session(samples.inventory(["grief-01"]), "grief-01")
-    rows, message, options = cb.add_to_map(
-        samples, "grief-01", "new", draft.people, None, "Mo", "friend"
+    rings = [3] * len(draft.people)
+    rows, table, message, back, tie_people = cb.add_to_map(
+        samples,
+        "grief-01",
+        "new",
+        draft.people,
+        _edits(draft.people, ring=rings),
+        None,
+        "Mo",
+        "friend",
     )
     assert message == "" and rows[-1]["name"] == "Mo" and len(rows) == len(draft.people) + 1
-    rows2, message, _ = cb.add_to_map(samples, "grief-01", "new", rows, None, "", "nope")
-    assert rows2 == rows and "name" in message and "role" in message
-    if options:
-        back = options[0]["value"]
-        rows3, message, options3 = cb.add_to_map(samples, "grief-01", "back", rows, back)
-        assert message == "" and rows3[-1]["person_id"] == back
-        assert back not in {o["value"] for o in options3}
+    assert [r["ring"] for r in rows[:-1]] == rings  # typed values survive the re-render
+    assert "Mo" in text_of(table) and rows[-1]["person_id"] in {o["value"] for o in tie_people}
+    same, _, message, _, _ = cb.add_to_map(samples, "grief-01", "new", rows, {}, None, "", "x")
+    assert same == rows and "name" in message and "role" in message
+    if back:
+        who = back[0]["value"]
+        rows3, _, message, back3, _ = cb.add_to_map(samples, "grief-01", "back", rows, {}, who)
+        assert message == "" and rows3[-1]["person_id"] == who
+        assert who not in {o["value"] for o in back3}
 
 
-def test_ties_follow_the_people_on_the_draft() -> None:
-    people = [{"person_id": "a", "name": "A", "role": "friend"}]
-    ties, dropdown = cb.ties_for_people(people, [{"source": "a", "target": "b"}])
-    assert ties == []
-    assert dropdown["source"]["options"] == [{"label": "A (friend)", "value": "a"}]
-    assert cb.add_tie([{"source": "a", "target": None}])[-1] == {"source": None, "target": None}
+def test_merge_edits_ignores_junk() -> None:
+    rows = [{"person_id": "a", "ring": 1}]
+    junk: cb.Edits = {"record-ring": ("x", [2]), "nope": ([{"index": "a"}], [3])}
+    assert cb.merge_edits(rows, junk) == rows
+    assert cb.merge_edits("rows", {}) == []
 
 
-def test_saving_a_session_from_the_form(writable: Store) -> None:
-    draft = draft_next_session(writable.inventory(["dispute-01"]), "dispute-01")
-    before = writable.inventory(["dispute-01"]).sessions_of("dispute-01")
-    children, cls = cb.save_session(
-        writable, "dispute-01", draft.session, draft.date, draft.people, draft.ties, [0] * 9
-    )
-    assert cls == "message ok" and f"Session {draft.session} saved" in text_of(children)
-    assert writable.inventory(["dispute-01"]).sessions_of("dispute-01") == [*before, draft.session]
+def test_adding_a_tie() -> None:
+    rows = [{"person_id": "a", "name": "Ann"}, {"person_id": "b", "name": "Bo"}]
+    options, value = cb.add_tie(rows, [], [], "a", "b")
+    assert value == ["a|b"] and "Ann and Bo" in options[0]["label"]
+    again = cb.add_tie(rows, options, [], "b", "a")  # the same pair, ticked again
+    assert again == (options, ["a|b"])
+    for source, target in (("a", "a"), ("a", "zz"), (None, "b")):
+        with pytest.raises(PreventUpdate):
+            cb.add_tie(rows, options, value, source, target)
 
 
-def test_a_bad_phq9_shows_a_message_and_saves_nothing(writable: Store) -> None:
-    draft = draft_next_session(writable.inventory(["dispute-01"]), "dispute-01")
-    before = writable.inventory(["dispute-01"]).sessions_of("dispute-01")
-    children, cls = cb.save_session(
-        writable,
+def _save(store: Store, phq9: list[Any], **values: list[Any]) -> tuple[Any, str]:
+    draft = draft_next_session(store.inventory(["dispute-01"]), "dispute-01")
+    ties = [f"{t['source']}|{t['target']}" for t in draft.ties]
+    return cb.save_session(
+        store,
         "dispute-01",
         draft.session,
         draft.date,
         draft.people,
-        draft.ties,
-        [5, 0, 0, 0, 0, 0, 0, 0, 0],
+        _edits(draft.people, **values),
+        ties,
+        phq9,
     )
+
+
+def test_saving_a_session_from_the_form(writable: Store) -> None:
+    before = writable.inventory(["dispute-01"])
+    draft = draft_next_session(before, "dispute-01")
+    off = [[] for _ in draft.people]
+    off[0] = ["off"]  # the first person is taken off the map, with their ties
+    children, cls = _save(writable, [0] * 9, off=off)
+    assert cls == "message ok" and f"Session {draft.session} saved" in text_of(children)
+    after = writable.inventory(["dispute-01"])
+    assert after.sessions_of("dispute-01") == [*before.sessions_of("dispute-01"), draft.session]
+    rel = after.relationships[after.relationships["session"] == draft.session]
+    gone = draft.people[0]["person_id"]
+    assert gone not in set(rel["person_id"]) and len(rel) == len(draft.people) - 1
+    ties = after.person_ties[after.person_ties["session"] == draft.session]
+    assert gone not in set(ties["source"]) | set(ties["target"])
+
+
+def test_a_bad_phq9_shows_a_message_and_saves_nothing(writable: Store) -> None:
+    before = writable.inventory(["dispute-01"]).sessions_of("dispute-01")
+    children, cls = _save(writable, [5, 0, 0, 0, 0, 0, 0, 0, 0])
     assert cls == "message error"
     text = text_of(children)
     assert "Nothing was saved" in text and "PHQ-9 item 1" in text and "0 to 3" in text
+    assert writable.inventory(["dispute-01"]).sessions_of("dispute-01") == before
+
+
+def test_a_bad_ring_typed_in_the_form_saves_nothing(writable: Store) -> None:
+    before = writable.inventory(["dispute-01"]).sessions_of("dispute-01")
+    draft = draft_next_session(writable.inventory(["dispute-01"]), "dispute-01")
+    rings: list[Any] = [r["ring"] for r in draft.people]
+    rings[0] = 7
+    children, cls = _save(writable, [0] * 9, ring=rings)
+    assert cls == "message error" and "ring must be a whole number from 1 to 3" in text_of(children)
     assert writable.inventory(["dispute-01"]).sessions_of("dispute-01") == before
 
 
@@ -252,3 +303,18 @@ def test_every_wired_id_comes_from_the_ids_module(samples: Store) -> None:
     patterns = {json.loads(w)["type"] for w in wired if w.startswith("{")}
     assert ids.MAP in plain and ids.RECORD_PHQ9 in patterns
     assert plain <= set(ids.ALL) and patterns <= set(ids.ALL)
+
+
+def test_pages_build_from_the_store(samples: Store) -> None:
+    from dashboards.app import create_app
+    from dashboards.pages import client, clients, record
+
+    app = create_app(samples)
+    with app.server.test_request_context("/"):
+        page = client.layout("grief-01")
+        assert "grief-01" in text_of(page) and CRISIS_LINE in text_of(page)
+        draft = record.layout("dispute-01")
+        assert "Record session 17" in text_of(draft)
+        assert "Client not found" in text_of(record.layout("nobody"))
+        assert "Client not found" in text_of(client.layout(None))
+        assert "Clients" in text_of(clients.layout())

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any, Final
 
 from dash import dcc, html
-from dash.dash_table.DataTable import DataTable
 
 from dashboards import ids
 from dashboards.components import safety_banner
@@ -22,7 +21,15 @@ from ipt_network.errors import ClientNotFound
 from ipt_network.recording import draft_next_session
 from ipt_network.safety import safety_flag
 
-__all__ = ["NAME", "PHQ9_QUESTIONS", "PEOPLE_COLUMNS", "layout", "person_options"]
+__all__ = [
+    "NAME",
+    "PHQ9_QUESTIONS",
+    "FIELDS",
+    "layout",
+    "people_table",
+    "person_options",
+    "tie_options",
+]
 
 NAME: Final = "Record a session"
 
@@ -40,19 +47,17 @@ PHQ9_QUESTIONS: Final = (
     "Thoughts that you would be better off dead, or of hurting yourself",
 )
 
-#: Columns of the editable map table (person_id rides along in each row, unseen).
-PEOPLE_COLUMNS: Final = (
-    {"id": "name", "name": "Person", "editable": False},
-    {"id": "role", "name": "Role", "editable": False},
-    {"id": "ring", "name": "Ring (1 inner, 2 middle, 3 outer)", "type": "numeric"},
-    {"id": "conflict", "name": "Conflict (0 none to 4)", "type": "numeric"},
-    {"id": "support", "name": "Support (0 none to 4)", "type": "numeric"},
+#: Each person's editable fields: (input type, heading, lowest, highest).
+FIELDS: Final = (
+    (ids.RECORD_RING, "Ring (1 inner, 2 middle, 3 outer)", 1, 3),
+    (ids.RECORD_CONFLICT, "Conflict (0 none to 4)", 0, 4),
+    (ids.RECORD_SUPPORT, "Support (0 none to 4)", 0, 4),
 )
-
-
-_FONT: Final = "Inter, 'Segoe UI', 'Helvetica Neue', Arial, sans-serif"
-_CELL: Final = {"fontFamily": _FONT, "fontSize": "15px", "padding": "6px 10px", "textAlign": "left"}
-_HEADER: Final = {"fontWeight": "600", "backgroundColor": "#F4F7FA"}
+_FIELD_KEYS: Final = {
+    ids.RECORD_RING: "ring",
+    ids.RECORD_CONFLICT: "conflict",
+    ids.RECORD_SUPPORT: "support",
+}
 
 
 def person_options(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
@@ -70,6 +75,76 @@ def person_options(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
         }
         for r in rows
         if isinstance(r, dict) and r.get("person_id")
+    ]
+
+
+def people_table(rows: list[dict[str, Any]]) -> html.Table | html.P:
+    """The draft map as a table of people, each with ring, conflict and support inputs.
+
+    Examples
+    --------
+    >>> table = people_table([{"person_id": "p1", "name": "Ann", "role": "friend",
+    ...                        "ring": 1, "conflict": 0, "support": 3}])
+    >>> len(table.children[1].children)
+    1
+    """
+    if not rows:
+        return html.P("Nobody is on the map yet: add people below.", className="muted")
+    head = html.Thead(
+        html.Tr(
+            [html.Th("Person", scope="col"), html.Th("Role", scope="col")]
+            + [html.Th(title, scope="col") for _, title, _, _ in FIELDS]
+            + [html.Th("Off the map", scope="col")]
+        )
+    )
+    body = []
+    for row in rows:
+        pid = str(row["person_id"])
+        cells = [html.Td(str(row.get("name") or pid)), html.Td(str(row.get("role") or ""))]
+        for kind, _title, low, high in FIELDS:
+            cells.append(
+                html.Td(
+                    dcc.Input(
+                        id=ids.person_input(kind, pid),
+                        type="number",
+                        value=row.get(_FIELD_KEYS[kind]),
+                        step=1,
+                        inputMode="numeric",
+                        placeholder=f"{low}-{high}",
+                        className=f"item-input {kind}",
+                    )
+                )
+            )
+        cells.append(
+            html.Td(
+                dcc.Checklist(
+                    id=ids.person_input(ids.RECORD_OFF, pid),
+                    options=[{"label": " take off", "value": "off"}],
+                    value=["off"] if row.get("off") else [],
+                )
+            )
+        )
+        body.append(html.Tr(cells))
+    return html.Table([head, html.Tbody(body)], className="data-table people-table")
+
+
+def tie_options(ties: list[dict[str, Any]], rows: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Checklist options for ties, labelled by name, valued ``"source|target"``.
+
+    Examples
+    --------
+    >>> tie_options([{"source": "a", "target": "b"}],
+    ...             [{"person_id": "a", "name": "Ann"}, {"person_id": "b", "name": "Bo"}])
+    [{'label': ' Ann and Bo', 'value': 'a|b'}]
+    """
+    label = {str(r.get("person_id")): str(r.get("name") or r.get("person_id")) for r in rows}
+    return [
+        {
+            "label": f" {label.get(str(t['source']), t['source'])} and "
+            f"{label.get(str(t['target']), t['target'])}",
+            "value": f"{t['source']}|{t['target']}",
+        }
+        for t in ties
     ]
 
 
@@ -144,20 +219,8 @@ def layout(client_id: str | None = None, **_: Any) -> html.Main:
             ),
             _section(
                 "The map",
-                DataTable(
-                    id=ids.RECORD_PEOPLE,
-                    columns=list(PEOPLE_COLUMNS),
-                    data=draft.people,
-                    editable=True,
-                    row_deletable=True,
-                    style_as_list_view=True,
-                    style_cell={
-                        "fontFamily": "inherit",
-                        "padding": "6px 10px",
-                        "textAlign": "left",
-                    },
-                    style_header=_HEADER,
-                ),
+                dcc.Store(id=ids.RECORD_ROWS, data=draft.people),
+                html.Div(people_table(draft.people), id=ids.RECORD_PEOPLE),
                 html.Div(
                     [
                         dcc.Dropdown(
@@ -197,30 +260,40 @@ def layout(client_id: str | None = None, **_: Any) -> html.Main:
                     className="add-row",
                 ),
                 html.Div(id=ids.RECORD_ADD_MESSAGE, role="status", className="message"),
-                hint="Change a ring, conflict or support by typing in its cell; "
-                "remove someone from the map with the × at the start of their row.",
+                hint="Change a ring, conflict or support by typing a new number; "
+                'tick "take off" for someone who is no longer on the map.',
             ),
             _section(
                 "Who knows whom",
-                DataTable(
+                dcc.Checklist(
                     id=ids.RECORD_TIES,
-                    columns=[
-                        {"id": "source", "name": "Person", "presentation": "dropdown"},
-                        {"id": "target", "name": "knows", "presentation": "dropdown"},
-                    ],
-                    data=draft.ties,
-                    editable=True,
-                    row_deletable=True,
-                    style_as_list_view=True,
-                    style_cell={
-                        "fontFamily": "inherit",
-                        "padding": "6px 10px",
-                        "textAlign": "left",
-                    },
-                    style_header=_HEADER,
+                    options=tie_options(draft.ties, draft.people),
+                    value=[f"{t['source']}|{t['target']}" for t in draft.ties],
+                    className="ties",
                 ),
-                html.Button("Add a tie", id=ids.RECORD_ADD_TIE, n_clicks=0, className="button"),
-                hint="Pairs of people on the map who know each other.",
+                html.Div(
+                    [
+                        dcc.Dropdown(
+                            id=ids.RECORD_TIE_A,
+                            options=person_options(draft.people),
+                            placeholder="Person",
+                            className="grow",
+                        ),
+                        html.Span("knows"),
+                        dcc.Dropdown(
+                            id=ids.RECORD_TIE_B,
+                            options=person_options(draft.people),
+                            placeholder="Person",
+                            className="grow",
+                        ),
+                        html.Button(
+                            "Add the tie", id=ids.RECORD_ADD_TIE, n_clicks=0, className="button"
+                        ),
+                    ],
+                    className="add-row",
+                ),
+                hint="Pairs of people on the map who know each other: untick a pair "
+                "that no longer holds. Ties of someone taken off the map are dropped.",
             ),
             _section(
                 "PHQ-9",
