@@ -103,9 +103,10 @@ def test_recording_a_session_through_the_form(duo: Any, store: Store) -> None:
     first = before.relationships[before.relationships["session"] == 16].iloc[0]
     new_ring = 3 if int(first["ring"]) != 3 else 1
     _open(duo, "/client/dispute-01/record", f"#{ids.RECORD_PEOPLE} table")
-    ring = duo.find_elements(
-        f"#{ids.RECORD_PEOPLE} input.{ids.RECORD_RING}, #{ids.RECORD_PEOPLE} .{ids.RECORD_RING} input"
-    )[0]
+    where = f"#{ids.RECORD_PEOPLE}"
+    ring = duo.find_elements(f"{where} input.{ids.RECORD_RING}, {where} .{ids.RECORD_RING} input")[
+        0
+    ]
     ring.send_keys(Keys.CONTROL, "a")
     ring.send_keys(str(new_ring))
     _type_phq9(duo, ["1", "1", "0", "1", "0", "0", "1", "0", "0"])

@@ -1,0 +1,99 @@
+"""Take the README's screenshots of the dashboard in headless Chromium.
+
+Serves the sample clients from a temporary store on a free local port, opens
+the client page (a session compared with the first) and the client view, and
+saves ``dashboard-client.png`` and ``dashboard-client-view.png``::
+
+    python -m dashboards.screenshots docs/images
+
+Needs Debian's ``chromium`` and ``chromium-driver`` (``make browser``).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import WebDriverWait
+from werkzeug.serving import make_server
+
+from dashboards import ids
+from dashboards.app import create_app
+from ipt_network.samples import load_samples
+from ipt_network.store import Store
+
+__all__ = ["take_screenshots"]
+
+CLIENT = "grief-01"
+SESSION = 9
+
+
+def _driver() -> webdriver.Chrome:
+    options = webdriver.ChromeOptions()
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
+        options.add_argument(arg)
+    options.add_argument("--window-size=1440,1280")
+    options.add_argument("--force-device-scale-factor=1")
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+
+
+def _title(driver: webdriver.Chrome, text: str) -> None:
+    WebDriverWait(driver, 30).until(
+        ec.text_to_be_present_in_element((By.CSS_SELECTOR, f"#{ids.MAP} .gtitle"), text)
+    )
+
+
+def take_screenshots(folder: Path) -> list[Path]:
+    """Save the two screenshots into ``folder``; return their paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store.create(Path(tmp) / "demo.db")
+        store.import_inventory(load_samples())
+        server = make_server("127.0.0.1", 0, create_app(store).server, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        driver = _driver()
+        try:
+            url = f"http://127.0.0.1:{server.server_port}/client/{CLIENT}"
+            driver.get(url)
+            _title(driver, "session")
+            thumb = driver.find_element(By.CSS_SELECTOR, f"#{ids.SESSION_SLIDER} [role=slider]")
+            thumb.send_keys(Keys.HOME, *[Keys.ARROW_RIGHT] * (SESSION - 1))
+            _title(driver, f"session {SESSION}")
+            driver.find_element(By.CSS_SELECTOR, f"#{ids.COMPARE_ON} input").click()
+            _title(driver, "compared with session 1")
+            WebDriverWait(driver, 30).until(
+                ec.text_to_be_present_in_element((By.ID, ids.CHANGES), f"Session {SESSION}")
+            )
+            therapist = folder / "dashboard-client.png"
+            driver.save_screenshot(str(therapist))
+            driver.find_element(By.CSS_SELECTOR, f"#{ids.COMPARE_ON} input").click()
+            _title(driver, f"session {SESSION}")
+            driver.find_element(By.CSS_SELECTOR, f"#{ids.CLIENT_VIEW} input").click()
+            WebDriverWait(driver, 30).until(
+                lambda d: "client-view" in d.find_element(By.ID, ids.PAGE).get_attribute("class")
+            )
+            WebDriverWait(driver, 30).until(
+                lambda d: "SAFETY" not in d.find_element(By.ID, ids.BANNER).text
+            )
+            client = folder / "dashboard-client-view.png"
+            driver.save_screenshot(str(client))
+            return [therapist, client]
+        finally:
+            driver.quit()
+            server.shutdown()
+            store.close()
+
+
+if __name__ == "__main__":
+    for path in take_screenshots(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/images")):
+        print(path)
