@@ -371,7 +371,7 @@ class Store:
                 shown = ", ".join(present[:10]) + (" ..." if len(present) > 10 else "")
                 raise ClientExists(
                     f"{len(present)} client(s) already in the store ({shown}); nothing was "
-                    "imported. Use replace to overwrite them."
+                    "imported. Use --replace (replace=True in Python) to overwrite them."
                 )
             self._delete_clients(conn, present)
             self._insert(conn, inventory, progress)

@@ -262,10 +262,20 @@ def _check_rules(inv: Inventory, failures: list[Failure]) -> None:
 
 
 def _check_item_groups(sessions: pd.DataFrame, report: _Collector) -> None:
+    # a cell already refused (say, an item of 4) is not also reported as missing
+    refused = {
+        (f.row, f.column) for f in report.failures if f.file == report.file and f.row is not None
+    }
     for label, items in ITEM_GROUPS.items():
         given = sessions[list(items)].notna().sum(axis=1).to_numpy()
+        lines = np.arange(len(sessions)) + 2
+        bad_cells = (
+            np.array([any((int(line), c) in refused for c in items) for line in lines], dtype=bool)
+            if refused
+            else np.zeros(len(sessions), dtype=bool)
+        )
         report.rows(
-            (given > 0) & (given < len(items)),
+            (given > 0) & (given < len(items)) & ~bad_cells,
             items[0],
             f"{label} items must be given all {len(items)} together or not at all",
         )

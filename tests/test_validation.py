@@ -144,3 +144,10 @@ def test_typed_frames_validate_too(tiny_folder: Path) -> None:
     again = validate(inv)
     for name, frame in inv.items():
         pd.testing.assert_frame_equal(frame, getattr(again, name))
+
+
+def test_a_refused_item_is_not_also_reported_missing(edit_file: Edit) -> None:
+    found = failures_of(
+        edit_file("sessions.csv", lambda t: t.replace("c1,2,2026-02-09,1,", "c1,2,2026-02-09,4,"))
+    )
+    assert [(f.row, f.column) for f in found] == [(3, "phq9_1")]
