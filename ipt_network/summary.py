@@ -58,7 +58,9 @@ def client_summary(inventory: Inventory, client_id: str) -> str:
     lines.append(f"Client {client_id}{label}")
     onset = "not recorded" if pd.isna(client["onset_date"]) else client["onset_date"]
     focus = (
-        "not chosen yet" if pd.isna(client["focus"]) else str(client["focus"]).replace(";", " and ")
+        "not chosen yet"
+        if pd.isna(client["focus"])
+        else str(client["focus"]).replace(";", " and ").replace("_", " ")
     )
     if not pd.isna(client["focus_session"]):
         focus += f" (chosen at session {int(client['focus_session'])})"
