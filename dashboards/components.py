@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 from dash import dcc, html
 
+from ipt_network.inventory import is_missing
 from ipt_network.safety import CRISIS_LINE, SafetyFlag
 
 __all__ = [
@@ -61,7 +62,7 @@ def safety_banner(flag: SafetyFlag | None, *, client_view: bool = False) -> list
 
 
 def _cell(value: Any) -> str:
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+    if is_missing(value):
         return ""
     return str(value)
 

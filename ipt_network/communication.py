@@ -23,9 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-import pandas as pd
-
-from ipt_network.inventory import Inventory
+from ipt_network.inventory import Inventory, is_missing
 from ipt_network.timeline import person_labels
 
 __all__ = [
@@ -95,7 +93,7 @@ class CommunicationItem:
 
 
 def _text(value: object) -> str:
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+    if is_missing(value):
         return ""
     return str(value).strip()
 

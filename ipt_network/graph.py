@@ -30,7 +30,7 @@ import pandas as pd
 
 from ipt_network import names
 from ipt_network.errors import SessionNotFound
-from ipt_network.inventory import Inventory
+from ipt_network.inventory import Inventory, is_missing
 
 __all__ = ["snapshot", "course", "person_subgraph"]
 
@@ -40,7 +40,7 @@ _STATE_COLUMNS = ("ring", "conflict", "support", *names.RELATIONSHIP_FIELDS)
 
 def _clean(value: Any) -> Any:
     """Plain Python values on the graph: NA becomes None, numpy ints become int."""
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+    if is_missing(value):
         return None
     if hasattr(value, "item"):
         return value.item()

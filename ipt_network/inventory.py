@@ -28,7 +28,19 @@ import pandas as pd
 from ipt_network.contract import TABLES, Column
 from ipt_network.errors import ClientNotFound
 
-__all__ = ["Inventory", "empty_table", "dtype_of"]
+__all__ = ["Inventory", "empty_table", "dtype_of", "is_missing"]
+
+
+def is_missing(value: object) -> bool:
+    """Whether a cell is empty: ``None``, ``pd.NA`` or a float NaN.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> [is_missing(v) for v in (None, pd.NA, float("nan"), 0, "")]
+    [True, True, True, False, False]
+    """
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
 
 
 def dtype_of(column: Column) -> str:

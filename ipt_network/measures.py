@@ -51,7 +51,7 @@ import pandas as pd
 
 from ipt_network.contract import GAD7_ITEMS, LSNS6_ITEMS, PHQ9_ITEMS, TOTAL_COLUMNS
 from ipt_network.errors import IPTNetworkError
-from ipt_network.inventory import Inventory
+from ipt_network.inventory import Inventory, is_missing
 
 __all__ = [
     "MeasureError",
@@ -206,7 +206,7 @@ LSNS6_ISOLATION_CUTOFF: Final = 12
 
 
 def _missing(value: Any) -> bool:
-    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
+    return is_missing(value)
 
 
 def _checked(value: Any, lo: int, hi: int, what: str) -> int:

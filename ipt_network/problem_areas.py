@@ -68,7 +68,7 @@ import pandas as pd
 
 from ipt_network import names
 from ipt_network.errors import IPTNetworkError, SessionNotFound
-from ipt_network.inventory import Inventory
+from ipt_network.inventory import Inventory, is_missing
 from ipt_network.measures import LSNS6_ISOLATION_CUTOFF, measure_table
 from ipt_network.timeline import describe_interval, onset_date, person_labels
 
@@ -357,7 +357,7 @@ class _Context:
 
 
 def _date(value: object) -> date | None:
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+    if is_missing(value):
         return None
     return date.fromisoformat(str(value))
 

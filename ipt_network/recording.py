@@ -50,7 +50,7 @@ import pandas as pd
 from ipt_network import names
 from ipt_network.contract import PHQ9_ITEMS, TABLES
 from ipt_network.errors import Failure, ValidationError
-from ipt_network.inventory import Inventory, dtype_of
+from ipt_network.inventory import Inventory, dtype_of, is_missing
 
 if TYPE_CHECKING:
     from ipt_network.store import Store
@@ -125,7 +125,7 @@ def _one(inventory: Inventory, client_id: str) -> Inventory:
 
 
 def _text(value: Any) -> str:
-    return "" if value is None or value is pd.NA or value != value else str(value)
+    return "" if is_missing(value) else str(value)
 
 
 def draft_next_session(

@@ -35,7 +35,7 @@ import pandas as pd
 from ipt_network import names
 from ipt_network.communication import communication_items
 from ipt_network.errors import SessionNotFound
-from ipt_network.inventory import Inventory
+from ipt_network.inventory import Inventory, is_missing
 from ipt_network.layout import person_angles, ring_positions
 from ipt_network.measures import PHQ9_BANDS, measure_table
 from ipt_network.problem_areas import AREA_LABELS
@@ -82,7 +82,7 @@ def _e(text: object) -> str:
 
 
 def _text(value: object) -> str | None:
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+    if is_missing(value):
         return None
     text = str(value).strip()
     return text or None

@@ -32,7 +32,7 @@ from typing import Final, Literal
 import pandas as pd
 
 from ipt_network.changes import describe_changes
-from ipt_network.inventory import Inventory
+from ipt_network.inventory import Inventory, is_missing
 from ipt_network.measures import measure_table
 
 __all__ = [
@@ -98,7 +98,7 @@ class TimelineEntry:
 
 
 def _text(value: object) -> str | None:
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+    if is_missing(value):
         return None
     text = str(value).strip()
     return text or None
