@@ -72,6 +72,8 @@ _SESSION_COLUMNS = ("client_id", "session")
 DENSE_LIMIT = 1 << 25
 #: ... or, for larger cohorts, cells per relationship row.
 DENSE_PER_ROW = 8
+#: Longest id, in bytes, that the fast path packs into one integer.
+PACK_MAX = 8
 
 
 # --------------------------------------------------------------------------- cohort layer
@@ -99,37 +101,90 @@ def _ints(frame: pd.DataFrame, table: str, column: str, lo: int, hi: int) -> Int
 
 
 def _arrow(series: pd.Series) -> pa.Array:
+    """A string column as one Arrow array, without copying when it is Arrow-backed."""
     arr = pa.array(series, from_pandas=True)
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
-    return arr.cast(pa.large_string())
+    return arr
 
 
-def _runs(arr: pa.Array) -> tuple[pa.Array, IntArray]:
-    """Run-length form of an array: the value of each run and its length."""
+def _pack_into(arr: pa.Array, width: int, out: npt.NDArray[np.uint64]) -> bool:
+    """Write each string of ``arr``, all ``width`` bytes long, into ``out`` as one integer.
+
+    The bytes are read in place from the Arrow data buffer, a ``width``-byte
+    window per string, so equal ids give equal integers and different ids
+    different ones. Returns False (``out`` undefined) when ``arr`` is not a
+    null-free string array whose strings all have exactly ``width`` bytes.
+    """
+    if arr.type == pa.string():
+        offset_type: type[np.int32] | type[np.int64] = np.int32
+    elif arr.type == pa.large_string():
+        offset_type = np.int64
+    else:
+        return False
     n = len(arr)
     if n == 0:
-        return arr, np.zeros(0, dtype=np.int64)
-    change = np.asarray(pc.not_equal(arr.slice(1), arr.slice(0, n - 1)), dtype=bool)
-    starts = np.concatenate([[0], np.flatnonzero(change) + 1])
-    return arr.take(pa.array(starts)), np.diff(np.append(starts, n))
+        return True
+    if arr.null_count or width > PACK_MAX:
+        return False
+    _, offset_buffer, data_buffer = arr.buffers()
+    offsets = np.frombuffer(
+        offset_buffer,
+        dtype=offset_type,
+        count=n + 1,
+        offset=arr.offset * np.dtype(offset_type).itemsize,
+    )
+    if not bool((np.diff(offsets) == width).all()):
+        return False
+    if width == 0:
+        out[:] = 0
+        return True
+    word = next(w for w in (1, 2, 4, 8) if w >= width)
+    mask = np.uint64((1 << (8 * width)) - 1)
+    start = int(offsets[0])
+    # windows that would run past the end of the buffer are read from a padded copy
+    fit = min(n, max(0, (data_buffer.size - start - word) // width + 1))
+    head = np.ndarray((fit,), dtype=f"<u{word}", buffer=data_buffer, offset=start, strides=(width,))
+    np.bitwise_and(head, mask, out=out[:fit])
+    if fit < n:
+        data = np.frombuffer(data_buffer, dtype=np.uint8)
+        tail = np.zeros((n - fit) * width + word, dtype=np.uint8)
+        tail[: (n - fit) * width] = data[start + fit * width : start + n * width]
+        rest = np.ndarray((n - fit,), dtype=f"<u{word}", buffer=tail, strides=(width,))
+        np.bitwise_and(rest, mask, out=out[fit:])
+    return True
 
 
-def _encode(
-    columns: Sequence[pd.Series], grouped: bool = False
-) -> tuple[list[IntArray], npt.NDArray[np.object_]]:
-    """Joint codes of several string columns, numbered in sorted order of the values.
+def _packed(arrays: Sequence[pa.Array]) -> npt.NDArray[np.uint64] | None:
+    """Several string arrays packed into one integer array, or None.
 
-    With ``grouped`` (columns whose equal values mostly sit together, such as
-    client ids), only the first value of each run is hashed.
+    The fast path of the id columns: when every string of every array has the
+    same length of at most :data:`PACK_MAX` bytes, each id becomes the integer
+    of its bytes (equal ids, equal integers), so ids can be compared and
+    factorised as integers instead of hashed as strings.
     """
-    arrays = [_arrow(s) for s in columns]
-    lengths: list[IntArray] = []
-    if grouped:
-        pairs = [_runs(a) for a in arrays]
-        arrays = [v for v, _ in pairs]
-        lengths = [r for _, r in pairs]
-    encoded = pc.dictionary_encode(pa.concat_arrays(arrays))
+    total = sum(len(a) for a in arrays)
+    out = np.empty(total, dtype=np.uint64)
+    first = next((a for a in arrays if len(a)), None)
+    if first is None:
+        return out
+    value = (
+        first[0].as_py() if isinstance(first[0], pa.StringScalar | pa.LargeStringScalar) else None
+    )
+    if value is None:
+        return None
+    width = len(value.encode())
+    at = 0
+    for a in arrays:
+        if not _pack_into(a, width, out[at : at + len(a)]):
+            return None
+        at += len(a)
+    return out
+
+
+def _encode(arrays: Sequence[pa.Array]) -> tuple[list[IntArray], npt.NDArray[np.object_]]:
+    """Joint codes of several string arrays, numbered in sorted order of the values."""
+    encoded = pc.dictionary_encode(pa.concat_arrays([a.cast(pa.large_string()) for a in arrays]))
     dictionary = encoded.dictionary
     order = np.asarray(pc.sort_indices(dictionary), dtype=np.int64)
     rank = np.empty(len(order), dtype=np.int64)
@@ -137,10 +192,47 @@ def _encode(
     uniques = np.asarray(dictionary.take(pa.array(order)).to_pylist(), dtype=object)
     flat = rank[np.asarray(encoded.indices, dtype=np.int64)]
     bounds = np.cumsum([len(a) for a in arrays])[:-1]
-    codes = list(np.split(flat, bounds))
-    if grouped:
-        codes = [np.repeat(c, r) for c, r in zip(codes, lengths, strict=True)]
-    return codes, uniques
+    return list(np.split(flat, bounds)), uniques
+
+
+def _person_codes(arrays: Sequence[pa.Array]) -> tuple[list[IntArray], int]:
+    """Joint codes of the person-id columns, and the number of distinct ids.
+
+    Ids of one short length are factorised as packed integers (:func:`_packed`),
+    numbered in order of first appearance; others are hashed as strings.
+    """
+    packed = _packed(arrays)
+    if packed is None:
+        codes, uniques = _encode(arrays)
+        return codes, len(uniques)
+    flat, uniques = pd.factorize(packed)
+    bounds = np.cumsum([len(a) for a in arrays])[:-1]
+    return list(np.split(flat.astype(np.int64, copy=False), bounds)), len(uniques)
+
+
+def _runs(client: pa.Array, session: IntArray) -> tuple[pa.Array, IntArray, IntArray]:
+    """Runs of consecutive rows of the same client and session.
+
+    Returns the client id and session of each run and its length. Tables
+    arrive grouped by client and session (the tidy files, the store and
+    :mod:`ipt_network.synth` keep them sorted), so there are far fewer runs
+    than rows and only the runs' client ids need encoding; rows in any other
+    order give the same result, only more slowly.
+    """
+    n = len(session)
+    if n == 0:
+        return client, session, np.zeros(0, dtype=np.int64)
+    change = np.empty(n, dtype=bool)
+    change[0] = True
+    np.not_equal(session[1:], session[:-1], out=change[1:])
+    packed = _packed([client])
+    if packed is not None:
+        change[1:] |= packed[1:] != packed[:-1]
+    else:
+        change[1:] |= np.asarray(pc.not_equal(client.slice(1), client.slice(0, n - 1)), dtype=bool)
+    starts = np.flatnonzero(change)
+    lengths = np.diff(np.append(starts, n))
+    return client.take(pa.array(starts)), session[starts], lengths
 
 
 class _NodeTable:
@@ -290,20 +382,20 @@ def index_snapshots(
         _require(sessions, "sessions", _SESSION_COLUMNS)
     frames = [relationships, ties] + ([sessions] if sessions is not None else [])
     labels = ["relationships", "person_ties", "sessions"]
-    (c_rel, c_tie, *c_ses), client_ids = _encode([f["client_id"] for f in frames], grouped=True)
-    (p_rel, p_src, p_tgt), person_ids = _encode(
-        [relationships["person_id"], ties["source"], ties["target"]]
-    )
     s_all = [_ints(f, t, "session", 1, 10**6) for f, t in zip(frames, labels, strict=False)]
     ring = _ints(relationships, "relationships", "ring", 1, 3)
     conflict = _ints(relationships, "relationships", "conflict", 0, 4)
     support = _ints(relationships, "relationships", "support", 0, 4)
 
+    # snapshots: encode the client ids of runs of rows, not of every row
+    runs = [_runs(_arrow(f["client_id"]), s) for f, s in zip(frames, s_all, strict=True)]
+    run_clients, client_ids = _encode([r[0] for r in runs])
     width = int(max((s.max() for s in s_all if len(s)), default=0)) + 1
+    run_keys = [c * width + r[1] for c, r in zip(run_clients, runs, strict=True)]
     present = np.zeros(len(client_ids) * width, dtype=bool)
-    present[c_rel * width + s_all[0]] = True
+    present[run_keys[0]] = True
     if sessions is not None:
-        present[c_ses[0] * width + s_all[2]] = True
+        present[run_keys[2]] = True
     slot = np.cumsum(present, dtype=np.int64) - 1
     where = np.flatnonzero(present)
     snap_client, snap_session = where // width, where % width
@@ -313,11 +405,13 @@ def index_snapshots(
         first = np.ones(n_snap, dtype=bool)
         first[1:] = snap_client[1:] != snap_client[:-1]
         prev[first] = -1
+    row_snap = np.repeat(slot[run_keys[0]], runs[0][2])
+    tie_snap = np.repeat(np.where(present[run_keys[1]], slot[run_keys[1]], -1), runs[1][2])
 
-    row_snap = slot[c_rel * width + s_all[0]]
-    nodes = _NodeTable(row_snap, p_rel, n_snap, len(person_ids))
-    tie_key = c_tie * width + s_all[1]
-    tie_snap = np.where(present[tie_key], slot[tie_key], -1)
+    (p_rel, p_src, p_tgt), n_person = _person_codes(
+        [_arrow(relationships["person_id"]), _arrow(ties["source"]), _arrow(ties["target"])]
+    )
+    nodes = _NodeTable(row_snap, p_rel, n_snap, n_person)
     tie_a = nodes.find(tie_snap, p_src)
     tie_b = nodes.find(tie_snap, p_tgt)
     idx = SnapshotIndex(

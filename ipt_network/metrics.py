@@ -94,10 +94,9 @@ _FLOAT_METRICS = frozenset({"density", "effective_size", "constraint"})
 PROGRESS_MIN = 250_000
 
 
-def _components(idx: SnapshotIndex, n_rows: int) -> FloatArray:
-    """Connected components of H per snapshot: one sparse graph of every person at once."""
-    if n_rows == 0:
-        return np.zeros(idx.n_snapshots)
+def _adjacency(idx: SnapshotIndex) -> sp.csr_array:
+    """The person ties as one sparse matrix over every relationship row, each tie once."""
+    n_rows = len(idx.row_snap)
     a, b = idx.tie_a, idx.tie_b
     ones = np.ones(len(a), dtype=np.float64)
     index_type = np.int32 if n_rows < 2**31 - 1 and len(a) < 2**31 - 1 else np.int64
@@ -105,10 +104,15 @@ def _components(idx: SnapshotIndex, n_rows: int) -> FloatArray:
         # ties sorted by their first end (as stores and tidy files keep them): CSR directly
         indptr = np.zeros(n_rows + 1, dtype=index_type)
         np.cumsum(np.bincount(a, minlength=n_rows), out=indptr[1:])
-        adj = sp.csr_array((ones, b.astype(index_type), indptr), shape=(n_rows, n_rows))
-    else:
-        coords = (a.astype(index_type), b.astype(index_type))
-        adj = sp.coo_array((ones, coords), shape=(n_rows, n_rows)).tocsr()
+        return sp.csr_array((ones, b.astype(index_type), indptr), shape=(n_rows, n_rows))
+    coords = (a.astype(index_type), b.astype(index_type))
+    return sp.coo_array((ones, coords), shape=(n_rows, n_rows)).tocsr()
+
+
+def _components(idx: SnapshotIndex, adj: sp.csr_array) -> FloatArray:
+    """Connected components of H per snapshot: one sparse graph of every person at once."""
+    if adj.shape[0] == 0:
+        return np.zeros(idx.n_snapshots)
     n_comp, label = connected_components(adj, directed=False)
     comp_snap = np.empty(n_comp, dtype=np.int64)
     comp_snap[label] = idx.row_snap
@@ -130,25 +134,21 @@ def metric_arrays(idx: SnapshotIndex) -> dict[str, FloatArray]:
     """
     snap, ring, conflict = idx.row_snap, idx.ring, idx.conflict
     n_rows = len(snap)
-    n = idx.per_snapshot(snap)
+    adj = _adjacency(idx)
     t = idx.per_snapshot(idx.tie_snap)
-    degree = np.bincount(idx.tie_a, minlength=n_rows) + np.bincount(idx.tie_b, minlength=n_rows)
+    degree = np.diff(adj.indptr) + np.bincount(idx.tie_b, minlength=n_rows)
     inverse = 1.0 / (1.0 + degree)
-    s = np.bincount(idx.tie_a, weights=inverse[idx.tie_b], minlength=n_rows) + np.bincount(
-        idx.tie_b, weights=inverse[idx.tie_a], minlength=n_rows
-    )
-    with np.errstate(invalid="ignore", divide="ignore"):
-        density = np.where(n >= 2, 2.0 * t / (n * (n - 1.0)), 0.0)
-        effective_size = np.where(n > 0, n - 2.0 * t / n, np.nan)
-        constraint = np.where(n > 0, idx.per_snapshot(snap, (1.0 + s) ** 2) / (n * n), np.nan)
-    # one count per (snapshot, ring, conflict) cell; every row-level sum is a weighted
-    # sum over the 15 cells, so a single bincount replaces six weighted ones
+    # s_j: the sum of 1 / (1 + d_q) over j's tied people, both ends of every tie
+    s = adj @ inverse + adj.T @ inverse
+    # one count per (snapshot, ring, conflict) cell; every row-level count is a weighted
+    # sum over the 15 cells, so a single bincount replaces seven
     cell = (ring - 1) * 5 + conflict
     counts = np.bincount(snap * 15 + cell, minlength=idx.n_snapshots * 15).reshape(-1, 15)
     cell_ring, cell_conflict = np.divmod(np.arange(15), 5)
     cell_ring += 1
     cell_weights = np.stack(
         [
+            np.ones(15, dtype=bool),  # n_people
             cell_ring == 1,  # n_inner
             4 - cell_ring,  # closeness_sum
             cell_conflict,  # conflict_sum
@@ -158,17 +158,22 @@ def metric_arrays(idx: SnapshotIndex) -> dict[str, FloatArray]:
         axis=1,
     ).astype(np.int64)
     sums = (counts @ cell_weights).astype(np.float64)
+    n = sums[:, 0]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        density = np.where(n >= 2, 2.0 * t / (n * (n - 1.0)), 0.0)
+        effective_size = np.where(n > 0, n - 2.0 * t / n, np.nan)
+        constraint = np.where(n > 0, idx.per_snapshot(snap, (1.0 + s) ** 2) / (n * n), np.nan)
     return {
         "n_people": n,
-        "n_inner": sums[:, 0],
-        "closeness_sum": sums[:, 1],
-        "conflict_sum": sums[:, 2],
+        "n_inner": sums[:, 1],
+        "closeness_sum": sums[:, 2],
+        "conflict_sum": sums[:, 3],
         "support_sum": idx.per_snapshot(snap, idx.support),
-        "n_conflictual": sums[:, 3],
-        "n_ambivalent": sums[:, 4],
+        "n_conflictual": sums[:, 4],
+        "n_ambivalent": sums[:, 5],
         "density": density,
-        "components": _components(idx, n_rows),
-        "isolates": idx.per_snapshot(snap, degree == 0),
+        "components": _components(idx, adj),
+        "isolates": idx.per_snapshot(snap[degree == 0]),
         "effective_size": effective_size,
         "constraint": constraint,
     }
