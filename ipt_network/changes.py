@@ -74,6 +74,8 @@ DENSE_LIMIT = 1 << 25
 DENSE_PER_ROW = 8
 #: Longest id, in bytes, that the fast path packs into one integer.
 PACK_MAX = 8
+#: Largest range of packed ids numbered through a lookup table rather than hashed.
+LOOKUP_LIMIT = 1 << 22
 
 
 # --------------------------------------------------------------------------- cohort layer
@@ -205,8 +207,18 @@ def _person_codes(arrays: Sequence[pa.Array]) -> tuple[list[IntArray], int]:
     if packed is None:
         codes, uniques = _encode(arrays)
         return codes, len(uniques)
-    flat, uniques = pd.factorize(packed)
     bounds = np.cumsum([len(a) for a in arrays])[:-1]
+    if not len(packed):
+        return list(np.split(packed.astype(np.int64), bounds)), 0
+    lo, hi = int(packed.min()), int(packed.max())
+    if hi - lo < LOOKUP_LIMIT:
+        # few distinct bytes per position (as in "p01", "p02", ...): a lookup table
+        offset = np.subtract(packed, np.uint64(lo), out=packed).view(np.int64)
+        seen = np.zeros(hi - lo + 1, dtype=bool)
+        seen[offset] = True
+        code = np.cumsum(seen, dtype=np.int32) - 1
+        return list(np.split(code.take(offset), bounds)), int(code[-1]) + 1
+    flat, uniques = pd.factorize(packed)
     return list(np.split(flat.astype(np.int64, copy=False), bounds)), len(uniques)
 
 
@@ -236,17 +248,24 @@ def _runs(client: pa.Array, session: IntArray) -> tuple[pa.Array, IntArray, IntA
 
 
 class _NodeTable:
-    """Find the relationship row of (snapshot, person); -1 when the person is not on the map."""
+    """Find the relationship row of (snapshot, person); -1 when the person is not on the map.
+
+    Snapshot ``n_snap`` (one past the last) stands for "no snapshot": nobody
+    is on its map, so lookups need no masking of missing snapshots.
+    """
 
     def __init__(self, snap: IntArray, person: IntArray, n_snap: int, n_person: int) -> None:
+        self.n_snap = n_snap
         self.n_person = max(n_person, 1)
-        keys = snap * self.n_person + person
+        keys = snap * self.n_person
+        keys += person
         n = len(keys)
-        rows = np.arange(n, dtype=np.int64)
+        cells = (n_snap + 1) * self.n_person
         self.dense: npt.NDArray[np.int32] | None = None
         self.index: pd.Index | None = None
-        if n < 2**31 - 1 and n_snap * self.n_person <= max(DENSE_LIMIT, DENSE_PER_ROW * n):
-            self.dense = np.full(n_snap * self.n_person, -1, dtype=np.int32)
+        if n < 2**31 - 1 and cells <= max(DENSE_LIMIT, DENSE_PER_ROW * n):
+            rows = np.arange(n, dtype=np.int32)
+            self.dense = np.full(cells, -1, dtype=np.int32)
             self.dense[keys] = rows
             duplicated = bool((self.dense[keys] != rows).any())
         else:
@@ -256,19 +275,17 @@ class _NodeTable:
             raise ValueError("relationships: a person appears twice in the same client and session")
 
     def find(self, snap: IntArray, person: IntArray) -> IntArray:
-        missing = snap < 0
-        some_missing = bool(missing.any())
-        keys = snap * self.n_person + person
-        if some_missing:
-            keys[missing] = 0
+        """Rows of (``snap``, ``person``), for snapshots ``0 .. n_snap`` (``n_snap``: none)."""
+        keys = snap * self.n_person
+        keys += person
         if self.dense is not None:
-            out = self.dense[keys].astype(np.int64)
-        else:
-            assert self.index is not None
-            out = self.index.get_indexer(pd.Index(keys)).astype(np.int64)
-        if some_missing:
-            out[missing] = -1
-        return out
+            return self.dense[keys].astype(np.int64)
+        assert self.index is not None
+        return self.index.get_indexer(pd.Index(keys)).astype(np.int64)
+
+    def or_none(self, snap: IntArray) -> IntArray:
+        """``snap`` with ``-1`` (no snapshot) replaced by the empty snapshot ``n_snap``."""
+        return np.where(snap >= 0, snap, self.n_snap)
 
 
 @dataclass(frozen=True)
@@ -406,7 +423,9 @@ def index_snapshots(
         first[1:] = snap_client[1:] != snap_client[:-1]
         prev[first] = -1
     row_snap = np.repeat(slot[run_keys[0]], runs[0][2])
-    tie_snap = np.repeat(np.where(present[run_keys[1]], slot[run_keys[1]], -1), runs[1][2])
+    # n_snap: no snapshot (nobody on the map), turned into -1 once the ends are found
+    tie_run_snap = np.where(present[run_keys[1]], slot[run_keys[1]], n_snap)
+    tie_snap = np.repeat(tie_run_snap, runs[1][2])
 
     (p_rel, p_src, p_tgt), n_person = _person_codes(
         [_arrow(relationships["person_id"]), _arrow(ties["source"]), _arrow(ties["target"])]
@@ -414,6 +433,8 @@ def index_snapshots(
     nodes = _NodeTable(row_snap, p_rel, n_snap, n_person)
     tie_a = nodes.find(tie_snap, p_src)
     tie_b = nodes.find(tie_snap, p_tgt)
+    if len(tie_run_snap) and int(tie_run_snap.max()) == n_snap:
+        tie_snap[tie_snap == n_snap] = -1
     idx = SnapshotIndex(
         client_ids=client_ids,
         snap_client=snap_client,
@@ -454,7 +475,9 @@ def _check_ties(idx: SnapshotIndex) -> None:
     if selfie.any():
         raise _bad_rows("person_ties", "tie a person to themselves", selfie, idx, idx.tie_snap)
     n = max(len(idx.row_snap), 1)
-    pair = np.minimum(idx.tie_a, idx.tie_b) * n + np.maximum(idx.tie_a, idx.tie_b)
+    pair = np.minimum(idx.tie_a, idx.tie_b)
+    pair *= n
+    pair += np.maximum(idx.tie_a, idx.tie_b)
     if len(pair) > 1 and bool((pair[1:] > pair[:-1]).all()):
         return  # strictly increasing (sorted input): no pair repeats
     dup = np.asarray(pd.Index(pair).duplicated())
@@ -475,7 +498,7 @@ def change_arrays(idx: SnapshotIndex) -> dict[str, npt.NDArray[np.float64]]:
     dict of str to ndarray
         One array per name of :data:`CHANGE_COLUMNS`, aligned with the snapshots.
     """
-    prev_row = idx.nodes.find(idx.prev[idx.row_snap], idx.row_person)
+    prev_row = idx.nodes.find(idx.nodes.or_none(idx.prev)[idx.row_snap], idx.row_person)
     kept_row = prev_row >= 0
     safe = np.where(kept_row, prev_row, 0)
     ring_before = idx.ring[safe]

@@ -6,9 +6,10 @@ import math
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
-from ipt_network import load_samples
+from ipt_network import changes, load_samples
 from ipt_network.changes import (
     CHANGE_COLUMNS,
     course_verdict,
@@ -189,3 +190,72 @@ def test_every_sample_client_gets_one_line_per_session_and_a_verdict() -> None:
 def test_unknown_client_raises() -> None:
     with pytest.raises(ClientNotFound):
         describe_changes(load_samples(), "nobody-99")
+
+
+# --------------------------------------------------------------------------- id fast paths
+
+
+def same_partition(codes: np.ndarray, values: list[str]) -> bool:
+    """Codes equal exactly where the values are equal."""
+    pairs = set(zip(codes.tolist(), values, strict=True))
+    return len(pairs) == len(set(values)) == len({c for c, _ in pairs})
+
+
+@pytest.mark.parametrize("width", range(9))
+@pytest.mark.parametrize("kind", [pa.string(), pa.large_string()])
+def test_packed_ids_are_equal_exactly_when_the_strings_are(width: int, kind: pa.DataType) -> None:
+    rng = np.random.default_rng(width)
+    alphabet = list("ab\u00e9") if width % 2 == 0 else list("abc")  # é is two bytes
+    values = []
+    while len(values) < 50:
+        text = "".join(rng.choice(alphabet, size=width))
+        if len(text.encode()) == width:
+            values.append(text)
+    arr = pa.array(values, type=kind)
+    for part in (arr, arr.slice(7), arr.slice(3, 5), arr.slice(49)):  # offsets and buffer tails
+        packed = changes._packed([part])
+        assert packed is not None
+        assert same_partition(packed, part.to_pylist())
+    both = changes._packed([arr.slice(0, 20), pa.array(values[20:], type=pa.large_string())])
+    assert both is not None and same_partition(both, values)
+
+
+@pytest.mark.parametrize(
+    "arrays",
+    [
+        [pa.array(["p1", "p10"])],  # mixed lengths
+        [pa.array(["p01"]), pa.array(["p001"])],  # one length per array, not the same
+        [pa.array(["person-0001", "person-0002"])],  # longer than PACK_MAX bytes
+        [pa.array(["ab", None])],  # a missing value
+        [pa.array([b"ab", b"cd"])],  # not strings
+    ],
+)
+def test_packing_falls_back_for_other_ids(arrays: list[pa.Array]) -> None:
+    assert changes._packed(arrays) is None
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [
+        ["p01", "p02", "p17", "p01", "p17"],  # packed, lookup table
+        ["p1", "p10", "p2", "p1", "p2"],  # mixed lengths: hashed as strings
+        ["someone-long-1", "someone-long-2", "someone-long-1"],  # long: hashed as strings
+    ],
+)
+@pytest.mark.parametrize("lookup_limit", [changes.LOOKUP_LIMIT, 0])
+def test_person_codes_number_equal_ids_alike(
+    ids: list[str], lookup_limit: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(changes, "LOOKUP_LIMIT", lookup_limit)  # 0: factorised packed ints
+    (first, second), n = changes._person_codes([pa.array(ids[:2]), pa.array(ids[2:])])
+    assert n == len(set(ids))
+    assert same_partition(np.concatenate([first, second]), ids)
+
+
+def test_runs_follow_consecutive_client_and_session() -> None:
+    for clients in (["a", "a", "b", "a", "a"], ["a", "a", "bb", "a", "a"]):  # packed, strings
+        values, sessions, lengths = changes._runs(
+            pa.array(clients), np.array([1, 1, 1, 1, 2], dtype=np.int64)
+        )
+        assert values.to_pylist() == ["a", clients[2], "a", "a"]
+        assert sessions.tolist() == [1, 1, 1, 2] and lengths.tolist() == [2, 1, 1, 1]

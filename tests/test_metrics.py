@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from ipt_network import changes, load_samples, names
@@ -264,3 +265,66 @@ def test_progress_bar_goes_to_stderr(capsys: pytest.CaptureFixture[str],
     cohort_metrics(rel, ties, progress=True)
     captured = capsys.readouterr()
     assert "metrics" in captured.err and captured.out == ""
+
+
+def renamed(frame: pd.DataFrame, columns: list[str], rename: Callable[[str], str],
+            dtype: str = "string") -> pd.DataFrame:  # fmt: skip
+    out = frame.copy()
+    for c in columns:
+        out[c] = pd.Series([rename(v) for v in frame[c]], index=frame.index, dtype=dtype)
+    return out
+
+
+PERSON_IDS: dict[str, Callable[[str], str]] = {
+    "mixed lengths": lambda p: p.lstrip("p0") or "zero",  # "1", "12", "zero": hashed
+    "long": lambda p: f"person-number-{p}",  # longer than 8 bytes: hashed
+    "two-byte letters": lambda p: p.replace("p", "\u00e9"),  # 4 bytes each: packed
+    "wide range": lambda p: f"{p}-id-{p[-1]}",  # 8 bytes, last varies: packed, factorised
+}
+
+
+@pytest.mark.parametrize("how", list(PERSON_IDS))
+def test_any_form_of_person_id_gives_the_same_table(how: str) -> None:
+    rel, ties, ses = random_cohort(7, n_clients=8).tables()
+    expected = cohort_metrics(rel, ties, sessions=ses)
+    rename = PERSON_IDS[how]
+    got = cohort_metrics(
+        renamed(rel, ["person_id"], rename),
+        renamed(ties, ["source", "target"], rename),
+        sessions=ses,
+    )
+    pd.testing.assert_frame_equal(got, expected)
+
+
+def test_client_ids_of_mixed_lengths_and_python_strings() -> None:
+    rel, ties, ses = random_cohort(8, n_clients=12).tables()
+    expected = cohort_metrics(rel, ties, sessions=ses)
+
+    def rename(c: str) -> str:
+        return c.replace("client-00", "c")  # "c1" sorts after "c0", before "c10" alike
+
+    frames = [renamed(f, ["client_id"], rename) for f in (rel, ties, ses)]
+    got = cohort_metrics(*frames[:2], sessions=frames[2])
+    assert list(got["client_id"]) == [rename(c) for c in expected["client_id"]]
+    pd.testing.assert_frame_equal(got.drop(columns="client_id"),
+                                  expected.drop(columns="client_id"))  # fmt: skip
+    python = [renamed(f, [c for c in f if f[c].dtype == "string"], str, "string[python]")
+              for f in (rel, ties, ses)]  # fmt: skip
+    pd.testing.assert_frame_equal(cohort_metrics(*python[:2], sessions=python[2]), expected)
+
+
+def test_chunked_id_columns_give_the_same_table() -> None:
+    rel, ties, ses = random_cohort(9, n_clients=6).tables()
+    expected = cohort_metrics(rel, ties, sessions=ses)
+
+    def chunked(frame: pd.DataFrame) -> pd.DataFrame:
+        out = frame.copy()
+        half = len(frame) // 2
+        for c in [c for c in frame if frame[c].dtype == "string"]:
+            values = pa.array(frame[c].to_numpy(dtype=object), type=pa.large_string())
+            parts = pa.chunked_array([values.slice(0, half), values.slice(half)])
+            out[c] = pd.Series(pd.arrays.ArrowStringArray(parts), index=frame.index)
+        return out
+
+    got = cohort_metrics(chunked(rel), chunked(ties), sessions=chunked(ses))
+    pd.testing.assert_frame_equal(got, expected)
