@@ -261,11 +261,11 @@ class _NodeTable:
         keys += person
         n = len(keys)
         cells = (n_snap + 1) * self.n_person
-        self.dense: npt.NDArray[np.int32] | None = None
+        self.dense: IntArray | None = None
         self.index: pd.Index | None = None
         if n < 2**31 - 1 and cells <= max(DENSE_LIMIT, DENSE_PER_ROW * n):
-            rows = np.arange(n, dtype=np.int32)
-            self.dense = np.full(cells, -1, dtype=np.int32)
+            rows = np.arange(n, dtype=np.int64)
+            self.dense = np.full(cells, -1, dtype=np.int64)
             self.dense[keys] = rows
             duplicated = bool((self.dense[keys] != rows).any())
         else:
@@ -279,7 +279,7 @@ class _NodeTable:
         keys = snap * self.n_person
         keys += person
         if self.dense is not None:
-            return self.dense[keys].astype(np.int64)
+            return self.dense[keys]
         assert self.index is not None
         return self.index.get_indexer(pd.Index(keys)).astype(np.int64)
 
@@ -456,8 +456,9 @@ def index_snapshots(
 
 
 def _check_ties(idx: SnapshotIndex) -> None:
-    off = (idx.tie_a < 0) | (idx.tie_b < 0)
-    if off.any():
+    low = np.minimum(idx.tie_a, idx.tie_b)
+    if int(low.min()) < 0:
+        off = low < 0
         if (idx.tie_snap[off] < 0).all():
             raise ValueError(
                 f"person_ties: {int(off.sum())} row(s) name a client and session with "
@@ -475,7 +476,7 @@ def _check_ties(idx: SnapshotIndex) -> None:
     if selfie.any():
         raise _bad_rows("person_ties", "tie a person to themselves", selfie, idx, idx.tie_snap)
     n = max(len(idx.row_snap), 1)
-    pair = np.minimum(idx.tie_a, idx.tie_b)
+    pair = low
     pair *= n
     pair += np.maximum(idx.tie_a, idx.tie_b)
     if len(pair) > 1 and bool((pair[1:] > pair[:-1]).all()):
@@ -500,22 +501,28 @@ def change_arrays(idx: SnapshotIndex) -> dict[str, npt.NDArray[np.float64]]:
     """
     prev_row = idx.nodes.find(idx.nodes.or_none(idx.prev)[idx.row_snap], idx.row_person)
     kept_row = prev_row >= 0
-    safe = np.where(kept_row, prev_row, 0)
-    ring_before = idx.ring[safe]
-    n = idx.per_snapshot(idx.row_snap)
+    # each row falls in one cell: 0 new, 1 moved out, 2 kept in its ring, 3 moved in;
+    # a single bincount of (snapshot, cell) gives every count
+    cell = np.sign(idx.ring[np.maximum(prev_row, 0)] - idx.ring)
+    cell += 2
+    cell *= kept_row
+    key = idx.row_snap * 4
+    key += cell
+    counts = np.bincount(key, minlength=idx.n_snapshots * 4).reshape(-1, 4).astype(np.float64)
+    n = counts.sum(axis=1)
+    kept = n - counts[:, 0]
     n_prev = np.where(idx.prev >= 0, n[np.maximum(idx.prev, 0)], np.nan)
     first = idx.prev < 0
-    kept = idx.per_snapshot(idx.row_snap, kept_row)
     union = n + n_prev - kept
     with np.errstate(invalid="ignore", divide="ignore"):
         jaccard = np.where(union > 0, kept / union, 1.0)
     out = {
-        "added": n - kept,
+        "added": counts[:, 0].copy(),
         "lost": n_prev - kept,
         "kept": kept,
         "jaccard": jaccard,
-        "moved_in": idx.per_snapshot(idx.row_snap, kept_row & (idx.ring < ring_before)),
-        "moved_out": idx.per_snapshot(idx.row_snap, kept_row & (idx.ring > ring_before)),
+        "moved_in": counts[:, 3].copy(),
+        "moved_out": counts[:, 1].copy(),
     }
     for values in out.values():
         values[first] = np.nan
