@@ -198,26 +198,32 @@ def _encode(arrays: Sequence[pa.Array]) -> tuple[list[IntArray], npt.NDArray[np.
 
 
 def _person_codes(arrays: Sequence[pa.Array]) -> tuple[list[IntArray], int]:
-    """Joint codes of the person-id columns, and the number of distinct ids.
+    """Joint codes of the person-id columns, and the number of codes.
 
-    Ids of one short length are factorised as packed integers (:func:`_packed`),
-    numbered in order of first appearance; others are hashed as strings.
+    Equal ids get equal codes and the ids of the first array distinct ones;
+    ids missing from the first array (the relationships) may share one extra
+    code. Ids of one short length are numbered as packed integers
+    (:func:`_packed`), through a lookup table when their range is small;
+    others are hashed as strings.
     """
     packed = _packed(arrays)
     if packed is None:
         codes, uniques = _encode(arrays)
         return codes, len(uniques)
     bounds = np.cumsum([len(a) for a in arrays])[:-1]
-    if not len(packed):
-        return list(np.split(packed.astype(np.int64), bounds)), 0
-    lo, hi = int(packed.min()), int(packed.max())
-    if hi - lo < LOOKUP_LIMIT:
-        # few distinct bytes per position (as in "p01", "p02", ...): a lookup table
-        offset = np.subtract(packed, np.uint64(lo), out=packed).view(np.int64)
-        seen = np.zeros(hi - lo + 1, dtype=bool)
-        seen[offset] = True
-        code = np.cumsum(seen, dtype=np.int32) - 1
-        return list(np.split(code.take(offset), bounds)), int(code[-1]) + 1
+    first = len(arrays[0])
+    lo, hi = (int(packed[:first].min()), int(packed[:first].max())) if first else (0, -1)
+    if first and hi - lo < LOOKUP_LIMIT:
+        # few distinct bytes per position (as in "p01", "p02", ...): a lookup table over
+        # the range of the first array, whose last slot takes every id outside it
+        offset = np.subtract(packed, np.uint64(lo), out=packed)  # below lo: wraps around
+        np.minimum(offset[first:], np.uint64(hi - lo + 1), out=offset[first:])
+        index = offset.view(np.int64)
+        seen = np.zeros(hi - lo + 2, dtype=bool)
+        seen[index[:first]] = True
+        n_ids = int(np.count_nonzero(seen))
+        code = np.where(seen, np.cumsum(seen, dtype=np.int32) - 1, np.int32(n_ids))
+        return list(np.split(code.take(index), bounds)), n_ids + 1
     flat, uniques = pd.factorize(packed)
     return list(np.split(flat.astype(np.int64, copy=False), bounds)), len(uniques)
 
@@ -261,11 +267,11 @@ class _NodeTable:
         keys += person
         n = len(keys)
         cells = (n_snap + 1) * self.n_person
-        self.dense: IntArray | None = None
+        self.dense: npt.NDArray[np.int32] | None = None
         self.index: pd.Index | None = None
         if n < 2**31 - 1 and cells <= max(DENSE_LIMIT, DENSE_PER_ROW * n):
-            rows = np.arange(n, dtype=np.int64)
-            self.dense = np.full(cells, -1, dtype=np.int64)
+            rows = np.arange(n, dtype=np.int32)
+            self.dense = np.full(cells, -1, dtype=np.int32)
             self.dense[keys] = rows
             duplicated = bool((self.dense[keys] != rows).any())
         else:
@@ -274,18 +280,17 @@ class _NodeTable:
         if duplicated:
             raise ValueError("relationships: a person appears twice in the same client and session")
 
-    def find(self, snap: IntArray, person: IntArray) -> IntArray:
-        """Rows of (``snap``, ``person``), for snapshots ``0 .. n_snap`` (``n_snap``: none)."""
-        keys = snap * self.n_person
-        keys += person
+    def base(self, snap: IntArray) -> IntArray:
+        """The key of person 0 in each snapshot; ``-1`` (no snapshot) allowed."""
+        return np.where(snap >= 0, snap, self.n_snap) * self.n_person
+
+    def find(self, base: IntArray, person: IntArray) -> IntArray:
+        """Rows of (snapshot, ``person``), the snapshot given by its :meth:`base`."""
+        keys = base + person
         if self.dense is not None:
-            return self.dense[keys]
+            return self.dense.take(keys).astype(np.int64)
         assert self.index is not None
         return self.index.get_indexer(pd.Index(keys)).astype(np.int64)
-
-    def or_none(self, snap: IntArray) -> IntArray:
-        """``snap`` with ``-1`` (no snapshot) replaced by the empty snapshot ``n_snap``."""
-        return np.where(snap >= 0, snap, self.n_snap)
 
 
 @dataclass(frozen=True)
@@ -423,18 +428,16 @@ def index_snapshots(
         first[1:] = snap_client[1:] != snap_client[:-1]
         prev[first] = -1
     row_snap = np.repeat(slot[run_keys[0]], runs[0][2])
-    # n_snap: no snapshot (nobody on the map), turned into -1 once the ends are found
-    tie_run_snap = np.where(present[run_keys[1]], slot[run_keys[1]], n_snap)
+    tie_run_snap = np.where(present[run_keys[1]], slot[run_keys[1]], -1)
     tie_snap = np.repeat(tie_run_snap, runs[1][2])
 
     (p_rel, p_src, p_tgt), n_person = _person_codes(
         [_arrow(relationships["person_id"]), _arrow(ties["source"]), _arrow(ties["target"])]
     )
     nodes = _NodeTable(row_snap, p_rel, n_snap, n_person)
-    tie_a = nodes.find(tie_snap, p_src)
-    tie_b = nodes.find(tie_snap, p_tgt)
-    if len(tie_run_snap) and int(tie_run_snap.max()) == n_snap:
-        tie_snap[tie_snap == n_snap] = -1
+    tie_base = np.repeat(nodes.base(tie_run_snap), runs[1][2])
+    tie_a = nodes.find(tie_base, p_src)
+    tie_b = nodes.find(tie_base, p_tgt)
     idx = SnapshotIndex(
         client_ids=client_ids,
         snap_client=snap_client,
@@ -499,7 +502,7 @@ def change_arrays(idx: SnapshotIndex) -> dict[str, npt.NDArray[np.float64]]:
     dict of str to ndarray
         One array per name of :data:`CHANGE_COLUMNS`, aligned with the snapshots.
     """
-    prev_row = idx.nodes.find(idx.nodes.or_none(idx.prev)[idx.row_snap], idx.row_person)
+    prev_row = idx.nodes.find(idx.nodes.base(idx.prev)[idx.row_snap], idx.row_person)
     kept_row = prev_row >= 0
     # each row falls in one cell: 0 new, 1 moved out, 2 kept in its ring, 3 moved in;
     # a single bincount of (snapshot, cell) gives every count

@@ -140,37 +140,34 @@ def metric_arrays(idx: SnapshotIndex) -> dict[str, FloatArray]:
     inverse = 1.0 / (1.0 + degree)
     # s_j: the sum of 1 / (1 + d_q) over j's tied people, both ends of every tie
     s = adj @ inverse + adj.T @ inverse
-    # one count per (snapshot, ring, conflict) cell; every row-level count is a weighted
-    # sum over the 15 cells, so a single bincount replaces seven
-    cell = (ring - 1) * 5 + conflict
-    counts = np.bincount(snap * 15 + cell, minlength=idx.n_snapshots * 15).reshape(-1, 15)
-    cell_ring, cell_conflict = np.divmod(np.arange(15), 5)
-    cell_ring += 1
-    cell_weights = np.stack(
-        [
-            np.ones(15, dtype=bool),  # n_people
-            cell_ring == 1,  # n_inner
-            4 - cell_ring,  # closeness_sum
-            cell_conflict,  # conflict_sum
-            cell_conflict >= 3,  # n_conflictual
-            (cell_ring == 1) & (cell_conflict >= 2),  # n_ambivalent
-        ],
-        axis=1,
-    ).astype(np.int64)
-    sums = (counts @ cell_weights).astype(np.float64)
-    n = sums[:, 0]
+    # one count per (ring, conflict, snapshot) cell: a single bincount gives every
+    # row-level count and sum but the support
+    key = ring * 5
+    key += conflict
+    key -= 5
+    key *= idx.n_snapshots
+    key += snap
+    counts = np.bincount(key, minlength=15 * idx.n_snapshots).reshape(3, 5, idx.n_snapshots)
+    by_ring, by_conflict = counts.sum(axis=1), counts.sum(axis=0)
+    sums = {
+        "n_people": by_ring.sum(axis=0),
+        "n_inner": by_ring[0],
+        "closeness_sum": 3 * by_ring[0] + 2 * by_ring[1] + by_ring[2],
+        "conflict_sum": by_conflict[1]
+        + 2 * by_conflict[2]
+        + 3 * by_conflict[3]
+        + 4 * by_conflict[4],
+        "n_conflictual": by_conflict[3] + by_conflict[4],
+        "n_ambivalent": counts[0, 2:].sum(axis=0),
+    }
+    n = sums["n_people"].astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         density = np.where(n >= 2, 2.0 * t / (n * (n - 1.0)), 0.0)
         effective_size = np.where(n > 0, n - 2.0 * t / n, np.nan)
         constraint = np.where(n > 0, idx.per_snapshot(snap, (1.0 + s) ** 2) / (n * n), np.nan)
     return {
-        "n_people": n,
-        "n_inner": sums[:, 1],
-        "closeness_sum": sums[:, 2],
-        "conflict_sum": sums[:, 3],
+        **{c: v.astype(np.float64) for c, v in sums.items()},
         "support_sum": idx.per_snapshot(snap, idx.support),
-        "n_conflictual": sums[:, 4],
-        "n_ambivalent": sums[:, 5],
         "density": density,
         "components": _components(idx, adj),
         "isolates": idx.per_snapshot(snap[degree == 0]),

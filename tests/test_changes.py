@@ -237,9 +237,9 @@ def test_packing_falls_back_for_other_ids(arrays: list[pa.Array]) -> None:
 @pytest.mark.parametrize(
     "ids",
     [
-        ["p01", "p02", "p17", "p01", "p17"],  # packed, lookup table
-        ["p1", "p10", "p2", "p1", "p2"],  # mixed lengths: hashed as strings
-        ["someone-long-1", "someone-long-2", "someone-long-1"],  # long: hashed as strings
+        ["p01", "p02", "p17", "p01", "p17", "p03", "a00", "p99"],  # packed, lookup table
+        ["p1", "p10", "p2", "p1", "p2", "p3"],  # mixed lengths: hashed as strings
+        ["someone-long-1", "someone-long-2", "someone-long-1", "someone-long-3"],  # long
     ],
 )
 @pytest.mark.parametrize("lookup_limit", [changes.LOOKUP_LIMIT, 0])
@@ -247,9 +247,15 @@ def test_person_codes_number_equal_ids_alike(
     ids: list[str], lookup_limit: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(changes, "LOOKUP_LIMIT", lookup_limit)  # 0: factorised packed ints
-    (first, second), n = changes._person_codes([pa.array(ids[:2]), pa.array(ids[2:])])
-    assert n == len(set(ids))
-    assert same_partition(np.concatenate([first, second]), ids)
+    (first, second), n = changes._person_codes([pa.array(ids[:3]), pa.array(ids[3:])])
+    codes = np.concatenate([first, second])
+    assert codes.min() >= 0 and codes.max() < n
+    known = set(ids[:3])
+    # ids of the first array: one code each, shared by their repeats in the other arrays
+    assert same_partition(codes[[i for i, p in enumerate(ids) if p in known]],
+                          [p for p in ids if p in known])  # fmt: skip
+    # ids the first array lacks never take the code of one it holds
+    assert not set(codes[[i for i, p in enumerate(ids) if p not in known]]) & set(first.tolist())
 
 
 def test_runs_follow_consecutive_client_and_session() -> None:
