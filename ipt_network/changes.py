@@ -459,29 +459,32 @@ def index_snapshots(
 
 
 def _check_ties(idx: SnapshotIndex) -> None:
-    low = np.minimum(idx.tie_a, idx.tie_b)
-    if int(low.min()) < 0:
-        off = low < 0
-        if (idx.tie_snap[off] < 0).all():
-            raise ValueError(
-                f"person_ties: {int(off.sum())} row(s) name a client and session with "
-                "nobody on the map"
+    a, b = idx.tie_a, idx.tie_b
+    if bool((a < b).all()) and int(a.min()) >= 0:
+        low, high = a, b  # every tie names its lower row first, as sorted tables do
+    else:
+        low, high = np.minimum(a, b), np.maximum(a, b)
+        if int(low.min()) < 0:
+            off = low < 0
+            if (idx.tie_snap[off] < 0).all():
+                raise ValueError(
+                    f"person_ties: {int(off.sum())} row(s) name a client and session with "
+                    "nobody on the map"
+                )
+            mask = off & (idx.tie_snap >= 0)
+            raise _bad_rows(
+                "person_ties",
+                "join someone who is not on the map at that session",
+                mask,
+                idx,
+                idx.tie_snap,
             )
-        mask = off & (idx.tie_snap >= 0)
-        raise _bad_rows(
-            "person_ties",
-            "join someone who is not on the map at that session",
-            mask,
-            idx,
-            idx.tie_snap,
-        )
-    selfie = idx.tie_a == idx.tie_b
-    if selfie.any():
-        raise _bad_rows("person_ties", "tie a person to themselves", selfie, idx, idx.tie_snap)
+        selfie = low == high
+        if selfie.any():
+            raise _bad_rows("person_ties", "tie a person to themselves", selfie, idx, idx.tie_snap)
     n = max(len(idx.row_snap), 1)
-    pair = low
-    pair *= n
-    pair += np.maximum(idx.tie_a, idx.tie_b)
+    pair = low * n
+    pair += high
     if len(pair) > 1 and bool((pair[1:] > pair[:-1]).all()):
         return  # strictly increasing (sorted input): no pair repeats
     dup = np.asarray(pd.Index(pair).duplicated())

@@ -135,11 +135,14 @@ def metric_arrays(idx: SnapshotIndex) -> dict[str, FloatArray]:
     snap, ring, conflict = idx.row_snap, idx.ring, idx.conflict
     n_rows = len(snap)
     adj = _adjacency(idx)
+    degree = np.diff(adj.indptr)
+    degree += np.bincount(idx.tie_b, minlength=n_rows)
     t = idx.per_snapshot(idx.tie_snap)
-    degree = np.diff(adj.indptr) + np.bincount(idx.tie_b, minlength=n_rows)
-    inverse = 1.0 / (1.0 + degree)
+    inverse = degree + 1.0
+    np.divide(1.0, inverse, out=inverse)
     # s_j: the sum of 1 / (1 + d_q) over j's tied people, both ends of every tie
-    s = adj @ inverse + adj.T @ inverse
+    s = adj @ inverse
+    s += adj.T @ inverse
     # one count per (ring, conflict, snapshot) cell: a single bincount gives every
     # row-level count and sum but the support
     key = ring * 5
@@ -164,7 +167,9 @@ def metric_arrays(idx: SnapshotIndex) -> dict[str, FloatArray]:
     with np.errstate(invalid="ignore", divide="ignore"):
         density = np.where(n >= 2, 2.0 * t / (n * (n - 1.0)), 0.0)
         effective_size = np.where(n > 0, n - 2.0 * t / n, np.nan)
-        constraint = np.where(n > 0, idx.per_snapshot(snap, (1.0 + s) ** 2) / (n * n), np.nan)
+        s += 1.0
+        np.multiply(s, s, out=s)
+        constraint = np.where(n > 0, idx.per_snapshot(snap, s) / (n * n), np.nan)
     return {
         **{c: v.astype(np.float64) for c, v in sums.items()},
         "support_sum": idx.per_snapshot(snap, idx.support),
