@@ -157,16 +157,16 @@ def _pack_into(arr: pa.Array, width: int, out: npt.NDArray[np.uint64]) -> bool:
     return True
 
 
-def _packed(arrays: Sequence[pa.Array]) -> npt.NDArray[np.uint64] | None:
-    """Several string arrays packed into one integer array, or None.
+def _packed(arrays: Sequence[pa.Array]) -> list[npt.NDArray[np.uint64]] | None:
+    """Each string of several arrays packed into one integer, or None.
 
     The fast path of the id columns: when every string of every array has the
     same length of at most :data:`PACK_MAX` bytes, each id becomes the integer
     of its bytes (equal ids, equal integers), so ids can be compared and
-    factorised as integers instead of hashed as strings.
+    factorised as integers instead of hashed as strings. One integer array per
+    array given.
     """
-    total = sum(len(a) for a in arrays)
-    out = np.empty(total, dtype=np.uint64)
+    out = [np.empty(len(a), dtype=np.uint64) for a in arrays]
     first = next((a for a in arrays if len(a)), None)
     if first is None:
         return out
@@ -176,12 +176,9 @@ def _packed(arrays: Sequence[pa.Array]) -> npt.NDArray[np.uint64] | None:
     if value is None:
         return None
     width = len(value.encode())
-    at = 0
-    for a in arrays:
-        if not _pack_into(a, width, out[at : at + len(a)]):
-            return None
-        at += len(a)
-    return out
+    if all(_pack_into(a, width, o) for a, o in zip(arrays, out, strict=True)):
+        return out
+    return None
 
 
 def _encode(arrays: Sequence[pa.Array]) -> tuple[list[IntArray], npt.NDArray[np.object_]]:
@@ -210,21 +207,24 @@ def _person_codes(arrays: Sequence[pa.Array]) -> tuple[list[IntArray], int]:
     if packed is None:
         codes, uniques = _encode(arrays)
         return codes, len(uniques)
-    bounds = np.cumsum([len(a) for a in arrays])[:-1]
-    first = len(arrays[0])
-    lo, hi = (int(packed[:first].min()), int(packed[:first].max())) if first else (0, -1)
-    if first and hi - lo < LOOKUP_LIMIT:
+    first = packed[0]
+    lo, hi = (int(first.min()), int(first.max())) if len(first) else (0, -1)
+    if len(first) and hi - lo < LOOKUP_LIMIT:
         # few distinct bytes per position (as in "p01", "p02", ...): a lookup table over
         # the range of the first array, whose last slot takes every id outside it
-        offset = np.subtract(packed, np.uint64(lo), out=packed)  # below lo: wraps around
-        np.minimum(offset[first:], np.uint64(hi - lo + 1), out=offset[first:])
-        index = offset.view(np.int64)
+        index = []
+        for i, values in enumerate(packed):
+            offset = np.subtract(values, np.uint64(lo), out=values)  # below lo: wraps around
+            if i:
+                np.minimum(offset, np.uint64(hi - lo + 1), out=offset)
+            index.append(offset.view(np.int64))
         seen = np.zeros(hi - lo + 2, dtype=bool)
-        seen[index[:first]] = True
+        seen[index[0]] = True
         n_ids = int(np.count_nonzero(seen))
         code = np.where(seen, np.cumsum(seen, dtype=np.int32) - 1, np.int32(n_ids))
-        return list(np.split(code.take(index), bounds)), n_ids + 1
-    flat, uniques = pd.factorize(packed)
+        return [code.take(i) for i in index], n_ids + 1
+    flat, uniques = pd.factorize(np.concatenate(packed))
+    bounds = np.cumsum([len(a) for a in arrays])[:-1]
     return list(np.split(flat.astype(np.int64, copy=False), bounds)), len(uniques)
 
 
@@ -245,7 +245,7 @@ def _runs(client: pa.Array, session: IntArray) -> tuple[pa.Array, IntArray, IntA
     np.not_equal(session[1:], session[:-1], out=change[1:])
     packed = _packed([client])
     if packed is not None:
-        change[1:] |= packed[1:] != packed[:-1]
+        change[1:] |= packed[0][1:] != packed[0][:-1]
     else:
         change[1:] |= np.asarray(pc.not_equal(client.slice(1), client.slice(0, n - 1)), dtype=bool)
     starts = np.flatnonzero(change)
