@@ -36,6 +36,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -228,29 +229,44 @@ def _person_codes(arrays: Sequence[pa.Array]) -> tuple[list[IntArray], int]:
     return list(np.split(flat.astype(np.int64, copy=False), bounds)), len(uniques)
 
 
-def _runs(client: pa.Array, session: IntArray) -> tuple[pa.Array, IntArray, IntArray]:
-    """Runs of consecutive rows of the same client and session.
+class _Runs(NamedTuple):
+    """Runs of consecutive rows of one client and session (see :func:`_runs`)."""
 
-    Returns the client id and session of each run and its length. Tables
-    arrive grouped by client and session (the tidy files, the store and
+    clients: pa.Array  # the client id of each run of rows of one client
+    client_of_run: IntArray  # for each (client, session) run, its client run
+    session: IntArray  # the session of each (client, session) run
+    length: IntArray  # the number of rows of each (client, session) run
+
+
+def _runs(client: pa.Array, session: IntArray) -> _Runs:
+    """Runs of consecutive rows of the same client, and of the same client and session.
+
+    Tables arrive grouped by client and session (the tidy files, the store and
     :mod:`ipt_network.synth` keep them sorted), so there are far fewer runs
-    than rows and only the runs' client ids need encoding; rows in any other
-    order give the same result, only more slowly.
+    than rows and only the client id of each client run needs encoding; rows
+    in any other order give the same result, only more slowly.
     """
     n = len(session)
     if n == 0:
-        return client, session, np.zeros(0, dtype=np.int64)
-    change = np.empty(n, dtype=bool)
-    change[0] = True
-    np.not_equal(session[1:], session[:-1], out=change[1:])
+        empty = np.zeros(0, dtype=np.int64)
+        return _Runs(client, empty, empty, empty)
+    new_client = np.empty(n, dtype=bool)
+    new_client[0] = True
     packed = _packed([client])
     if packed is not None:
-        change[1:] |= packed[0][1:] != packed[0][:-1]
+        np.not_equal(packed[0][1:], packed[0][:-1], out=new_client[1:])
     else:
-        change[1:] |= np.asarray(pc.not_equal(client.slice(1), client.slice(0, n - 1)), dtype=bool)
-    starts = np.flatnonzero(change)
-    lengths = np.diff(np.append(starts, n))
-    return client.take(pa.array(starts)), session[starts], lengths
+        new_client[1:] = np.asarray(pc.not_equal(client.slice(1), client.slice(0, n - 1)))
+    new_run = new_client.copy()
+    new_run[1:] |= session[1:] != session[:-1]
+    starts = np.flatnonzero(new_run)
+    client_of_run = np.cumsum(new_client[starts], dtype=np.int64) - 1
+    return _Runs(
+        clients=client.take(pa.array(np.flatnonzero(new_client))),
+        client_of_run=client_of_run,
+        session=session[starts],
+        length=np.diff(np.append(starts, n)),
+    )
 
 
 class _NodeTable:
@@ -411,9 +427,11 @@ def index_snapshots(
 
     # snapshots: encode the client ids of runs of rows, not of every row
     runs = [_runs(_arrow(f["client_id"]), s) for f, s in zip(frames, s_all, strict=True)]
-    run_clients, client_ids = _encode([r[0] for r in runs])
+    client_codes, client_ids = _encode([r.clients for r in runs])
     width = int(max((s.max() for s in s_all if len(s)), default=0)) + 1
-    run_keys = [c * width + r[1] for c, r in zip(run_clients, runs, strict=True)]
+    run_keys = [
+        c[r.client_of_run] * width + r.session for c, r in zip(client_codes, runs, strict=True)
+    ]
     present = np.zeros(len(client_ids) * width, dtype=bool)
     present[run_keys[0]] = True
     if sessions is not None:
@@ -427,15 +445,15 @@ def index_snapshots(
         first = np.ones(n_snap, dtype=bool)
         first[1:] = snap_client[1:] != snap_client[:-1]
         prev[first] = -1
-    row_snap = np.repeat(slot[run_keys[0]], runs[0][2])
+    row_snap = np.repeat(slot[run_keys[0]], runs[0].length)
     tie_run_snap = np.where(present[run_keys[1]], slot[run_keys[1]], -1)
-    tie_snap = np.repeat(tie_run_snap, runs[1][2])
+    tie_snap = np.repeat(tie_run_snap, runs[1].length)
 
     (p_rel, p_src, p_tgt), n_person = _person_codes(
         [_arrow(relationships["person_id"]), _arrow(ties["source"]), _arrow(ties["target"])]
     )
     nodes = _NodeTable(row_snap, p_rel, n_snap, n_person)
-    tie_base = np.repeat(nodes.base(tie_run_snap), runs[1][2])
+    tie_base = np.repeat(nodes.base(tie_run_snap), runs[1].length)
     tie_a = nodes.find(tie_base, p_src)
     tie_b = nodes.find(tie_base, p_tgt)
     idx = SnapshotIndex(

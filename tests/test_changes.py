@@ -260,8 +260,7 @@ def test_person_codes_number_equal_ids_alike(
 
 def test_runs_follow_consecutive_client_and_session() -> None:
     for clients in (["a", "a", "b", "a", "a"], ["a", "a", "bb", "a", "a"]):  # packed, strings
-        values, sessions, lengths = changes._runs(
-            pa.array(clients), np.array([1, 1, 1, 1, 2], dtype=np.int64)
-        )
-        assert values.to_pylist() == ["a", clients[2], "a", "a"]
-        assert sessions.tolist() == [1, 1, 1, 2] and lengths.tolist() == [2, 1, 1, 1]
+        runs = changes._runs(pa.array(clients), np.array([1, 1, 1, 1, 2], dtype=np.int64))
+        assert runs.clients.to_pylist() == ["a", clients[2], "a"]
+        assert runs.client_of_run.tolist() == [0, 1, 2, 2]
+        assert runs.session.tolist() == [1, 1, 1, 2] and runs.length.tolist() == [2, 1, 1, 1]
