@@ -75,8 +75,10 @@ DENSE_LIMIT = 1 << 25
 DENSE_PER_ROW = 8
 #: Longest id, in bytes, that the fast path packs into one integer.
 PACK_MAX = 8
-#: Largest range of packed ids numbered through a lookup table rather than hashed.
+#: Largest range of packed ids numbered through a lookup table rather than hashed ...
 LOOKUP_LIMIT = 1 << 22
+#: ... and at most this many table slots per id looked up.
+LOOKUP_PER_ID = 8
 
 
 # --------------------------------------------------------------------------- cohort layer
@@ -210,7 +212,7 @@ def _person_codes(arrays: Sequence[pa.Array]) -> tuple[list[IntArray], int]:
         return codes, len(uniques)
     first = packed[0]
     lo, hi = (int(first.min()), int(first.max())) if len(first) else (0, -1)
-    if len(first) and hi - lo < LOOKUP_LIMIT:
+    if len(first) and hi - lo < min(LOOKUP_LIMIT, LOOKUP_PER_ID * sum(map(len, packed))):
         # few distinct bytes per position (as in "p01", "p02", ...): a lookup table over
         # the range of the first array, whose last slot takes every id outside it
         index = []

@@ -242,11 +242,14 @@ def test_packing_falls_back_for_other_ids(arrays: list[pa.Array]) -> None:
         ["someone-long-1", "someone-long-2", "someone-long-1", "someone-long-3"],  # long
     ],
 )
-@pytest.mark.parametrize("lookup_limit", [changes.LOOKUP_LIMIT, 0])
+@pytest.mark.parametrize("lookup", [True, False])
 def test_person_codes_number_equal_ids_alike(
-    ids: list[str], lookup_limit: int, monkeypatch: pytest.MonkeyPatch
+    ids: list[str], lookup: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(changes, "LOOKUP_LIMIT", lookup_limit)  # 0: factorised packed ints
+    if lookup:  # packed ids through the lookup table, however few
+        monkeypatch.setattr(changes, "LOOKUP_PER_ID", 2**40)
+    else:  # packed ids factorised
+        monkeypatch.setattr(changes, "LOOKUP_LIMIT", 0)
     (first, second), n = changes._person_codes([pa.array(ids[:3]), pa.array(ids[3:])])
     codes = np.concatenate([first, second])
     assert codes.min() >= 0 and codes.max() < n

@@ -283,6 +283,22 @@ PERSON_IDS: dict[str, Callable[[str], str]] = {
 }
 
 
+@pytest.mark.parametrize(
+    ("setting", "value"), [("LOOKUP_PER_ID", 2**40), ("LOOKUP_LIMIT", 0), ("PACK_MAX", 0)]
+)
+def test_every_person_id_path_gives_the_same_table(
+    setting: str, value: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Packed ids through the lookup table, packed ids factorised, ids hashed as strings."""
+    cohort = random_cohort(10, n_clients=8)
+    rel, ties, ses = cohort.tables()
+    expected = cohort_metrics(rel, ties, sessions=ses)
+    monkeypatch.setattr(changes, setting, value)
+    got = cohort_metrics(rel, ties, sessions=ses)
+    pd.testing.assert_frame_equal(got, expected)
+    assert_matches_networkx(got, cohort.graphs)
+
+
 @pytest.mark.parametrize("how", list(PERSON_IDS))
 def test_any_form_of_person_id_gives_the_same_table(how: str) -> None:
     rel, ties, ses = random_cohort(7, n_clients=8).tables()
