@@ -141,8 +141,8 @@ def metric_arrays(idx: SnapshotIndex) -> dict[str, FloatArray]:
     inverse = degree + 1.0
     np.divide(1.0, inverse, out=inverse)
     # s_j: the sum of 1 / (1 + d_q) over j's tied people, both ends of every tie
-    s = adj @ inverse
-    s += adj.T @ inverse
+    s = np.bincount(idx.tie_a, weights=inverse[idx.tie_b], minlength=n_rows)
+    s += np.bincount(idx.tie_b, weights=inverse[idx.tie_a], minlength=n_rows)
     # one count per (ring, conflict, snapshot) cell: a single bincount gives every
     # row-level count and sum but the support
     key = ring * 5

@@ -267,3 +267,13 @@ def test_runs_follow_consecutive_client_and_session() -> None:
         assert runs.clients.to_pylist() == ["a", clients[2], "a"]
         assert runs.client_of_run.tolist() == [0, 1, 2, 2]
         assert runs.session.tolist() == [1, 1, 1, 2] and runs.length.tolist() == [2, 1, 1, 1]
+
+
+@pytest.mark.parametrize("block", [1, 2, 3, 1 << 18])
+def test_length_check_looks_at_every_block(block: int) -> None:
+    offsets = np.arange(0, 3 * 8, 3, dtype=np.int64)  # seven strings of three bytes
+    assert changes._all_lengths(offsets, 3, block=block)
+    for i in range(1, len(offsets)):
+        wrong = offsets.copy()
+        wrong[i:] += 1  # string i - 1 is four bytes long
+        assert not changes._all_lengths(wrong, 3, block=block)
