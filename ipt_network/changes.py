@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -113,7 +113,7 @@ def _arrow(series: pd.Series) -> pa.Array:
     return arr
 
 
-def _all_lengths(offsets: npt.NDArray[np.integer], width: int, block: int = 1 << 18) -> bool:
+def _all_lengths(offsets: npt.NDArray[Any], width: int, block: int = 1 << 18) -> bool:
     """Whether every string of these Arrow offsets is ``width`` bytes long.
 
     Checked a block at a time, so the differences stay in cache.

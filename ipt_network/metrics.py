@@ -141,7 +141,9 @@ def metric_arrays(idx: SnapshotIndex) -> dict[str, FloatArray]:
     inverse = degree + 1.0
     np.divide(1.0, inverse, out=inverse)
     # s_j: the sum of 1 / (1 + d_q) over j's tied people, both ends of every tie
-    s = np.bincount(idx.tie_a, weights=inverse[idx.tie_b], minlength=n_rows)
+    s = np.bincount(idx.tie_a, weights=inverse[idx.tie_b], minlength=n_rows).astype(
+        np.float64, copy=False
+    )  # int64 when there are no ties
     s += np.bincount(idx.tie_b, weights=inverse[idx.tie_a], minlength=n_rows)
     # one count per (ring, conflict, snapshot) cell: a single bincount gives every
     # row-level count and sum but the support
