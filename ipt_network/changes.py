@@ -61,6 +61,7 @@ __all__ = [
 ]
 
 IntArray = npt.NDArray[np.int64]
+CodeArray = npt.NDArray[np.signedinteger[Any]]
 FloatArray = npt.NDArray[np.float64]
 
 #: The change columns, in the order of the metric table.
@@ -106,10 +107,12 @@ def _ints(frame: pd.DataFrame, table: str, column: str, lo: int, hi: int) -> Int
 
 
 def _arrow(series: pd.Series) -> pa.Array:
-    """A string column as one Arrow array, without copying when it is Arrow-backed."""
+    """An id column as one Arrow string array, without copying when it is Arrow-backed."""
     arr = pa.array(series, from_pandas=True)
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
+    if arr.type not in (pa.string(), pa.large_string()):
+        arr = arr.cast(pa.large_string())
     return arr
 
 
@@ -214,7 +217,7 @@ def _encode(arrays: Sequence[pa.Array]) -> tuple[list[IntArray], npt.NDArray[np.
     return list(np.split(flat, bounds)), uniques
 
 
-def _person_codes(arrays: Sequence[pa.Array]) -> tuple[list[IntArray], int]:
+def _person_codes(arrays: Sequence[pa.Array]) -> tuple[list[CodeArray], int]:
     """Joint codes of the person-id columns, and the number of codes.
 
     Equal ids get equal codes and the ids of the first array distinct ones;
@@ -295,7 +298,7 @@ class _NodeTable:
     is on its map, so lookups need no masking of missing snapshots.
     """
 
-    def __init__(self, snap: IntArray, person: IntArray, n_snap: int, n_person: int) -> None:
+    def __init__(self, snap: IntArray, person: CodeArray, n_snap: int, n_person: int) -> None:
         self.n_snap = n_snap
         self.n_person = max(n_person, 1)
         keys = snap * self.n_person
@@ -319,7 +322,7 @@ class _NodeTable:
         """The key of person 0 in each snapshot; ``-1`` (no snapshot) allowed."""
         return np.where(snap >= 0, snap, self.n_snap) * self.n_person
 
-    def find(self, base: IntArray, person: IntArray) -> IntArray:
+    def find(self, base: IntArray, person: CodeArray) -> IntArray:
         """Rows of (snapshot, ``person``), the snapshot given by its :meth:`base`."""
         keys = base + person
         if self.dense is not None:
@@ -343,8 +346,10 @@ class SnapshotIndex:
         Client code and session number of each snapshot.
     prev : ndarray of int64
         The previous snapshot of the same client, ``-1`` for a first session.
-    row_snap, row_person : ndarray of int64
-        Snapshot and person code of each relationship row.
+    row_snap : ndarray of int64
+        Snapshot of each relationship row.
+    row_person : ndarray of int32 or int64
+        Person code of each relationship row.
     ring, conflict, support : ndarray of int64
         The relationship columns, row by row.
     tie_a, tie_b, tie_snap : ndarray of int64
@@ -356,7 +361,7 @@ class SnapshotIndex:
     snap_session: IntArray
     prev: IntArray
     row_snap: IntArray
-    row_person: IntArray
+    row_person: CodeArray
     ring: IntArray
     conflict: IntArray
     support: IntArray

@@ -327,6 +327,9 @@ def test_client_ids_of_mixed_lengths_and_python_strings() -> None:
     python = [renamed(f, [c for c in f if f[c].dtype == "string"], str, "string[python]")
               for f in (rel, ties, ses)]  # fmt: skip
     pd.testing.assert_frame_equal(cohort_metrics(*python[:2], sessions=python[2]), expected)
+    categorical = [f.astype({"client_id": "category"}) for f in (rel, ties, ses)]
+    got = cohort_metrics(*categorical[:2], sessions=categorical[2])
+    pd.testing.assert_frame_equal(got, expected)
 
 
 def test_chunked_id_columns_give_the_same_table() -> None:
