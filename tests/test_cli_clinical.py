@@ -154,3 +154,60 @@ def test_every_command_has_help(command: object) -> None:
     result = CliRunner().invoke(command, ["--help"])  # type: ignore[arg-type]
     assert result.exit_code == 0
     assert len(result.output.split("Options:")[0]) > 200
+
+
+def test_work_records_communication_work(tmp_path: Path) -> None:
+    path = str(tmp_path / "work.db")
+    with Store.create(path) as store:
+        store.import_inventory(load_samples())
+        before = len(store.inventory(["deficits-01"]).communication)
+    code, out = run(
+        path,
+        "work",
+        "deficits-01",
+        "--session",
+        "9",
+        "--person",
+        "p05",
+        "--kind",
+        "role_play",
+        "--planned",
+        "Ask to join the next game night",
+        "--outcome",
+        "went_well",
+    )
+    assert code == 0, out
+    with Store.open(path) as store:
+        work = store.inventory(["deficits-01"]).communication
+    assert len(work) == before + 1
+    added = work.iloc[-1]
+    assert (added["session"], added["person_id"], added["kind"], added["outcome"]) == (
+        9,
+        "p05",
+        "role_play",
+        "went_well",
+    )
+    code, out = run(path, "show", "deficits-01")
+    assert "Ask to join the next game night" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--session", "9", "--person", "p99", "--kind", "task"], "person_id"),
+        (["--session", "40", "--person", "p05", "--kind", "task"], "no such session"),
+        (["--session", "9", "--person", "p05", "--kind", "lecture"], "Invalid value"),
+    ],
+)
+def test_work_refuses_bad_input_and_writes_nothing(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    path = str(tmp_path / "work.db")
+    with Store.create(path) as store:
+        store.import_inventory(load_samples())
+    code, out = run(path, "work", "deficits-01", *args)
+    assert code != 0 and message in out
+    with Store.open(path) as store:
+        assert len(store.inventory(["deficits-01"]).communication) == len(
+            load_samples().for_clients(["deficits-01"]).communication
+        )

@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
     "timeline": "clinical:timeline_cmd",
     "problem-areas": "clinical:problem_areas_cmd",
     "focus": "clinical:focus_cmd",
+    "work": "clinical:work_cmd",
     "report": "clinical:report_cmd",
     "demo": "dashboard:demo_cmd",
     "serve": "dashboard:serve_cmd",

@@ -1,4 +1,4 @@
-"""Clinical commands: timeline, problem-areas, focus and the end-of-course report."""
+"""Clinical commands: timeline, problem-areas, focus, communication work and the report."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import click
 
 from ipt_network.cli._common import client_argument, db_option, errors_as_messages, open_store
 from ipt_network.inventory import Inventory
-from ipt_network.names import PROBLEM_AREAS
+from ipt_network.names import COMMUNICATION_KINDS, COMMUNICATION_OUTCOMES, PROBLEM_AREAS
 
-__all__ = ["timeline_cmd", "problem_areas_cmd", "report_cmd", "focus_cmd"]
+__all__ = ["timeline_cmd", "problem_areas_cmd", "report_cmd", "focus_cmd", "work_cmd"]
 
 
 def _client_inventory(db: str | None, client_id: str) -> Inventory:
@@ -186,3 +186,63 @@ def report_cmd(client_id: str, db: str | None, out: Path) -> None:
         path = write_report(inventory, client_id, out)
     _echo_flag(inventory, client_id)
     click.echo(f"Report for {client_id} written to {path}.")
+
+
+@click.command("work")
+@client_argument
+@db_option
+@click.option("--session", type=click.IntRange(1), required=True, help="The session it belongs to.")
+@click.option("--person", "person_id", required=True, help="The person's id (see `show`).")
+@click.option(
+    "--kind",
+    type=click.Choice(COMMUNICATION_KINDS),
+    required=True,
+    help="role_play, communication_analysis or task (a between-session task).",
+)
+@click.option("--planned", default=None, help="What was planned or rehearsed.")
+@click.option("--happened", default=None, help="What happened when the client tried it.")
+@click.option(
+    "--outcome",
+    type=click.Choice(COMMUNICATION_OUTCOMES),
+    default=None,
+    help="How it went; leave out until the client reports back.",
+)
+def work_cmd(
+    client_id: str,
+    db: str | None,
+    session: int,
+    person_id: str,
+    kind: str,
+    planned: str | None,
+    happened: str | None,
+    outcome: str | None,
+) -> None:
+    """Record communication work with one person: a role-play of a hard
+    conversation, a communication analysis of a recent interaction, or a
+    between-session task, with what was planned, what happened and how it went.
+
+    The session and the person must already be recorded for the client.
+    `show` and the end-of-course report list the work by person.
+    """
+    import pandas as pd
+
+    row = pd.DataFrame(
+        [
+            {
+                "client_id": client_id,
+                "session": session,
+                "person_id": person_id,
+                "kind": kind,
+                "planned": planned,
+                "happened": happened,
+                "outcome": outcome,
+            }
+        ]
+    )
+    store = open_store(db)
+    try:
+        with errors_as_messages():
+            store.append(client_id, {"communication": row})
+    finally:
+        store.close()
+    click.echo(f"Recorded {kind.replace('_', ' ')} with {person_id} at session {session}.")
