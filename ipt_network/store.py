@@ -39,9 +39,11 @@ from ipt_network.contract import TABLE_ORDER, TABLES, Column
 from ipt_network.errors import (
     ClientExists,
     ClientNotFound,
+    Failure,
     SchemaVersionError,
     SessionNotFound,
     StoreError,
+    ValidationError,
 )
 from ipt_network.inventory import Inventory, dtype_of
 from ipt_network.validation import validate
@@ -416,7 +418,10 @@ class Store:
             else frame
             for name, frame in current.items()
         }
-        checked = validate(merged)
+        try:
+            checked = validate(merged)
+        except ValidationError as err:
+            raise ValidationError([_new_row_failure(f, current) for f in err.failures]) from None
         fresh = {name: frame.iloc[len(getattr(current, name)) :] for name, frame in checked.items()}
         with self._transaction() as conn:
             self._insert(conn, Inventory.from_tables(fresh), progress=False)
@@ -521,6 +526,17 @@ class Store:
             cur.execute(f"SELECT {columns} FROM {name}")  # noqa: S608 - names from the contract
             arrow = cur.fetch_arrow_table()
         return arrow.to_pandas(types_mapper=_arrow_types)
+
+
+def _new_row_failure(failure: Failure, current: Inventory) -> Failure:
+    """Name a failure in appended rows by its place among the new rows, not the merged table."""
+    name = failure.file.removesuffix(".csv")
+    if failure.row is None or name not in TABLES:
+        return failure
+    position = failure.row - 2 - len(getattr(current, name))
+    if position < 0:
+        return failure
+    return Failure(f"new {name} row {position + 1}", None, failure.column, failure.message)
 
 
 def _arrow_types(arrow_type: Any) -> Any:

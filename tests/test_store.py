@@ -124,6 +124,11 @@ def test_append_refuses_bad_rows_and_writes_nothing(store: Store) -> None:
     with pytest.raises(ValidationError) as info:
         store.append("dispute-01", {"sessions": new, "relationships": rel})
     assert {f.column for f in info.value.failures} >= {"date", "ring"}
+    # failures name the new rows, not lines of a file the user never saw
+    assert {(f.file, f.column) for f in info.value.failures} >= {
+        ("new sessions row 1", "date"),
+        ("new relationships row 1", "ring"),
+    }
     assert_unchanged(before, store)
 
 
