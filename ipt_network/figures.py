@@ -39,7 +39,7 @@ import html
 import math
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import networkx as nx
 import numpy as np
@@ -87,40 +87,35 @@ _WASH: Final = ("#EEF3F7", "#F4F7FA", "#FAFBFD")  # inner, middle, outer ring fi
 _FONT: Final = "Inter, 'Segoe UI', Arial, sans-serif"
 
 
-class ConflictStyle(tuple[str, str, str, float]):
-    """How one conflict level is drawn: ``(label, colour, dash, width)``."""
+class ConflictStyle(NamedTuple):
+    """How one conflict level is drawn.
 
-    __slots__ = ()
+    Attributes
+    ----------
+    label : str
+        Words for the level, as shown in the legend.
+    colour : str
+        Line and marker colour.
+    dash : str
+        Plotly line dash of the spoke from the client to the person.
+    width : float
+        Spoke width in pixels.
+    """
 
-    @property
-    def label(self) -> str:
-        """Words for the level, as shown in the legend."""
-        return self[0]
-
-    @property
-    def colour(self) -> str:
-        """Line and marker colour."""
-        return self[1]
-
-    @property
-    def dash(self) -> str:
-        """Plotly line dash of the spoke from the client to the person."""
-        return self[2]
-
-    @property
-    def width(self) -> float:
-        """Spoke width in pixels."""
-        return self[3]
+    label: str
+    colour: str
+    dash: str
+    width: float
 
 
 #: Conflict level (0 to 4) to its style: colour *and* dash *and* width differ,
 #: so the level survives colour blindness and black-and-white printing.
 CONFLICT_STYLES: Final = (
-    ConflictStyle(("no conflict", OKABE_ITO["blue"], "solid", 1.0)),
-    ConflictStyle(("a little conflict", OKABE_ITO["sky_blue"], "dot", 1.6)),
-    ConflictStyle(("some conflict", OKABE_ITO["orange"], "dash", 2.0)),
-    ConflictStyle(("a lot of conflict", OKABE_ITO["reddish_purple"], "dashdot", 2.6)),
-    ConflictStyle(("very much conflict", OKABE_ITO["vermillion"], "longdash", 3.2)),
+    ConflictStyle("no conflict", OKABE_ITO["blue"], "solid", 1.0),
+    ConflictStyle("a little conflict", OKABE_ITO["sky_blue"], "dot", 1.6),
+    ConflictStyle("some conflict", OKABE_ITO["orange"], "dash", 2.0),
+    ConflictStyle("a lot of conflict", OKABE_ITO["reddish_purple"], "dashdot", 2.6),
+    ConflictStyle("very much conflict", OKABE_ITO["vermillion"], "longdash", 3.2),
 )
 
 #: Metric column to panel title, in the order of :func:`trends_figure`'s panels.
