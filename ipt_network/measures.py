@@ -66,6 +66,7 @@ __all__ = [
     "LSNS6",
     "score_items",
     "phq9_total",
+    "phq9_totals",
     "phq9_band",
     "phq9_change",
     "phq9_response",
@@ -270,6 +271,20 @@ def phq9_total(items: Sequence[Any]) -> int:
     ipt_network.measures.MeasureError: PHQ-9 needs 9 items, not 8
     """
     return sum(score_items("PHQ-9", items, 9, 3))
+
+
+def phq9_totals(sessions: pd.DataFrame) -> pd.Series:
+    """PHQ-9 totals per row of a sessions table; missing where the items were not given.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> s = pd.DataFrame({f"phq9_{i}": pd.array([1, None], dtype="Int64") for i in range(1, 10)})
+    >>> phq9_totals(s).tolist()
+    [9, <NA>]
+    """
+    items = sessions[list(PHQ9_ITEMS)].astype("Int64")
+    return items.sum(axis=1, skipna=False).astype("Int64")
 
 
 def phq9_band(total: Any) -> str:

@@ -34,15 +34,14 @@ import numpy as np
 import pandas as pd
 
 from ipt_network import names
-from ipt_network.contract import DEFAULT_PLANNED_SESSIONS, PHQ9_ITEMS
+from ipt_network.contract import DEFAULT_PLANNED_SESSIONS
 from ipt_network.inventory import Inventory
-from ipt_network.measures import phq9_band
+from ipt_network.measures import phq9_band, phq9_totals
 from ipt_network.model import CoursePlan
 from ipt_network.safety import SafetyFlag
 
 __all__ = [
     "OVERVIEW_COLUMNS",
-    "phq9_totals",
     "client_overview",
     "person_history",
     "person_communication",
@@ -62,20 +61,6 @@ OVERVIEW_COLUMNS: Final = (
     "focus",
     "safety_flag",
 )
-
-
-def phq9_totals(sessions: pd.DataFrame) -> pd.Series:
-    """PHQ-9 totals per row of a sessions table; missing where the items were not given.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> s = pd.DataFrame({f"phq9_{i}": pd.array([1, None], dtype="Int64") for i in range(1, 10)})
-    >>> phq9_totals(s).tolist()
-    [9, <NA>]
-    """
-    items = sessions[list(PHQ9_ITEMS)].astype("Int64")
-    return items.sum(axis=1, skipna=False).astype("Int64")
 
 
 def client_overview(inventory: Inventory) -> pd.DataFrame:
@@ -101,6 +86,7 @@ def client_overview(inventory: Inventory) -> pd.DataFrame:
     Examples
     --------
     >>> import pandas as pd
+    >>> from ipt_network.contract import PHQ9_ITEMS
     >>> from ipt_network.inventory import Inventory
     >>> clients = pd.DataFrame({"client_id": ["a"], "label": ["A"],
     ...     "planned_sessions": pd.array([12], dtype="Int64"), "onset_date": [None],

@@ -14,9 +14,9 @@ import pandas as pd
 
 from ipt_network.communication import communication_lines
 from ipt_network.inventory import Inventory
+from ipt_network.measures import phq9_totals
 from ipt_network.model import CoursePlan
 from ipt_network.names import RING_LABELS
-from ipt_network.overview import phq9_totals
 from ipt_network.safety import safety_flag
 
 __all__ = ["client_summary"]

@@ -11,12 +11,12 @@ import pytest
 from ipt_network import load_samples, names
 from ipt_network.errors import ClientNotFound
 from ipt_network.inventory import Inventory
+from ipt_network.measures import phq9_totals
 from ipt_network.overview import (
     OVERVIEW_COLUMNS,
     client_overview,
     person_communication,
     person_history,
-    phq9_totals,
 )
 from ipt_network.tidy import read_inventory
 
