@@ -23,6 +23,9 @@ __all__ = [
     "ClientExists",
     "StoreError",
     "SchemaVersionError",
+    "StoreBusy",
+    "NotAStore",
+    "DriverMissing",
 ]
 
 
@@ -119,3 +122,18 @@ class StoreError(IPTNetworkError, RuntimeError):
 
 class SchemaVersionError(StoreError):
     """The store's schema version is newer than this version of ipt-network knows."""
+
+
+class StoreBusy(StoreError):
+    """Another program held the store's write lock for longer than the busy timeout.
+
+    Nothing was changed; trying again once the other program has finished works.
+    """
+
+
+class NotAStore(StoreError):
+    """The ``--db`` given is not an ipt-network store (a text file, a folder, another database)."""
+
+
+class DriverMissing(IPTNetworkError, ImportError):
+    """The database driver a store URL needs is not installed; the message names the package."""

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-import ipt_network.store as store_module
+import ipt_network.store._schema as schema
 from ipt_network import Store, load_samples
 from ipt_network.contract import TABLES
 from ipt_network.errors import (
@@ -58,13 +58,38 @@ def test_read_tables_equals_inventory(store: Store) -> None:
         pd.testing.assert_frame_equal(expected, got)
 
 
+def _old_store(path: Path) -> None:
+    """A store as version 1 wrote it: no revision row."""
+    Store.create(path).close()
+    engine = sa.create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM meta WHERE key = 'revision'")
+        conn.exec_driver_sql("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    engine.dispose()
+
+
+def test_version_1_store_is_read_as_is_and_upgraded_by_a_writer(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    _old_store(path)
+    reader = Store.open(path)
+    assert reader.schema_version == 1  # opening to read changed nothing
+    assert reader.revision == 0
+    reader.close()
+    writer = Store.open(path, write=True)
+    assert writer.schema_version == schema.SCHEMA_VERSION == 2
+    before = writer.revision
+    writer.import_inventory(load_samples().for_clients(["grief-01"]))
+    assert writer.revision == before + 1
+
+
 def test_migration_runs_registered_steps(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     def add_column(conn: sa.Connection) -> None:
         conn.exec_driver_sql("ALTER TABLE clients ADD COLUMN site TEXT")
 
-    monkeypatch.setitem(store_module.MIGRATIONS, 1, add_column)
-    assert store.migrate(target=2) == 2
-    assert store.schema_version == 2
+    current = schema.SCHEMA_VERSION
+    monkeypatch.setitem(schema.MIGRATIONS, current, add_column)
+    assert store.migrate(target=current + 1) == current + 1
+    assert store.schema_version == current + 1
     with store.engine.connect() as conn:
         columns = {c["name"] for c in sa.inspect(conn).get_columns("clients")}
     assert "site" in columns
@@ -75,10 +100,11 @@ def test_failed_migration_changes_nothing(store: Store, monkeypatch: pytest.Monk
         conn.exec_driver_sql("ALTER TABLE clients ADD COLUMN site TEXT")
         raise RuntimeError("step failed")
 
-    monkeypatch.setitem(store_module.MIGRATIONS, 1, broken)
+    current = schema.SCHEMA_VERSION
+    monkeypatch.setitem(schema.MIGRATIONS, current, broken)
     with pytest.raises(RuntimeError):
-        store.migrate(target=2)
-    assert store.schema_version == 1
+        store.migrate(target=current + 1)
+    assert store.schema_version == current
     with store.engine.connect() as conn:
         columns = {c["name"] for c in sa.inspect(conn).get_columns("clients")}
     assert "site" not in columns
@@ -86,13 +112,13 @@ def test_failed_migration_changes_nothing(store: Store, monkeypatch: pytest.Monk
 
 def test_newer_store_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "new.db"
-    Store.create(path)
-    monkeypatch.setattr(store_module, "SCHEMA_VERSION", 5)
-    monkeypatch.setitem(store_module.MIGRATIONS, 1, lambda conn: None)
-    for v in range(2, 5):
-        monkeypatch.setitem(store_module.MIGRATIONS, v, lambda conn: None)
-    Store.open(path)  # migrates 1 -> 5
-    monkeypatch.setattr(store_module, "SCHEMA_VERSION", 1)
+    Store.create(path).close()
+    current = schema.SCHEMA_VERSION
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", current + 3)
+    for v in range(current, current + 3):
+        monkeypatch.setitem(schema.MIGRATIONS, v, lambda conn: None)
+    Store.open(path, write=True).close()  # a writer migrates up to current + 3
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", current)
     with pytest.raises(SchemaVersionError, match="newer"):
         Store.open(path)
 

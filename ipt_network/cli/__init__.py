@@ -20,6 +20,8 @@ from typing import Any
 
 import click
 
+from ipt_network.errors import IPTNetworkError
+
 __all__ = ["main", "COMMANDS"]
 
 #: Command name -> "module:attribute" inside ``ipt_network.cli``.
@@ -43,7 +45,17 @@ COMMANDS: dict[str, str] = {
 
 
 class _LazyGroup(click.Group):
-    """A click group that imports a command's module only when it is used."""
+    """A click group that imports a command's module only when it is used.
+
+    Every ipt-network error that reaches it, from any command, is shown as
+    one sentence and a non-zero exit, never a traceback.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except IPTNetworkError as exc:
+            raise click.ClickException(str(exc)) from exc
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)

@@ -44,9 +44,14 @@ def errors_as_messages() -> Iterator[None]:
         raise click.ClickException(str(exc)) from exc
 
 
-def open_store(db: str | None) -> Any:
-    """Open an existing store for a command; a clear error when there is none."""
+def open_store(db: str | None, *, write: bool = False) -> Any:
+    """Open an existing store for a command; a clear error when there is none.
+
+    Commands that only read open it read-only (nothing is written, no lock is
+    taken); commands that write pass ``write=True``, which also upgrades an
+    older store.
+    """
     from ipt_network.store import Store
 
     with errors_as_messages():
-        return Store.open(db)
+        return Store.open(db, write=write)

@@ -147,7 +147,7 @@ def focus_cmd(client_id: str, areas: tuple[str, ...], session: int, db: str | No
         raise click.UsageError("choose one problem area, or at most two")
     if len(set(areas)) != len(areas):
         raise click.UsageError("the same area was given twice")
-    store = open_store(db)
+    store = open_store(db, write=True)
     try:
         with errors_as_messages():
             store.set_focus(client_id, list(areas), session)
@@ -239,7 +239,7 @@ def work_cmd(
             }
         ]
     )
-    store = open_store(db)
+    store = open_store(db, write=True)
     try:
         with errors_as_messages():
             store.append(client_id, {"communication": row})

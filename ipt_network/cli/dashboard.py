@@ -138,7 +138,7 @@ def serve_cmd(db: str | None, port: int, host: str) -> None:
     """
     from dashboards.app import create_app
 
-    store = open_store(db)
+    store = open_store(db, write=True)
     try:
         app = create_app(store)
         click.echo(f"Open {_address(host, port)} in your browser. Press Ctrl+C to stop.")

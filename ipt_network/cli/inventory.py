@@ -46,7 +46,7 @@ def import_cmd(folder: Path, db: str | None, replace: bool) -> None:
     """
     from ipt_network.tidy import read_inventory
 
-    store = open_store(db)
+    store = open_store(db, write=True)
     with errors_as_messages():
         inventory = read_inventory(folder)
         n = store.import_inventory(inventory, replace=replace, progress=len(inventory) > 100)

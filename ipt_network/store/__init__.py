@@ -1,0 +1,464 @@
+"""The store: every client's inventory in SQL, written whole or not at all.
+
+SQLAlchemy Core over SQLite by default (WAL journal, foreign keys on); any
+SQLAlchemy URL works, so the same code runs on PostgreSQL. The schema mirrors
+the tidy contract table for table and carries a version number
+(:mod:`ipt_network.store._schema`). Every write runs in one transaction after
+the data has passed :func:`~ipt_network.validation.validate`, so a failed
+write leaves the store exactly as it was.
+
+The rules that keep a store safe while the dashboard and the command line
+share it (:mod:`ipt_network.store._engine`):
+
+- **One SQLite library per store file per process**: Python's ``sqlite3``,
+  nothing else (a second copy, such as ADBC's, corrupts a live store).
+- **Opening for reading writes nothing**, and reads never wait for a writer.
+- **Migration only in writers**: :meth:`Store.open` with ``write=True``
+  upgrades an older store; a reader reads it as it is.
+- **Writers wait a bounded time** (:func:`busy_timeout`, 10 s by default)
+  for another writer, then fail with :class:`~ipt_network.errors.StoreBusy`.
+- **Private files**: the store file, its WAL and SHM, and its columnar copies
+  are readable by the owner only.
+
+Examples
+--------
+>>> import tempfile, os
+>>> from ipt_network import load_samples
+>>> tmp = tempfile.mkdtemp()
+>>> store = Store.create(os.path.join(tmp, "ipt.db"))
+>>> store.import_inventory(load_samples())
+4
+>>> sorted(store.client_ids())[:2]
+['deficits-01', 'dispute-01']
+>>> store.inventory(["grief-01"]).client_ids()
+['grief-01']
+>>> oct(os.stat(os.path.join(tmp, "ipt.db")).st_mode & 0o777)
+'0o600'
+>>> store.close()
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from ipt_network.contract import TABLE_ORDER, TABLES
+from ipt_network.errors import (
+    ClientExists,
+    ClientNotFound,
+    Failure,
+    IPTNetworkError,
+    NotAStore,
+    SessionNotFound,
+    StoreError,
+    ValidationError,
+)
+from ipt_network.inventory import Inventory
+from ipt_network.store import _bulk, _schema
+from ipt_network.store._engine import (
+    WRITE,
+    busy_timeout,
+    default_db_path,
+    enable_wal,
+    make_engine,
+    prepare_sqlite_file,
+    resolve_url,
+    sqlite_path,
+)
+from ipt_network.store._schema import MIGRATIONS, SCHEMA_VERSION
+from ipt_network.validation import validate
+
+__all__ = [
+    "Store",
+    "SCHEMA_VERSION",
+    "MIGRATIONS",
+    "default_db_path",
+    "resolve_url",
+    "busy_timeout",
+]
+
+_CHUNK = 50_000
+_PLACEHOLDER = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+
+
+class Store:
+    """A connection to one store.
+
+    Use :meth:`create` or :meth:`open` rather than the constructor.
+
+    Parameters
+    ----------
+    engine : sqlalchemy.engine.Engine
+        The engine to the database, made by :func:`~ipt_network.store._engine.make_engine`.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.url = str(engine.url)
+        file = sqlite_path(engine.url.render_as_string(hide_password=False))
+        self._columns = _bulk.cache_folder(file) if file is not None else None
+
+    # ------------------------------------------------------------------ opening
+    @classmethod
+    def create(cls, db: str | os.PathLike[str] | None = None) -> Store:
+        """Make a store (or upgrade an existing one) and return it, open for writing.
+
+        Parameters
+        ----------
+        db : path or SQLAlchemy URL, optional
+            Default: :func:`default_db_path`. A new SQLite file is made 0600, in
+            a 0700 folder when the folder is new.
+        """
+        url = resolve_url(db)
+        file = sqlite_path(url)
+        if file is not None:
+            prepare_sqlite_file(file, create=True)
+        store = cls(make_engine(url))
+        with store._guard():
+            enable_wal(store.engine)
+            with store._write() as conn:
+                if _schema.schema_version(conn) is None:
+                    _schema.create_schema(conn)
+                else:
+                    _schema.migrate(conn)
+        return store
+
+    @classmethod
+    def open(cls, db: str | os.PathLike[str] | None = None, *, write: bool = False) -> Store:
+        """Open an existing store.
+
+        Opening for reading (the default) writes nothing and takes no lock.
+        With ``write=True`` an older store is upgraded first, in one transaction.
+
+        Raises
+        ------
+        StoreError
+            When there is no store there.
+        NotAStore
+            When ``db`` is a folder, or a file or database that holds no store.
+        DriverMissing
+            When the database driver of the URL is not installed.
+        SchemaVersionError
+            When the store was written by a newer ipt-network.
+        """
+        url = resolve_url(db)
+        file = sqlite_path(url)
+        if file is not None:
+            prepare_sqlite_file(file, create=False)
+        store = cls(make_engine(url))
+        try:
+            with store._guard(), store._read() as conn:
+                version = _schema.schema_version(conn)
+            if version is None:
+                raise NotAStore(
+                    "this database holds no ipt-network store; make one with ipt-network init"
+                )
+            _schema.check_readable(version)
+            if write and version < _schema.SCHEMA_VERSION:
+                store.migrate()
+        except BaseException:
+            store.close()
+            raise
+        return store
+
+    def close(self) -> None:
+        """Release the connections."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ transactions
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        """Any database failure that the engine did not translate becomes a StoreError."""
+        try:
+            yield
+        except IPTNetworkError:
+            raise
+        except sa.exc.SQLAlchemyError as exc:
+            raise StoreError(
+                f"the store could not be used; nothing was changed ({type(exc).__name__})"
+            ) from exc
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        """A read transaction: one consistent snapshot, no lock taken."""
+        with self._guard(), self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """A write transaction: the write lock at once (bounded wait), the revision bumped."""
+        with self._guard(), self.engine.connect() as conn:
+            conn.execution_options(**{WRITE: True})
+            with conn.begin():
+                yield conn
+                if _schema.revision(conn) is not None:
+                    _schema.bump_revision(conn)
+
+    # ------------------------------------------------------------------ schema
+    @property
+    def schema_version(self) -> int:
+        """The schema version of the store."""
+        with self._read() as conn:
+            version = _schema.schema_version(conn)
+        assert version is not None
+        return version
+
+    @property
+    def revision(self) -> int:
+        """How many write transactions the store has seen (0 for a store older than revisions).
+
+        Every write, from this process or another, bumps it: a cache keyed by
+        it is stale as soon as the number changes.
+        """
+        with self._read() as conn:
+            return _schema.revision(conn) or 0
+
+    def migrate(self, target: int | None = None) -> int:
+        """Upgrade the schema step by step in one transaction; return the new version.
+
+        Writes nothing when the store is already at ``target``.
+
+        Raises
+        ------
+        SchemaVersionError
+            When the store is newer than ``target`` (default: :data:`SCHEMA_VERSION`).
+        """
+        with self._write() as conn:
+            return _schema.migrate(conn, target)
+
+    def setting(self, key: str) -> str | None:
+        """A store-wide setting such as ``"region"``; ``None`` when never set."""
+        with self._read() as conn:
+            return _schema.get_setting(conn, key)
+
+    def set_setting(self, key: str, value: str) -> None:
+        """Change a store-wide setting, in one write transaction."""
+        with self._write() as conn:
+            _schema.set_setting(conn, key, value)
+
+    # ------------------------------------------------------------------ writing
+    def _delete_clients(self, conn: Connection, client_ids: Sequence[str]) -> None:
+        for name in reversed(TABLE_ORDER):
+            table = _schema.metadata.tables[name]
+            for start in range(0, len(client_ids), 500):
+                chunk = list(client_ids[start : start + 500])
+                conn.execute(table.delete().where(table.c.client_id.in_(chunk)))
+
+    def _insert(self, conn: Connection, inventory: Inventory, progress: bool) -> None:
+        from tqdm.auto import tqdm
+
+        mark = _PLACEHOLDER.get(str(conn.dialect.paramstyle), "?")
+        total = sum(len(frame) for _, frame in inventory.items())
+        with tqdm(total=total, unit="row", desc="storing", disable=not progress) as bar:
+            for name in TABLE_ORDER:
+                columns = TABLES[name].names
+                quoted = ", ".join(f'"{c}"' for c in columns)
+                sql = f"INSERT INTO {name} ({quoted}) VALUES ({', '.join([mark] * len(columns))})"
+                for rows in _rows(getattr(inventory, name)[columns]):
+                    # executemany straight to the driver: the rows are already validated
+                    conn.exec_driver_sql(sql, rows)
+                    bar.update(len(rows))
+
+    def import_inventory(
+        self, inventory: Inventory, *, replace: bool = False, progress: bool = False
+    ) -> int:
+        """Store every table of an inventory in one transaction.
+
+        Parameters
+        ----------
+        inventory : Inventory
+            Validated tables (validated again here).
+        replace : bool
+            Clients already in the store are replaced whole. Default: refuse.
+        progress : bool
+            Show a progress bar on stderr.
+
+        Returns
+        -------
+        int
+            The number of clients stored.
+
+        Raises
+        ------
+        ClientExists
+            When a client is already stored and ``replace`` is false; nothing is written.
+        ValidationError
+            When the tables break the contract; nothing is written.
+        StoreBusy
+            When another program kept the write lock past the busy timeout.
+        """
+        inventory = validate(inventory)
+        ids = inventory.client_ids()
+        with self._write() as conn:
+            present = self._existing(conn, ids)
+            if present and not replace:
+                shown = ", ".join(present[:10]) + (" ..." if len(present) > 10 else "")
+                raise ClientExists(
+                    f"{len(present)} client(s) already in the store ({shown}); nothing was "
+                    "imported. Use --replace (replace=True in Python) to overwrite them."
+                )
+            self._delete_clients(conn, present)
+            self._insert(conn, inventory, progress)
+        return len(ids)
+
+    def _existing(self, conn: Connection, client_ids: Sequence[str]) -> list[str]:
+        clients = _schema.metadata.tables["clients"]
+        found: list[str] = []
+        for start in range(0, len(client_ids), 500):
+            chunk = list(client_ids[start : start + 500])
+            rows = conn.execute(
+                sa.select(clients.c.client_id).where(clients.c.client_id.in_(chunk))
+            )
+            found.extend(r[0] for r in rows)
+        return sorted(found)
+
+    def append(self, client_id: str, tables: Mapping[str, pd.DataFrame]) -> None:
+        """Add rows to one stored client, checked with the client's whole record.
+
+        The new rows are validated together with everything already stored
+        for the client (so a tie to someone not on the map, or a date before
+        the previous session, is refused) and written in one transaction; the
+        record is read inside that transaction, so a write from another
+        program cannot slip in between.
+
+        Parameters
+        ----------
+        client_id : str
+            The client the rows belong to.
+        tables : mapping of str to DataFrame
+            New rows per table name, in the contract's columns.
+
+        Raises
+        ------
+        ClientNotFound
+            When the client is not stored.
+        ValidationError
+            When the client's record with the new rows breaks the contract.
+        """
+        with self._write() as conn:
+            current = self._inventory(conn, [client_id])
+            merged = {
+                name: pd.concat([frame, tables[name]], ignore_index=True)
+                if name in tables and len(tables[name])
+                else frame
+                for name, frame in current.items()
+            }
+            try:
+                checked = validate(merged)
+            except ValidationError as err:
+                failures = [_new_row_failure(f, current) for f in err.failures]
+                raise ValidationError(failures) from None
+            fresh = {n: f.iloc[len(getattr(current, n)) :] for n, f in checked.items()}
+            self._insert(conn, Inventory.from_tables(fresh), progress=False)
+
+    def set_focus(self, client_id: str, areas: Sequence[str], session: int) -> None:
+        """Record the chosen focus (one or two problem areas) and the session it was chosen at.
+
+        Parameters
+        ----------
+        client_id : str
+            The client.
+        areas : sequence of str
+            One or two of :data:`~ipt_network.names.PROBLEM_AREAS`.
+        session : int
+            A session the client has had.
+
+        Raises
+        ------
+        ClientNotFound, SessionNotFound
+            When the client or the session is not stored.
+        ValidationError
+            When the areas are not one or two known problem areas.
+        """
+        table = _schema.metadata.tables["clients"]
+        with self._write() as conn:
+            current = self._inventory(conn, [client_id])
+            if session not in current.sessions_of(client_id):
+                raise SessionNotFound(client_id, session)
+            clients = current.clients.astype(object)
+            clients.loc[:, "focus"] = ";".join(areas)
+            clients.loc[:, "focus_session"] = session
+            row = validate({**current.tables(), "clients": clients}).clients.iloc[0]
+            conn.execute(
+                table.update()
+                .where(table.c.client_id == client_id)
+                .values(focus=str(row["focus"]), focus_session=int(row["focus_session"]))
+            )
+
+    # ------------------------------------------------------------------ reading
+    def client_ids(self) -> list[str]:
+        """Every stored client id, sorted."""
+        clients = _schema.metadata.tables["clients"]
+        with self._read() as conn:
+            return sorted(r[0] for r in conn.execute(sa.select(clients.c.client_id)))
+
+    def _inventory(self, conn: Connection, client_ids: list[str]) -> Inventory:
+        missing = set(client_ids) - set(self._existing(conn, client_ids))
+        if missing:
+            raise ClientNotFound(sorted(missing)[0])
+        frames = {}
+        for name in TABLES:
+            column = _schema.metadata.tables[name].c.client_id
+            where = column == client_ids[0] if len(client_ids) == 1 else column.in_(client_ids)
+            frames[name] = _bulk.read_rows(conn, name, where)
+        return Inventory.from_tables(frames)
+
+    def inventory(self, client_ids: Sequence[str] | None = None) -> Inventory:
+        """The tables of some clients (default: all), typed as the contract says.
+
+        Raises
+        ------
+        ClientNotFound
+            When a requested client is not stored.
+        """
+        if client_ids is None:
+            return Inventory.from_tables(self.read_tables(list(TABLES)))
+        with self._read() as conn:
+            return self._inventory(conn, list(client_ids))
+
+    def read_tables(self, names: Sequence[str]) -> dict[str, pd.DataFrame]:
+        """Whole tables as typed DataFrames, read in bulk from one consistent snapshot.
+
+        A SQLite store keeps a columnar copy of each table read this way,
+        keyed by the store revision (:mod:`ipt_network.store._bulk`): the
+        next read at the same revision comes from it, several times faster
+        than SQL. Python's ``sqlite3`` is the only SQLite library used.
+
+        Parameters
+        ----------
+        names : sequence of str
+            Table names of the contract.
+        """
+        with self._read() as conn:
+            revision = _schema.revision(conn) if self._columns is not None else None
+            return _bulk.cached_read(conn, names, self._columns, revision)
+
+
+def _rows(frame: pd.DataFrame) -> Iterator[list[tuple[object, ...]]]:
+    """Rows as plain-Python tuples, a chunk at a time, NA as None."""
+    for start in range(0, len(frame), _CHUNK):
+        chunk = frame.iloc[start : start + _CHUNK].astype(object)
+        chunk = chunk.where(chunk.notna(), None)
+        yield list(chunk.itertuples(index=False, name=None))
+
+
+def _new_row_failure(failure: Failure, current: Inventory) -> Failure:
+    """Name a failure in appended rows by its place among the new rows, not the merged table."""
+    name = failure.file.removesuffix(".csv")
+    if failure.row is None or name not in TABLES:
+        return failure
+    position = failure.row - 2 - len(getattr(current, name))
+    if position < 0:
+        return failure
+    return Failure(f"new {name} row {position + 1}", None, failure.column, failure.message)

@@ -1,0 +1,195 @@
+"""The store's SQL schema, its version, and the migrations between versions.
+
+The tables mirror the tidy contract (:mod:`ipt_network.contract`) table for
+table. ``meta`` holds the schema version and the store revision, a counter
+that every write transaction bumps so that caches (in this process or another)
+know when what they hold is stale.
+
+Examples
+--------
+>>> sorted(metadata.tables)[:3]
+['clients', 'communication', 'events']
+>>> SCHEMA_VERSION
+2
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Final
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from ipt_network.contract import TABLES, Column
+from ipt_network.errors import SchemaVersionError
+
+__all__ = [
+    "metadata",
+    "SCHEMA_VERSION",
+    "MIGRATIONS",
+    "FOREIGN_KEYS",
+    "schema_version",
+    "create_schema",
+    "migrate",
+    "revision",
+    "bump_revision",
+    "get_setting",
+    "set_setting",
+]
+
+#: The schema version this code writes.
+SCHEMA_VERSION: Final = 2
+
+metadata = sa.MetaData()
+_META = sa.Table(
+    "meta", metadata, sa.Column("key", sa.Text, primary_key=True), sa.Column("value", sa.Text)
+)
+
+#: Foreign keys per table: (columns, referenced table, referenced columns).
+FOREIGN_KEYS: Final[dict[str, list[tuple[list[str], str, list[str]]]]] = {
+    "sessions": [(["client_id"], "clients", ["client_id"])],
+    "people": [(["client_id"], "clients", ["client_id"])],
+    "relationships": [
+        (["client_id", "session"], "sessions", ["client_id", "session"]),
+        (["client_id", "person_id"], "people", ["client_id", "person_id"]),
+    ],
+    "person_ties": [
+        (
+            ["client_id", "session", "source"],
+            "relationships",
+            ["client_id", "session", "person_id"],
+        ),
+        (
+            ["client_id", "session", "target"],
+            "relationships",
+            ["client_id", "session", "person_id"],
+        ),
+    ],
+    "events": [(["client_id"], "clients", ["client_id"])],
+    "communication": [
+        (["client_id", "session"], "sessions", ["client_id", "session"]),
+        (["client_id", "person_id"], "people", ["client_id", "person_id"]),
+    ],
+}
+
+
+def _sql_type(col: Column) -> Any:
+    return {"int": sa.Integer, "bool": sa.Boolean}.get(col.kind, sa.Text)
+
+
+def _define_tables() -> None:
+    for name, table in TABLES.items():
+        columns: list[Any] = [
+            sa.Column(c.name, _sql_type(c), nullable=c.nullable or not c.required)
+            for c in table.columns
+        ]
+        if table.key:
+            columns.append(sa.PrimaryKeyConstraint(*table.key))
+        else:
+            columns.insert(0, sa.Column("row_id", sa.Integer, primary_key=True, autoincrement=True))
+        for cols, ref, ref_cols in FOREIGN_KEYS.get(name, []):
+            columns.append(sa.ForeignKeyConstraint(cols, [f"{ref}.{c}" for c in ref_cols]))
+        sa.Table(name, metadata, *columns)
+        sa.Index(f"ix_{name}_client", metadata.tables[name].c.client_id)
+
+
+_define_tables()
+
+
+def _add_revision(conn: Connection) -> None:
+    """Version 1 to 2: the store revision that every write bumps."""
+    conn.execute(_META.insert(), {"key": "revision", "value": "0"})
+
+
+#: Migration steps: ``MIGRATIONS[n]`` upgrades a store from version n to n + 1.
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _add_revision}
+
+
+def _meta_value(conn: Connection, key: str) -> str | None:
+    value = conn.execute(sa.select(_META.c.value).where(_META.c.key == key)).scalar()
+    return None if value is None else str(value)
+
+
+def schema_version(conn: Connection) -> int | None:
+    """The store's schema version; ``None`` when the database holds no store."""
+    if not sa.inspect(conn).has_table("meta"):
+        return None
+    value = _meta_value(conn, "schema_version")
+    return None if value is None else int(value)
+
+
+def create_schema(conn: Connection) -> None:
+    """Make every table of an empty database, at the current version."""
+    metadata.create_all(conn)
+    conn.execute(
+        _META.insert(),
+        [
+            {"key": "schema_version", "value": str(SCHEMA_VERSION)},
+            {"key": "revision", "value": "0"},
+        ],
+    )
+
+
+def check_readable(version: int, target: int | None = None) -> None:
+    """Refuse a store written by a newer ipt-network than this one."""
+    target = SCHEMA_VERSION if target is None else target
+    if version > target:
+        raise SchemaVersionError(
+            f"the store has schema version {version}, newer than this ipt-network "
+            f"knows ({target}); upgrade ipt-network"
+        )
+
+
+def migrate(conn: Connection, target: int | None = None) -> int:
+    """Run the steps from the store's version up to ``target`` inside ``conn``'s transaction.
+
+    Writes nothing when the store is already at ``target``.
+
+    Raises
+    ------
+    SchemaVersionError
+        When the store is newer than ``target`` or a step is missing.
+    """
+    target = SCHEMA_VERSION if target is None else target
+    version = schema_version(conn)
+    assert version is not None
+    check_readable(version, target)
+    if version == target:
+        return version
+    while version < target:
+        if version not in MIGRATIONS:
+            raise SchemaVersionError(f"no migration from schema version {version}")
+        MIGRATIONS[version](conn)
+        version += 1
+    conn.execute(_META.update().where(_META.c.key == "schema_version").values(value=str(version)))
+    return version
+
+
+def revision(conn: Connection) -> int | None:
+    """The store revision (``None`` for a store older than revisions)."""
+    value = _meta_value(conn, "revision")
+    return None if value is None else int(value)
+
+
+def bump_revision(conn: Connection) -> None:
+    """Count one more write transaction; called inside every write."""
+    conn.execute(
+        _META.update()
+        .where(_META.c.key == "revision")
+        .values(value=sa.cast(sa.cast(_META.c.value, sa.Integer) + 1, sa.Text))
+    )
+
+
+def get_setting(conn: Connection, key: str) -> str | None:
+    """A store-wide setting (such as the practice's region), ``None`` when unset."""
+    return _meta_value(conn, f"setting:{key}")
+
+
+def set_setting(conn: Connection, key: str, value: str) -> None:
+    """Store a store-wide setting inside the current write transaction."""
+    full = f"setting:{key}"
+    if _meta_value(conn, full) is None:
+        conn.execute(_META.insert(), {"key": full, "value": value})
+    else:
+        conn.execute(_META.update().where(_META.c.key == full).values(value=value))
