@@ -103,7 +103,7 @@ class Inventory:
         No validation happens here: use :func:`ipt_network.validation.validate`
         on tables that come from outside.
         """
-        return cls(**{name: tables.get(name, empty_table(name)) for name in TABLES})
+        return cls(**{n: tables[n] if n in tables else empty_table(n) for n in TABLES})
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables as a dict, in the contract's order."""

@@ -33,6 +33,7 @@ from typing import Final
 import pandas as pd
 
 from ipt_network import names
+from ipt_network._files import private_output
 from ipt_network.communication import communication_items
 from ipt_network.errors import SessionNotFound
 from ipt_network.inventory import Inventory, is_missing
@@ -518,7 +519,7 @@ def render_report(inventory: Inventory, client_id: str) -> str:
 
 
 def write_report(inventory: Inventory, client_id: str, path: str | Path) -> Path:
-    """Write :func:`render_report` to ``path`` (UTF-8) and return the path.
+    """Write :func:`render_report` to ``path`` (UTF-8, readable by the owner only).
 
     Examples
     --------
@@ -530,5 +531,6 @@ def write_report(inventory: Inventory, client_id: str, path: str | Path) -> Path
     """
     target = Path(path)
     text = render_report(inventory, client_id)
-    target.write_text(text, encoding="utf-8")
+    with private_output(target) as tmp:
+        tmp.write_text(text, encoding="utf-8")
     return target

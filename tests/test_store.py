@@ -172,3 +172,16 @@ def test_set_focus(store: Store) -> None:
         store.set_focus("deficits-01", ["grief"], 99)
     with pytest.raises(ValidationError):
         store.set_focus("deficits-01", ["grief", "role_dispute", "role_transition"], 3)
+
+
+def test_bulk_import_leaves_every_foreign_key_satisfied_and_checks_back_on(store: Store) -> None:
+    store.import_inventory(load_samples().for_clients(["grief-01"]), replace=True)
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    # enforcement is on again for the next write on the pooled connection
+    with pytest.raises(StoreError), store._write() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO relationships (client_id, session, person_id, ring, conflict, support) "
+            "VALUES ('grief-01', 99, 'nobody', 1, 0, 0)"
+        )

@@ -36,12 +36,13 @@ def write_table(table: pd.DataFrame, out: Path) -> None:
     kind = _FORMATS.get(out.suffix.lower())
     if kind is None:
         raise click.BadParameter("the file name must end in .csv or .parquet", param_hint="'--out'")
-    tmp = out.with_name(out.name + ".part")
-    if kind == "csv":
-        table.to_csv(tmp, index=False)
-    else:
-        table.to_parquet(tmp, index=False)
-    tmp.replace(out)  # whole file or nothing
+    from ipt_network._files import private_output
+
+    with private_output(out) as tmp:  # whole file or nothing, readable by the owner only
+        if kind == "csv":
+            table.to_csv(tmp, index=False)
+        else:
+            table.to_parquet(tmp, index=False)
 
 
 @click.command("metrics")

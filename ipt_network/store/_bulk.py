@@ -18,8 +18,6 @@ Examples
 from __future__ import annotations
 
 import contextlib
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -28,9 +26,9 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from ipt_network._files import private_output
 from ipt_network.contract import TABLES
 from ipt_network.inventory import dtype_of
-from ipt_network.store._engine import private_folder
 
 __all__ = ["typed", "read_rows", "cache_folder", "cached_read", "clear_cache"]
 
@@ -64,11 +62,12 @@ def read_rows(conn: Connection, name: str, where: sa.ColumnElement[bool] | None 
         rows = cursor.fetchall()
     else:
         rows = conn.execute(query).all()
-    if rows:
-        data = dict(zip(columns, (list(c) for c in zip(*rows, strict=True)), strict=True))
-    else:
-        data = {c: [] for c in columns}
-    return typed(name, pd.DataFrame(data))
+    values = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
+    data = {
+        col.name: pd.array(list(cells), dtype=dtype_of(col))
+        for col, cells in zip(TABLES[name].columns, values, strict=True)
+    }
+    return pd.DataFrame(data, index=pd.RangeIndex(len(rows)))
 
 
 def cache_folder(store_file: Path) -> Path:
@@ -96,17 +95,11 @@ def _write_cache(folder: Path, name: str, revision: int, frame: pd.DataFrame) ->
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    private_folder(folder)
-    handle, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
-    os.close(handle)  # mkstemp makes the file 0600
-    try:
+    target = _cache_file(folder, name, revision)
+    with private_output(target) as tmp:
         pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp, compression="none")
-        os.replace(tmp, _cache_file(folder, name, revision))
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     for stale in folder.glob(f"{name}.r*.parquet"):
-        if stale.name != _cache_file(folder, name, revision).name:
+        if stale.name != target.name:
             stale.unlink(missing_ok=True)
 
 

@@ -41,6 +41,7 @@ from typing import Any, Final
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from ipt_network._files import private_folder
 from ipt_network.errors import DriverMissing, NotAStore, StoreBusy, StoreError
 
 __all__ = [
@@ -50,7 +51,6 @@ __all__ = [
     "busy_timeout",
     "make_engine",
     "prepare_sqlite_file",
-    "private_folder",
     "WRITE",
     "BUSY_TIMEOUT_ENV",
     "DEFAULT_BUSY_TIMEOUT",
@@ -126,14 +126,6 @@ def busy_timeout() -> float:
     except ValueError:
         return DEFAULT_BUSY_TIMEOUT
     return value if value >= 0 else DEFAULT_BUSY_TIMEOUT
-
-
-def private_folder(path: Path) -> None:
-    """Make ``path`` (and missing parents) as folders only the owner can open (0700)."""
-    missing = [p for p in (path, *path.parents) if not p.exists()]
-    for folder in reversed(missing):
-        folder.mkdir(mode=0o700)
-        os.chmod(folder, 0o700)  # mkdir's mode is filtered by the umask
 
 
 def prepare_sqlite_file(path: Path, *, create: bool) -> None:

@@ -91,19 +91,23 @@ def _define_tables() -> None:
         for cols, ref, ref_cols in FOREIGN_KEYS.get(name, []):
             columns.append(sa.ForeignKeyConstraint(cols, [f"{ref}.{c}" for c in ref_cols]))
         sa.Table(name, metadata, *columns)
-        sa.Index(f"ix_{name}_client", metadata.tables[name].c.client_id)
+        if table.key[:1] != ("client_id",):  # a key that starts with client_id serves already
+            sa.Index(f"ix_{name}_client", metadata.tables[name].c.client_id)
 
 
 _define_tables()
 
 
-def _add_revision(conn: Connection) -> None:
-    """Version 1 to 2: the store revision that every write bumps."""
+def _to_version_2(conn: Connection) -> None:
+    """Version 1 to 2: the store revision that every write bumps; no index the key repeats."""
     conn.execute(_META.insert(), {"key": "revision", "value": "0"})
+    for name, table in TABLES.items():
+        if table.key[:1] == ("client_id",):
+            conn.execute(sa.text(f"DROP INDEX IF EXISTS ix_{name}_client"))
 
 
 #: Migration steps: ``MIGRATIONS[n]`` upgrades a store from version n to n + 1.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _add_revision}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _to_version_2}
 
 
 def _meta_value(conn: Connection, key: str) -> str | None:
