@@ -27,6 +27,7 @@ __all__ = ["main", "COMMANDS"]
 #: Command name -> "module:attribute" inside ``ipt_network.cli``.
 COMMANDS: dict[str, str] = {
     "init": "inventory:init_cmd",
+    "settings": "inventory:settings_cmd",
     "import": "inventory:import_cmd",
     "export": "inventory:export_cmd",
     "synth": "inventory:synth_cmd",

@@ -9,23 +9,78 @@ import pandas as pd
 
 from ipt_network.cli._common import client_argument, db_option, errors_as_messages, open_store
 
-__all__ = ["init_cmd", "import_cmd", "export_cmd", "synth_cmd", "clients_cmd", "show_cmd"]
+__all__ = [
+    "init_cmd",
+    "settings_cmd",
+    "import_cmd",
+    "export_cmd",
+    "synth_cmd",
+    "clients_cmd",
+    "show_cmd",
+]
+
+_REGION_HELP = (
+    "The country or region of the practice, for the crisis lines every view shows: "
+    "us (988, 911), ca (9-8-8, 911), uk (Samaritans 116 123, NHS 111, 999), "
+    "ie (Samaritans 116 123, 112 or 999), au (Lifeline 13 11 14, 000), "
+    "nz (1737, 111) or intl (findahelpline.com and the local emergency number)."
+)
+
+
+def _region_choice() -> click.Choice:
+    from ipt_network.regions import REGIONS
+
+    return click.Choice(sorted(REGIONS), case_sensitive=False)
 
 
 @click.command("init")
 @db_option
-def init_cmd(db: str | None) -> None:
+@click.option(
+    "--region",
+    type=_region_choice(),
+    default=None,
+    help=_REGION_HELP + " Default: us for a new store; an existing store keeps its own.",
+)
+def init_cmd(db: str | None, region: str | None) -> None:
     """Make an empty store (or bring an existing one up to date).
 
     The store is a single SQLite file unless --db is an SQLAlchemy URL
     (for example postgresql://host/ipt). Without --db it is store.db in your
-    user data folder; `ipt-network init` prints where.
+    user data folder; `ipt-network init` prints where. The file is readable
+    by you only.
     """
+    from ipt_network.regions import DEFAULT_REGION
+    from ipt_network.regions import region as lookup
     from ipt_network.store import Store, resolve_url
 
-    with errors_as_messages():
-        store = Store.create(db)
-    click.echo(f"Store ready at {resolve_url(db)} (schema version {store.schema_version}).")
+    with errors_as_messages(), Store.create(db) as store:
+        if region is not None or store.setting("region") is None:
+            store.set_setting("region", (region or DEFAULT_REGION).lower())
+        chosen = lookup(store.setting("region"))
+        click.echo(
+            f"Store ready at {resolve_url(db)} (schema version {store.schema_version}); "
+            f"crisis lines for {chosen.name}."
+        )
+
+
+@click.command("settings")
+@db_option
+@click.option("--region", type=_region_choice(), default=None, help=_REGION_HELP)
+def settings_cmd(db: str | None, region: str | None) -> None:
+    """Show the store's settings, or change them.
+
+    Without options it prints the region and the crisis lines every view
+    shows. With --region it changes the region for every view at once.
+    """
+    from ipt_network.regions import region as lookup
+
+    store = open_store(db, write=region is not None)
+    with errors_as_messages(), store:
+        if region is not None:
+            store.set_setting("region", region.lower())
+        chosen = lookup(store.setting("region"))
+    click.echo(f"region: {chosen.code} ({chosen.name})")
+    click.echo(f"crisis lines (checked {chosen.checked}): {chosen.summary()}")
 
 
 @click.command("import")

@@ -59,6 +59,7 @@ from ipt_network.errors import (
     ValidationError,
 )
 from ipt_network.inventory import Inventory
+from ipt_network.regions import Region, region
 from ipt_network.store import _bulk, _schema
 from ipt_network.store._engine import (
     WRITE,
@@ -255,6 +256,11 @@ class Store:
         """A store-wide setting such as ``"region"``; ``None`` when never set."""
         with self._read() as conn:
             return _schema.get_setting(conn, key)
+
+    @property
+    def region(self) -> Region:
+        """The practice's region, for the crisis lines every view shows (default ``us``)."""
+        return region(self.setting("region"))
 
     def set_setting(self, key: str, value: str) -> None:
         """Change a store-wide setting, in one write transaction."""
