@@ -22,7 +22,7 @@ from typing import Final
 import dash
 from dash import html
 
-from dashboards import callbacks, pages
+from dashboards import callbacks, pages, security
 from dashboards.context import STORE_KEY
 from ipt_network.store import Store
 
@@ -81,4 +81,5 @@ def create_app(db: str | os.PathLike[str] | Store | None = None) -> dash.Dash:
         className="shell",
     )
     callbacks.register(app)
+    security.install(app)
     return app

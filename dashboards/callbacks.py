@@ -26,18 +26,24 @@ from dash import ALL, Input, Output, State, ctx, html
 from dash.exceptions import PreventUpdate
 
 from dashboards import ids
-from dashboards.components import EMPTY_FIGURE, alt_table, frame_table, safety_banner
+from dashboards.components import (
+    EMPTY_FIGURE,
+    alt_table,
+    client_href,
+    frame_table,
+    safety_banner,
+)
 from dashboards.context import current_store
-from dashboards.pages.record import people_table, person_options, tie_options
+from dashboards.pages.record import draft_rows, people_table, person_options, tie_options
 from ipt_network.changes import describe_changes
-from ipt_network.errors import ClientNotFound, StoreError, ValidationError
+from ipt_network.errors import ClientNotFound, Failure, StoreError, ValidationError
 from ipt_network.figures import figure_table, phq9_figure, relationship_map, trends_figure
 from ipt_network.inventory import Inventory
 from ipt_network.layout import person_angles, ring_positions
 from ipt_network.metrics import cohort_metrics
 from ipt_network.overview import client_overview, person_communication, person_history
 from ipt_network.problem_areas import SUGGESTION_NOTE, rank_problem_areas
-from ipt_network.recording import RecordingError, add_person, prune_ties, record_session
+from ipt_network.recording import FORM, RecordingError, add_person, prune_ties, record_session
 from ipt_network.safety import CRISIS_LINE, safety_flag
 from ipt_network.store import Store
 from ipt_network.timeline import timeline
@@ -145,7 +151,7 @@ def _client_row(row: Any) -> html.Tr:
         [
             html.Td(
                 [
-                    dash.dcc.Link(row.client_id, href=f"/client/{row.client_id}"),
+                    dash.dcc.Link(row.client_id, href=client_href(str(row.client_id))),
                     html.Span(label, className="muted sub"),
                 ]
             ),
@@ -303,10 +309,7 @@ def clicked_person(store: Store, client_id: Any, session: Any, click: Any) -> st
     points = click["points"]
     if not points or not isinstance(points[0], dict):
         raise PreventUpdate
-    x, y = points[0].get("x"), points[0].get("y")
-    if not all(isinstance(v, int | float) and math.isfinite(v) for v in (x, y)):
-        raise PreventUpdate
-    where = (float(x), float(y))  # type: ignore[arg-type]
+    where = (_coordinate(points[0].get("x")), _coordinate(points[0].get("y")))
     inventory = _client(store, client_id)
     s = _session(inventory, client_id, session)
     rel = inventory.relationships[inventory.relationships["session"] == s]
@@ -318,6 +321,19 @@ def clicked_person(store: Store, client_id: Any, session: Any, click: Any) -> st
     if math.dist((px, py), where) > _CLICK_RADIUS:
         raise PreventUpdate
     return pid
+
+
+def _coordinate(value: Any) -> float:
+    """A finite number sent as a plot coordinate, or stop the update."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PreventUpdate
+    try:
+        number = float(value)
+    except OverflowError:
+        raise PreventUpdate from None
+    if not math.isfinite(number):
+        raise PreventUpdate
+    return number
 
 
 def play_step(
@@ -400,8 +416,8 @@ def merge_edits(rows: Any, edits: Edits) -> list[dict[str, Any]]:
     >>> merge_edits(rows, {"record-ring": (ids_, [3]), "record-off": (ids_, [["off"]])})
     [{'person_id': 'p1', 'ring': 3, 'off': True}]
     """
-    merged = [dict(r) for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
-    by_id = {str(r.get("person_id")): r for r in merged}
+    merged = draft_rows(rows)
+    by_id = {r["person_id"]: r for r in merged}
     for kind, (keys, values) in edits.items():
         field = EDIT_FIELDS.get(kind)
         if field is None or not isinstance(keys, list) or not isinstance(values, list):
@@ -411,6 +427,11 @@ def merge_edits(rows: Any, edits: Edits) -> list[dict[str, Any]]:
             if row is not None:
                 row[field] = _is_on_value(value) if field == "off" else value
     return merged
+
+
+def _text_in(value: Any, choices: set[str]) -> bool:
+    """Whether ``value`` is one of the strings ``choices`` (False for anything unhashable)."""
+    return isinstance(value, str) and value in choices
 
 
 def _is_on_value(value: Any) -> bool:
@@ -439,8 +460,10 @@ def add_to_map(
     inventory = _client(store, client_id)
     current = merge_edits(rows, edits or {})
     try:
+        if trigger == "back" and not (isinstance(back_person, str) and back_person):
+            raise RecordingError([Failure(FORM, None, "person", "choose someone to put back")])
         if trigger == "back":
-            current = add_person(current, inventory, client_id, person_id=back_person or "")
+            current = add_person(current, inventory, client_id, person_id=back_person)
         elif trigger == "new":
             current = add_person(current, inventory, client_id, name=new_name or "", role=new_role)
         else:
@@ -469,20 +492,18 @@ def add_tie(
     >>> add_tie(rows, [], [], "a", "b")
     ([{'label': ' Ann and Bo', 'value': 'a|b'}], ['a|b'])
     """
-    people = (
-        {str(r.get("person_id")) for r in rows if isinstance(r, dict)}
-        if isinstance(rows, list)
-        else set()
-    )
+    people = {r["person_id"] for r in draft_rows(rows)}
+    if not isinstance(source, str) or not isinstance(target, str):
+        raise PreventUpdate
     if source not in people or target not in people or source == target:
         raise PreventUpdate
     current = [o for o in options if isinstance(o, dict)] if isinstance(options, list) else []
     ticked = [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
     pair = {f"{source}|{target}", f"{target}|{source}"}
-    if any(o.get("value") in pair for o in current):
-        existing = next(str(o["value"]) for o in current if o.get("value") in pair)
+    existing = next((o["value"] for o in current if _text_in(o.get("value"), pair)), None)
+    if existing is not None:
         return current, sorted({*ticked, existing})
-    new = tie_options([{"source": source, "target": target}], rows)
+    new = tie_options([{"source": source, "target": target}], draft_rows(rows))
     return current + new, [*ticked, new[0]["value"]]
 
 
@@ -530,7 +551,7 @@ def save_session(
         return [html.P(str(err))], "message error"
     return [
         html.P(f"Session {saved} saved."),
-        dash.dcc.Link(f"See session {saved} on the map", href=f"/client/{client_id}"),
+        dash.dcc.Link(f"See session {saved} on the map", href=client_href(client_id)),
     ], "message ok"
 
 

@@ -15,7 +15,8 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Final
+from urllib.parse import quote, unquote
 
 import pandas as pd
 from dash import dcc, html
@@ -30,10 +31,54 @@ __all__ = [
     "alt_table",
     "frame_table",
     "graph_config",
+    "MAX_SHOWN_ID",
+    "client_href",
+    "client_from_path",
 ]
+
+#: The longest client id worth looking up: an address holding more is not one of ours.
+MAX_SHOWN_ID: Final = 200
 
 #: A figure with nothing in it, for graphs whose content is withheld.
 EMPTY_FIGURE: dict[str, Any] = {"data": [], "layout": {}}
+
+
+def client_href(client_id: str, *, record: bool = False) -> str:
+    """The address of a client's page (or recording page), the id percent-encoded.
+
+    Every character but letters, digits and ``_.-~`` is encoded, ``/`` too, so
+    any stored id makes one path segment that :func:`client_from_path` reads back.
+
+    Examples
+    --------
+    >>> client_href('a/b "c"'), client_href("grief-01", record=True)
+    ('/client/a%2Fb%20%22c%22', '/client/grief-01/record')
+    >>> client_href("🌱")
+    '/client/%F0%9F%8C%B1'
+    """
+    href = f"/client/{quote(client_id, safe='')}"
+    return f"{href}/record" if record else href
+
+
+def client_from_path(value: object) -> str | None:
+    """The client id in a page address's ``<client_id>``, percent-decoded.
+
+    Returns None when there is no id to look up (not a string, empty, or longer
+    than :data:`MAX_SHOWN_ID`).
+
+    Examples
+    --------
+    >>> client_from_path("a%2Fb%20%22c%22"), client_from_path("grief-01")
+    ('a/b "c"', 'grief-01')
+    >>> client_from_path(client_href("50%")[len("/client/"):])
+    '50%'
+    >>> client_from_path(None), client_from_path("")
+    (None, None)
+    """
+    if not isinstance(value, str):
+        return None
+    client_id = unquote(value)
+    return client_id if 0 < len(client_id) <= MAX_SHOWN_ID else None
 
 
 def graph_config() -> Any:

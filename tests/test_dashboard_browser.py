@@ -1,24 +1,37 @@
 """The dashboard's pages in a real headless Chromium (``pytest --headless``).
 
 Needs Debian's ``chromium`` and ``chromium-driver`` (``make browser`` installs them).
+Every page runs under the server's Content-Security-Policy
+(:mod:`dashboards.security`). Client ids that need percent-encoding in an address
+are tested here too: as links and pages built in Python, and clicked through.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
+from urllib.parse import quote
 
+import dash
 import pytest
+from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from dashboards import ids
 from dashboards.app import create_app
+from dashboards.callbacks import client_rows, save_session
+from dashboards.pages import client as client_page
+from dashboards.pages import record as record_page
 from ipt_network import load_samples
+from ipt_network.inventory import Inventory
+from ipt_network.recording import draft_next_session
 from ipt_network.safety import CRISIS_LINE
 from ipt_network.store import Store
 
 MAP_TITLE = f"#{ids.MAP} .gtitle"
+#: Client ids that need percent-encoding in an address: a space, a quote, a slash, an emoji.
+ODD_IDS: Final = ("two words", 'say "hi"', "a/b", "seedling 🌱")
 
 
 @pytest.fixture
@@ -134,3 +147,90 @@ def test_a_bad_phq9_shows_the_message_and_changes_nothing(duo: Any, store: Store
     assert after.sessions_of("dispute-01") == before.sessions_of("dispute-01")
     assert len(after.relationships) == len(before.relationships)
     assert duo.get_logs() == []
+
+
+def test_an_inline_script_injected_into_a_page_is_blocked(duo: Any) -> None:
+    _open(duo, "/", f"#{ids.CLIENT_TABLE} table")
+    ran = duo.driver.execute_script(
+        "var s = document.createElement('script');"
+        "s.textContent = 'window.__injected = true';"
+        "document.head.appendChild(s);"
+        "return window.__injected === true;"
+    )
+    assert ran is False
+    [violation] = duo.get_logs()
+    assert violation["source"] == "security" and "Content Security Policy" in violation["message"]
+
+
+# ---------------------------------------------------------------- ids that need encoding
+
+
+@pytest.fixture
+def odd_store(tmp_path: Path) -> Iterator[Store]:
+    """The four sample clients renamed to :data:`ODD_IDS`."""
+    samples = load_samples()
+    renamed = dict(zip(sorted(samples.client_ids()), ODD_IDS, strict=True))
+    s = Store.create(tmp_path / "odd.db")
+    s.import_inventory(
+        Inventory.from_tables(
+            {name: t.assign(client_id=t["client_id"].map(renamed)) for name, t in samples.items()}
+        )
+    )
+    yield s
+    s.close()
+
+
+def _links(component: Any) -> list[Any]:
+    """Every dcc.Link in a component tree."""
+    if isinstance(component, list | tuple):
+        return [link for c in component for link in _links(c)]
+    found = [component] if isinstance(component, dash.dcc.Link) else []
+    return found + _links(getattr(component, "children", None) or [])
+
+
+def test_the_client_list_links_percent_encode_ids(odd_store: Store) -> None:
+    links = {link.children: link.href for link in _links(client_rows(odd_store))}
+    assert set(links) == set(ODD_IDS)
+    for client_id, href in links.items():
+        assert href == "/client/" + quote(client_id, safe="")
+        assert href.count("/") == 2 and " " not in href and '"' not in href
+
+
+def test_pages_read_encoded_ids_and_link_onwards_encoded(odd_store: Store) -> None:
+    app = create_app(odd_store)
+    with app.server.test_request_context("/"):
+        for client_id in ODD_IDS:
+            encoded = quote(client_id, safe="")
+            page = client_page.layout(client_id=encoded)
+            record = record_page.layout(client_id=encoded)
+            assert page.children[1].children[1].children == client_id  # the page's h1
+            assert "Record session" in record.children[2].children[1].children
+            hrefs = {link.href for link in _links(page) + _links(record)}
+            assert {f"/client/{encoded}", f"/client/{encoded}/record"} <= hrefs
+            assert "Client not found" in str(client_page.layout(client_id=client_id + "x"))
+
+
+def test_the_save_message_links_to_the_encoded_id(odd_store: Store) -> None:
+    client_id = 'say "hi"'
+    draft = draft_next_session(odd_store.inventory([client_id]), client_id)
+    ties = [f"{t['source']}|{t['target']}" for t in draft.ties]
+    children, cls = save_session(
+        odd_store, client_id, draft.session, draft.date, draft.people, {}, ties, [0] * 9
+    )
+    assert cls == "message ok"
+    assert [link.href for link in _links(children)] == ["/client/say%20%22hi%22"]
+
+
+def test_odd_ids_click_through_from_the_client_list(dash_duo: Any, odd_store: Store) -> None:
+    dash_duo.driver.set_window_size(1500, 1300)
+    dash_duo.start_server(create_app(odd_store))
+    for client_id in ODD_IDS:
+        _open(dash_duo, "/", f"#{ids.CLIENT_TABLE} table")
+        dash_duo.driver.find_element(By.LINK_TEXT, client_id).click()
+        dash_duo.wait_for_text_to_equal("h1", client_id, timeout=20)
+        dash_duo.wait_for_element(MAP_TITLE, timeout=20)
+        assert dash_duo.driver.current_url.endswith("/client/" + quote(client_id, safe=""))
+        dash_duo.find_element(f"#{ids.RECORD_LINK}").click()
+        dash_duo.wait_for_contains_text("h1", "Record session", timeout=20)
+        assert client_id in dash_duo.find_element(".lede").text
+    assert dash_duo.get_logs() == []

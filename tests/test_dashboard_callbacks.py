@@ -11,6 +11,7 @@ from dash.exceptions import PreventUpdate
 
 from dashboards import callbacks as cb
 from dashboards import ids
+from dashboards.pages.record import people_table
 from ipt_network import load_samples
 from ipt_network.layout import person_angles, ring_positions
 from ipt_network.recording import draft_next_session
@@ -235,6 +236,53 @@ def test_adding_a_tie() -> None:
     for source, target in (("a", "a"), ("a", "zz"), (None, "b")):
         with pytest.raises(PreventUpdate):
             cb.add_tie(rows, options, value, source, target)
+
+
+@pytest.mark.parametrize(
+    ("source", "target"),
+    [(["a"], "b"), ("a", ["b"]), ({"x": 1}, "b"), ("a", {"x": 1}), (1, 2), (None, None)],
+)
+def test_adding_a_tie_ignores_ends_that_are_not_ids(source: Any, target: Any) -> None:
+    rows = [{"person_id": "a", "name": "Ann"}, {"person_id": "b", "name": "Bo"}]
+    with pytest.raises(PreventUpdate):
+        cb.add_tie(rows, [], [], source, target)
+
+
+def test_adding_a_tie_survives_junk_rows_and_options() -> None:
+    rows: list[Any] = [{"person_id": "a", "name": "Ann"}, 7, {"name": "no id"}, {"person_id": "b"}]
+    junk_options: list[Any] = [{"value": ["a|b"]}, {"value": {"x": 1}}, "a|b", None]
+    options, value = cb.add_tie(rows, junk_options, [["x"], "a|c"], "a", "b")
+    assert value == ["a|c", "a|b"]
+    assert options[-1] == {"label": " Ann and b", "value": "a|b"}
+
+
+def test_the_people_table_skips_rows_without_a_person_id() -> None:
+    rows: list[Any] = [
+        {"person_id": "p1", "name": "Ann", "role": "friend", "ring": [1], "support": {"x": 1}},
+        {"name": "no id", "ring": 1},
+        {"person_id": ["p2"], "name": "list id"},
+        "p3",
+    ]
+    table = people_table(rows)
+    body = table.children[1].children
+    assert len(body) == 1 and "Ann" in text_of(body)
+    ring_input = body[0].children[2].children
+    assert ring_input.id == ids.person_input(ids.RECORD_RING, "p1") and ring_input.value is None
+    assert "Nobody is on the map" in text_of(people_table([{"name": "no id"}]))
+
+
+def test_a_click_far_off_the_number_line_is_ignored(samples: Store) -> None:
+    for x in (10**400, -(10**400), True, float("nan")):
+        with pytest.raises(PreventUpdate):
+            cb.clicked_person(samples, "dispute-01", 4, {"points": [{"x": x, "y": 0}]})
+
+
+def test_putting_back_nobody_asks_for_a_person(samples: Store) -> None:
+    draft = draft_next_session(samples.inventory(["grief-01"]), "grief-01")
+    for who in (None, "", [], {"x": 1}):
+        rows, _, message, _, _ = cb.add_to_map(samples, "grief-01", "back", draft.people, {}, who)
+        assert rows == draft.people
+        assert message.startswith("person:") and "name" not in message
 
 
 def _save(store: Store, phq9: list[Any], **values: list[Any]) -> tuple[Any, str]:

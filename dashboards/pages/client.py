@@ -14,7 +14,13 @@ from typing import Any, Final
 from dash import dcc, html
 
 from dashboards import ids
-from dashboards.components import figure_card, safety_banner
+from dashboards.components import (
+    MAX_SHOWN_ID,
+    client_from_path,
+    client_href,
+    figure_card,
+    safety_banner,
+)
 from dashboards.context import current_store
 from ipt_network.errors import ClientNotFound
 from ipt_network.inventory import Inventory
@@ -29,11 +35,14 @@ PLAY_INTERVAL_MS: Final = 1400
 
 
 def not_found(client_id: object) -> html.Main:
-    """The page for a client id that is not in the store."""
+    """The page for a client id that is not in the store (the id shown cut short)."""
+    shown = str(client_id)
+    if len(shown) > MAX_SHOWN_ID:
+        shown = shown[:MAX_SHOWN_ID] + "…"
     return html.Main(
         [
             html.H1("Client not found"),
-            html.P(f"There is no client with id {client_id!s} in this store."),
+            html.P(f"There is no client with id {shown} in this store."),
             dcc.Link("Back to all clients", href="/"),
         ],
         className="page",
@@ -137,7 +146,7 @@ def _controls(client_id: str, sessions: list[int]) -> html.Div:
                     dcc.Link(
                         f"Record session {last + 1}",
                         id=ids.RECORD_LINK,
-                        href=f"/client/{client_id}/record",
+                        href=client_href(client_id, record=True),
                         className="button primary therapist-only",
                     ),
                 ],
@@ -183,13 +192,18 @@ def _clinical_panel(inventory: Inventory) -> html.Aside:
 
 
 def layout(client_id: str | None = None, **_: Any) -> html.Main:
-    """The page of one client; a "not found" page for an unknown id."""
-    store = current_store()
-    try:
-        inventory = store.inventory([str(client_id)])
-    except ClientNotFound:
+    """The page of one client; a "not found" page for an unknown id.
+
+    ``client_id`` is the path's ``<client_id>`` as the browser sends it,
+    percent-encoded (:func:`dashboards.components.client_href`).
+    """
+    cid = client_from_path(client_id)
+    if cid is None:
         return not_found(client_id)
-    cid = str(client_id)
+    try:
+        inventory = current_store().inventory([cid])
+    except ClientNotFound:
+        return not_found(cid)
     sessions = inventory.sessions_of(cid)
     head = html.Header(
         [
@@ -213,7 +227,7 @@ def layout(client_id: str | None = None, **_: Any) -> html.Main:
                 html.P("No session has been recorded for this client yet."),
                 dcc.Link(
                     "Record the first session",
-                    href=f"/client/{cid}/record",
+                    href=client_href(cid, record=True),
                     className="button primary",
                 ),
             ],

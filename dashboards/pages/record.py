@@ -13,7 +13,7 @@ from typing import Any, Final
 from dash import dcc, html
 
 from dashboards import ids
-from dashboards.components import safety_banner
+from dashboards.components import client_from_path, client_href, safety_banner
 from dashboards.context import current_store
 from dashboards.pages.client import not_found
 from ipt_network import names
@@ -26,6 +26,7 @@ __all__ = [
     "PHQ9_QUESTIONS",
     "FIELDS",
     "layout",
+    "draft_rows",
     "people_table",
     "person_options",
     "tie_options",
@@ -60,6 +61,36 @@ _FIELD_KEYS: Final = {
 }
 
 
+def draft_rows(value: Any) -> list[dict[str, Any]]:
+    """The rows of a draft map sent back by the browser: objects with a person id.
+
+    The draft lives in a ``dcc.Store`` on the page, so it comes back as
+    untrusted JSON: anything that is not an object with a non-empty string
+    ``person_id`` is dropped (the rest is checked when the session is saved).
+
+    Examples
+    --------
+    >>> draft_rows([{"person_id": "p1"}, {"name": "no id"}, {"person_id": ["p2"]}, "p3"])
+    [{'person_id': 'p1'}]
+    >>> draft_rows({"person_id": "p1"})
+    []
+    """
+    if not isinstance(value, list):
+        return []
+    return [
+        dict(r)
+        for r in value
+        if isinstance(r, dict) and isinstance(r.get("person_id"), str) and r["person_id"]
+    ]
+
+
+def _input_value(value: Any) -> int | float | str | None:
+    """A value an input can show: a number or text, else nothing."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    return value
+
+
 def person_options(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
     """Dropdown options naming people by name and role, valued by person id.
 
@@ -70,16 +101,17 @@ def person_options(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
     """
     return [
         {
-            "label": f"{r.get('name') or r.get('person_id')} ({r.get('role')})",
-            "value": str(r["person_id"]),
+            "label": f"{r.get('name') or r['person_id']} ({r.get('role')})",
+            "value": r["person_id"],
         }
-        for r in rows
-        if isinstance(r, dict) and r.get("person_id")
+        for r in draft_rows(rows)
     ]
 
 
 def people_table(rows: list[dict[str, Any]]) -> html.Table | html.P:
     """The draft map as a table of people, each with ring, conflict and support inputs.
+
+    Rows without a person id are left out (see :func:`draft_rows`).
 
     Examples
     --------
@@ -88,6 +120,7 @@ def people_table(rows: list[dict[str, Any]]) -> html.Table | html.P:
     >>> len(table.children[1].children)
     1
     """
+    rows = draft_rows(rows)
     if not rows:
         return html.P("Nobody is on the map yet: add people below.", className="muted")
     head = html.Thead(
@@ -99,7 +132,7 @@ def people_table(rows: list[dict[str, Any]]) -> html.Table | html.P:
     )
     body = []
     for row in rows:
-        pid = str(row["person_id"])
+        pid = row["person_id"]
         cells = [html.Td(str(row.get("name") or pid)), html.Td(str(row.get("role") or ""))]
         for kind, _title, low, high in FIELDS:
             cells.append(
@@ -107,7 +140,7 @@ def people_table(rows: list[dict[str, Any]]) -> html.Table | html.P:
                     dcc.Input(
                         id=ids.person_input(kind, pid),
                         type="number",
-                        value=row.get(_FIELD_KEYS[kind]),
+                        value=_input_value(row.get(_FIELD_KEYS[kind])),
                         step=1,
                         inputMode="numeric",
                         placeholder=f"{low}-{high}",
@@ -137,7 +170,7 @@ def tie_options(ties: list[dict[str, Any]], rows: list[dict[str, Any]]) -> list[
     ...             [{"person_id": "a", "name": "Ann"}, {"person_id": "b", "name": "Bo"}])
     [{'label': ' Ann and Bo', 'value': 'a|b'}]
     """
-    label = {str(r.get("person_id")): str(r.get("name") or r.get("person_id")) for r in rows}
+    label = {r["person_id"]: str(r.get("name") or r["person_id"]) for r in draft_rows(rows)}
     return [
         {
             "label": f" {label.get(str(t['source']), t['source'])} and "
@@ -180,13 +213,18 @@ def _phq9_inputs() -> html.Ol:
 
 
 def layout(client_id: str | None = None, **_: Any) -> html.Main:
-    """The recording page of one client; a "not found" page for an unknown id."""
-    store = current_store()
-    try:
-        inventory = store.inventory([str(client_id)])
-    except ClientNotFound:
+    """The recording page of one client; a "not found" page for an unknown id.
+
+    ``client_id`` is the path's ``<client_id>``, percent-encoded as in
+    :func:`dashboards.components.client_href`.
+    """
+    cid = client_from_path(client_id)
+    if cid is None:
         return not_found(client_id)
-    cid = str(client_id)
+    try:
+        inventory = current_store().inventory([cid])
+    except ClientNotFound:
+        return not_found(cid)
     draft = draft_next_session(inventory, cid)
     start = (
         f"Starting from the map of session {draft.session - 1}."
@@ -199,7 +237,7 @@ def layout(client_id: str | None = None, **_: Any) -> html.Main:
             dcc.Store(id=ids.RECORD_SESSION, data=draft.session),
             html.Header(
                 [
-                    dcc.Link(f"← Back to {cid}", href=f"/client/{cid}", className="back"),
+                    dcc.Link(f"← Back to {cid}", href=client_href(cid), className="back"),
                     html.H1(f"Record session {draft.session}"),
                     html.P(f"{cid}. {start}", className="lede"),
                 ],

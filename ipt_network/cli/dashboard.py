@@ -3,7 +3,10 @@
 The dashboard listens on this computer only (127.0.0.1) with debug off. It
 refuses any other address: reaching it from another machine would need
 authentication, which the dashboard does not have yet. Request logs are
-silenced; addresses hold client ids only, never names or scores.
+silenced; addresses hold client ids only, never names or scores. The server
+names itself ``ipt-network`` in its ``Server`` header, without software
+versions; the app itself checks the Host header and sends security headers
+(:mod:`dashboards.security`).
 
 Examples
 --------
@@ -66,10 +69,12 @@ def _address(host: str, port: int) -> str:
 
 
 def _serve(app: Dash, host: str, port: int) -> None:
-    """Run the app in the foreground, debug off, without request logs."""
+    """Run the app in the foreground, debug off, without request logs or version banner."""
+    from dashboards.security import QuietRequestHandler
+
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     try:
-        app.run(host=host, port=port, debug=False)
+        app.run(host=host, port=port, debug=False, request_handler=QuietRequestHandler)
     except OSError as exc:
         raise click.ClickException(
             f"could not listen on port {port} ({exc.strerror or exc}); choose another with --port"
