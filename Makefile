@@ -40,6 +40,7 @@ test: lint typecheck pytest
 bench: setup
 	$(BIN)/python benchmarks/cohort.py
 	$(BIN)/python benchmarks/dashboard.py
+	$(BIN)/python benchmarks/store.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

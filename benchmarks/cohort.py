@@ -15,17 +15,11 @@ prints, in one run:
   10,000 and 100,000 snapshots (it should grow linearly);
 * an equality check of every metric column against networkx (graphs built from
   the tables with plain Python, sharing no code with the engine), and of the
-  change columns against a direct set computation, on a 2,000-snapshot sample;
-* loading the two tables from a SQLite store with ``Store.read_tables`` against
-  ``pandas.read_sql`` of ``SELECT *`` and ``pandas.read_csv`` of the tidy CSVs,
-  with Python's ``sqlite3`` the only SQLite library in the process (the first
-  read after a write comes from SQL; later reads at the same store revision
-  from the store's columnar copy).
+  change columns against a direct set computation, on a 2,000-snapshot sample.
 
 Every time is the median of several runs. The script exits with status 1 when a
 target is missed (engine at least 10x the igraph loop, peak memory under 2 GB,
-equality to 1e-9, store load at least 3x faster than read_sql and within 2x of
-read_csv).
+equality to 1e-9). Loading from the store is measured by ``benchmarks/store.py``.
 
 Run ``python benchmarks/cohort.py`` for the full benchmark or add ``--quick``
 for a small run (a few hundred clients, same checks, smaller targets are not
@@ -38,14 +32,9 @@ import argparse
 import functools
 import gc
 import resource
-import statistics
 import sys
-import tempfile
-import time
 import tracemalloc
-from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import networkx as nx
@@ -53,6 +42,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
+from _common import median_seconds, verdict
 
 from ipt_network.inventory import Inventory
 from ipt_network.metrics import cohort_metrics
@@ -61,22 +51,9 @@ from ipt_network.synth import synthesize
 IntArray = npt.NDArray[np.int64]
 
 TARGET_IGRAPH_RATIO = 10.0
-TARGET_STORE_RATIO = 3.0
-TARGET_CSV_RATIO = 2.0
 TARGET_PEAK_BYTES = 2 * 1024**3
 TOLERANCE = 1e-9
 GRAPH_COLUMNS = ("density", "components", "isolates", "effective_size", "constraint")
-
-
-def median_seconds(fn: Callable[[], Any], repeats: int) -> float:
-    """Median wall time of ``repeats`` calls of ``fn``."""
-    times = []
-    for _ in range(repeats):
-        gc.collect()
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 @dataclass
@@ -247,52 +224,12 @@ def engine_peak_bytes(inv: Inventory) -> int:
     return int(peak + max(pool.max_memory() - before, 0))
 
 
-def store_load(inv: Inventory, repeats: int) -> dict[str, float]:
-    """Seconds to load relationships and person_ties: Store, read_sql, read_csv."""
-    import sqlalchemy as sa
-
-    from ipt_network.store import Store
-    from ipt_network.tidy import write_inventory
-
-    names = ["relationships", "person_ties"]
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "store.db"
-        store = Store.create(str(path))
-        print("  importing the cohort into a temporary SQLite store ...", flush=True)
-        store.import_inventory(inv, progress=True)
-        write_inventory(inv, Path(tmp) / "tidy")
-        plain = sa.create_engine(f"sqlite:///{path}")
-
-        def read_sql() -> None:
-            with plain.connect() as conn:
-                for name in names:
-                    pd.read_sql(f"SELECT * FROM {name}", conn)
-
-        def read_csv() -> None:
-            for name in names:
-                pd.read_csv(Path(tmp) / "tidy" / f"{name}.csv")
-
-        started = time.perf_counter()
-        store.read_tables(names)  # the first read after a write: SQL, then the columnar copy
-        cold = time.perf_counter() - started
-        times = {
-            "cold": cold,
-            "store": median_seconds(lambda: store.read_tables(names), repeats),
-            "read_sql": median_seconds(read_sql, repeats),
-            "read_csv": median_seconds(read_csv, repeats),
-        }
-        plain.dispose()
-        store.engine.dispose()
-    return times
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=5, help="runs per median (engine)")
     parser.add_argument("--quick", action="store_true", help="a small run: 600 clients")
-    parser.add_argument("--no-store", action="store_true", help="skip the store-load part")
     args = parser.parse_args(argv)
     if args.quick:
         args.clients = min(args.clients, 600)
@@ -374,31 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     if bad_graph or bad_change:
         failures.append("engine differs from the reference")
 
-    if not args.no_store:
-        print("\nloading relationships + person_ties from the store (median of runs)")
-        load = store_load(inv, repeats=3)
-        print(f"  Store.read_tables, columnar copy at the store revision {load['store']:8.3f} s")
-        print(f"  Store.read_tables, first read after a write (sqlite3)  {load['cold']:8.3f} s")
-        print(f"  pandas.read_sql SELECT *                               {load['read_sql']:8.3f} s")
-        print(f"  pandas.read_csv of tidy CSV                            {load['read_csv']:8.3f} s")
-        ratio_sql = load["read_sql"] / load["store"]
-        ratio_csv = load["store"] / load["read_csv"]
-        print(
-            f"  store is {ratio_sql:.1f}x faster than read_sql (target >= 3x); "
-            f"store / read_csv = {ratio_csv:.2f} (target <= 2); "
-            f"first read is {load['read_sql'] / load['cold']:.1f}x faster than read_sql"
-        )
-        print("  one SQLite library in this process: Python's sqlite3 (no ADBC)")
-        if ratio_sql < TARGET_STORE_RATIO:
-            failures.append(f"store load only {ratio_sql:.1f}x faster than read_sql")
-        if ratio_csv > TARGET_CSV_RATIO:
-            failures.append(f"store load {ratio_csv:.2f}x read_csv, above 2x")
-
-    if failures:
-        print("\nTARGETS MISSED: " + "; ".join(failures))
-        return 1
-    print("\nall targets met")
-    return 0
+    return verdict(failures)
 
 
 if __name__ == "__main__":

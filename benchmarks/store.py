@@ -1,0 +1,176 @@
+"""Store benchmark: what a user waits for when the store reads and writes.
+
+In one run, on a synthetic cohort (``synth --seed 1``), with Python's own
+``sqlite3`` the only SQLite library in the process:
+
+* **import**: ``read_inventory`` plus ``Store.import_inventory`` of a tidy
+  folder (every validation rule, one transaction), against ``pandas.read_csv``
+  plus ``DataFrame.to_sql`` of the same folder into a bare SQLite file
+  (target: within 2x);
+* **one client**: ``Store.inventory([id])`` from the 4-client sample store and
+  from a 10,000-client store (target: no slower, within 1.25x for noise);
+* **cohort load**: ``Store.read_tables(["relationships", "person_ties"])`` of
+  the 10,000-client store, from its columnar copy at the store revision,
+  against ``pandas.read_csv`` of the same tidy CSVs (target: within 2x) and
+  ``pandas.read_sql`` of ``SELECT *`` (target: at least 3x faster); the first
+  read after a write, which comes from SQL, is printed too.
+
+Every time is a median of several runs; the script exits with status 1 when
+a target is missed. ``--quick`` runs on 600 and 2,000 clients.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+from _common import median_seconds, verdict
+
+from ipt_network import Store, load_samples
+from ipt_network.synth import synthesize
+from ipt_network.tidy import read_inventory, write_inventory
+
+TARGET_IMPORT = 2.0
+TARGET_ONE_CLIENT = 1.25
+TARGET_CSV = 2.0
+TARGET_SQL = 3.0
+
+
+def import_part(folder: Path, tmp: Path, repeats: int) -> tuple[float, float]:
+    """Seconds for our import and for read_csv + to_sql of the same folder."""
+    runs = iter(range(10_000))
+
+    def ours() -> None:
+        path = tmp / f"import-{next(runs)}.db"
+        with Store.create(path) as store:
+            store.import_inventory(read_inventory(folder))
+
+    def reference() -> None:
+        path = tmp / f"bare-{next(runs)}.db"
+        conn = sqlite3.connect(path)
+        for csv in sorted(folder.glob("*.csv")):
+            pd.read_csv(csv).to_sql(csv.stem, conn, index=False)
+        conn.commit()
+        conn.close()
+
+    return median_seconds(ours, repeats), median_seconds(reference, repeats)
+
+
+def one_client_part(small: Store, large: Store, client: str, repeats: int) -> tuple[float, float]:
+    """Seconds to read one client from the small and from the large store."""
+    small.inventory(["dispute-01"])
+    large.inventory([client])
+    t_small = median_seconds(lambda: small.inventory(["dispute-01"]), repeats)
+    t_large = median_seconds(lambda: large.inventory([client]), repeats)
+    return t_small, t_large
+
+
+def cohort_load_part(store: Store, path: Path, tidy: Path, repeats: int) -> dict[str, float]:
+    """Seconds to load relationships and person_ties: cold, warm, read_csv, read_sql."""
+    names = ["relationships", "person_ties"]
+    store.set_setting("benchmark", str(time.time()))  # a write: the next read is a cold one
+    start = time.perf_counter()
+    store.read_tables(names)
+    cold = time.perf_counter() - start
+    plain = sa.create_engine(f"sqlite:///{path}")
+
+    def read_sql() -> None:
+        with plain.connect() as conn:
+            for name in names:
+                pd.read_sql(f"SELECT * FROM {name}", conn)
+
+    def read_csv() -> None:
+        for name in names:
+            pd.read_csv(tidy / f"{name}.csv")
+
+    times = {
+        "cold": cold,
+        "warm": median_seconds(lambda: store.read_tables(names), repeats),
+        "read_csv": median_seconds(read_csv, repeats),
+        "read_sql": median_seconds(read_sql, max(1, repeats // 2)),
+    }
+    plain.dispose()
+    return times
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--import-clients", type=int, default=3_000)
+    parser.add_argument("--clients", type=int, default=10_000, help="the large store")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="600 and 2,000 clients")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.import_clients, args.clients, args.repeats = 600, 2_000, 3
+    failures: list[str] = []
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        print(f"synthesizing {args.clients} clients (seed 1) ...", flush=True)
+        cohort = synthesize(args.clients, 1)
+        tidy = tmp / "tidy"
+        write_inventory(cohort, tidy)
+        part = tmp / "part"
+        write_inventory(cohort.for_clients(cohort.client_ids()[: args.import_clients]), part)
+
+        print(f"\nimport of {args.import_clients:,} clients (median of 3)")
+        ours, ref = import_part(part, tmp, 3)
+        ratio = ours / ref
+        print(f"  read_inventory + Store.import_inventory  {ours:8.2f} s")
+        print(f"  read_csv + to_sql (bare SQLite)          {ref:8.2f} s")
+        print(f"  ours / reference = {ratio:.2f} (target <= {TARGET_IMPORT:g})")
+        if ratio > TARGET_IMPORT:
+            failures.append(f"import {ratio:.2f}x read_csv + to_sql")
+
+        print(f"\nbuilding the {args.clients:,}-client store ...", flush=True)
+        large_path = tmp / "large.db"
+        large = Store.create(large_path)
+        large.import_inventory(cohort, progress=True)
+        small = Store.create(tmp / "small.db")
+        small.import_inventory(load_samples())
+
+        print(f"\none client's tables (median of {args.repeats * 4})")
+        middle = cohort.client_ids()[args.clients // 2]
+        t_small, t_large = one_client_part(small, large, middle, args.repeats * 4)
+        ratio = t_large / t_small
+        print(f"  from the 4-client store      {t_small * 1e3:8.1f} ms")
+        print(f"  from the {args.clients:,}-client store {t_large * 1e3:8.1f} ms")
+        print(f"  large / small = {ratio:.2f} (target <= {TARGET_ONE_CLIENT:g})")
+        if ratio > TARGET_ONE_CLIENT:
+            failures.append(f"one client {ratio:.2f}x slower from the large store")
+
+        print(f"\ncohort load: relationships + person_ties (median of {args.repeats})")
+        load = cohort_load_part(large, large_path, tidy, args.repeats)
+        csv_ratio = load["warm"] / load["read_csv"]
+        sql_ratio = load["read_sql"] / load["warm"]
+        print(f"  Store.read_tables, columnar copy at the revision  {load['warm']:8.3f} s")
+        print(f"  Store.read_tables, first read after a write (SQL) {load['cold']:8.3f} s")
+        print(f"  pandas.read_csv of the tidy CSVs                  {load['read_csv']:8.3f} s")
+        print(f"  pandas.read_sql SELECT *                          {load['read_sql']:8.3f} s")
+        print(
+            f"  store / read_csv = {csv_ratio:.2f} (target <= {TARGET_CSV:g}); "
+            f"read_sql / store = {sql_ratio:.1f} (target >= {TARGET_SQL:g})"
+        )
+        if csv_ratio > TARGET_CSV:
+            failures.append(f"cohort load {csv_ratio:.2f}x read_csv")
+        if sql_ratio < TARGET_SQL:
+            failures.append(f"cohort load only {sql_ratio:.1f}x faster than read_sql")
+        sqlite_libs = {m for m in sys.modules if "adbc" in m or m == "apsw"}
+        print(
+            f"  SQLite libraries in this process: sqlite3{', ' if sqlite_libs else ''}"
+            f"{', '.join(sorted(sqlite_libs))}"
+        )
+        if sqlite_libs:
+            failures.append("a second SQLite library was loaded")
+        large.close()
+        small.close()
+    return verdict(failures)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
