@@ -40,6 +40,7 @@ Examples
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
@@ -70,6 +71,7 @@ from ipt_network.store._engine import (
     prepare_sqlite_file,
     resolve_url,
     sqlite_path,
+    translate,
 )
 from ipt_network.store._schema import MIGRATIONS, SCHEMA_VERSION
 from ipt_network.validation import validate
@@ -103,6 +105,8 @@ class Store:
         self.url = str(engine.url)
         file = sqlite_path(engine.url.render_as_string(hide_password=False))
         self._columns = _bulk.cache_folder(file) if file is not None else None
+        #: Columns an older store lacks (read as empty until a writer upgrades it).
+        self._absent: dict[str, frozenset[str]] = {}
 
     # ------------------------------------------------------------------ opening
     @classmethod
@@ -155,6 +159,8 @@ class Store:
         try:
             with store._guard(), store._read() as conn:
                 version = _schema.schema_version(conn)
+                if version is not None and version < _schema.SCHEMA_VERSION:
+                    store._absent = _schema.absent_columns(conn)
             if version is None:
                 raise NotAStore(
                     "this database holds no ipt-network store; make one with ipt-network init"
@@ -162,6 +168,7 @@ class Store:
             _schema.check_readable(version)
             if write and version < _schema.SCHEMA_VERSION:
                 store.migrate()
+                store._absent = {}
         except BaseException:
             store.close()
             raise
@@ -185,8 +192,9 @@ class Store:
             yield
         except IPTNetworkError:
             raise
-        except sa.exc.SQLAlchemyError as exc:
-            raise StoreError(
+        except (sa.exc.SQLAlchemyError, sqlite3.Error) as exc:
+            # bulk reads use the sqlite3 cursor directly, so its errors arrive untranslated
+            raise translate(getattr(exc, "orig", None) or exc) or StoreError(
                 f"the store could not be used; nothing was changed ({type(exc).__name__})"
             ) from exc
 
@@ -431,7 +439,7 @@ class Store:
         for name in TABLES:
             column = _schema.metadata.tables[name].c.client_id
             where = column == client_ids[0] if len(client_ids) == 1 else column.in_(client_ids)
-            frames[name] = _bulk.read_rows(conn, name, where)
+            frames[name] = _bulk.read_rows(conn, name, where, self._absent.get(name, frozenset()))
         return Inventory.from_tables(frames)
 
     def inventory(self, client_ids: Sequence[str] | None = None) -> Inventory:
@@ -462,7 +470,7 @@ class Store:
         """
         with self._read() as conn:
             revision = _schema.revision(conn) if self._columns is not None else None
-            return _bulk.cached_read(conn, names, self._columns, revision)
+            return _bulk.cached_read(conn, names, self._columns, revision, self._absent)
 
 
 def _foreign_keys(conn: Connection, *, on: bool) -> None:

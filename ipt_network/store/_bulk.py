@@ -18,7 +18,7 @@ Examples
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -44,12 +44,20 @@ def typed(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
 
 
-def read_rows(conn: Connection, name: str, where: sa.ColumnElement[bool] | None = None) -> Any:
-    """One table's contract columns as a typed DataFrame, read inside ``conn``'s transaction."""
+def read_rows(
+    conn: Connection,
+    name: str,
+    where: sa.ColumnElement[bool] | None = None,
+    absent: frozenset[str] = frozenset(),
+) -> Any:
+    """One table's contract columns as a typed DataFrame, read inside ``conn``'s transaction.
+
+    ``absent`` names columns an older store does not have yet: they come back empty.
+    """
     from ipt_network.store._schema import metadata
 
     table = metadata.tables[name]
-    columns = TABLES[name].names
+    columns = [c for c in TABLES[name].names if c not in absent]
     query = sa.select(*[table.c[c] for c in columns])
     if where is not None:
         query = query.where(where)
@@ -62,10 +70,10 @@ def read_rows(conn: Connection, name: str, where: sa.ColumnElement[bool] | None 
         rows = cursor.fetchall()
     else:
         rows = conn.execute(query).all()
-    values = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
+    values = dict(zip(columns, zip(*rows, strict=True), strict=True)) if rows else {}
     data = {
-        col.name: pd.array(list(cells), dtype=dtype_of(col))
-        for col, cells in zip(TABLES[name].columns, values, strict=True)
+        col.name: pd.array(list(values.get(col.name, [None] * len(rows))), dtype=dtype_of(col))
+        for col in TABLES[name].columns
     }
     return pd.DataFrame(data, index=pd.RangeIndex(len(rows)))
 
@@ -104,7 +112,11 @@ def _write_cache(folder: Path, name: str, revision: int, frame: pd.DataFrame) ->
 
 
 def cached_read(
-    conn: Connection, names: Sequence[str], folder: Path | None, revision: int | None
+    conn: Connection,
+    names: Sequence[str],
+    folder: Path | None,
+    revision: int | None,
+    absent: Mapping[str, frozenset[str]],
 ) -> dict[str, pd.DataFrame]:
     """Whole tables at ``revision``: from the columnar copy when it is there, else from SQL.
 
@@ -116,13 +128,13 @@ def cached_read(
     out: dict[str, pd.DataFrame] = {}
     for name in names:
         if folder is None or revision is None:
-            out[name] = read_rows(conn, name)
+            out[name] = read_rows(conn, name, absent=absent.get(name, frozenset()))
             continue
         path = _cache_file(folder, name, revision)
         try:
             table = pq.read_table(path)
         except (OSError, ValueError):
-            frame = read_rows(conn, name)
+            frame = read_rows(conn, name, absent=absent.get(name, frozenset()))
             with contextlib.suppress(OSError):  # read-only folder: next read goes to SQL
                 _write_cache(folder, name, revision, frame)
             out[name] = frame

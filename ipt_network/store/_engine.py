@@ -42,7 +42,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from ipt_network._files import private_folder
-from ipt_network.errors import DriverMissing, NotAStore, StoreBusy, StoreError
+from ipt_network.errors import DriverMissing, IPTNetworkError, NotAStore, StoreBusy, StoreError
 
 __all__ = [
     "default_db_path",
@@ -50,6 +50,7 @@ __all__ = [
     "sqlite_path",
     "busy_timeout",
     "make_engine",
+    "translate",
     "prepare_sqlite_file",
     "WRITE",
     "BUSY_TIMEOUT_ENV",
@@ -173,20 +174,36 @@ def _sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
 
-def _translate(context: Any) -> None:
-    """Turn database errors into ipt-network errors with a sentence a user can act on."""
-    original = context.original_exception
-    text = str(original).lower()
+def translate(error: BaseException) -> IPTNetworkError | None:
+    """The ipt-network error, with a sentence a user can act on, for a database error.
+
+    ``None`` when the error is not one a user can do anything about (then it
+    becomes a plain :class:`~ipt_network.errors.StoreError`).
+    """
+    text = str(error).lower()
     if "locked" in text or "busy" in text:
-        raise StoreBusy(
+        return StoreBusy(
             "another program is writing to the store (an import, or the dashboard "
             f"saving a session); waited {busy_timeout():g} s. Nothing was changed: "
             "try again in a moment."
-        ) from None
+        )
     if "file is not a database" in text or "not a database" in text:
-        raise NotAStore("this file is not an ipt-network store (it is not a SQLite database)")
+        return NotAStore("this file is not an ipt-network store (it is not a SQLite database)")
     if "unable to open database" in text or "readonly" in text or "read-only" in text:
-        raise StoreError(f"the store cannot be opened for this ({type(original).__name__})")
+        return StoreError(f"the store cannot be opened for this ({type(error).__name__})")
+    if "no such column" in text or "no such table" in text:
+        return StoreError(
+            "the store's tables are older than this ipt-network; upgrade the store with "
+            "ipt-network init --db <the store>"
+        )
+    return None
+
+
+def _translate(context: Any) -> None:
+    """SQLAlchemy's error hook: raise the translated error in place of the driver's."""
+    better = translate(context.original_exception)
+    if better is not None:
+        raise better from None
 
 
 def make_engine(url: str) -> Engine:

@@ -10,7 +10,7 @@ Examples
 >>> sorted(metadata.tables)[:3]
 ['clients', 'communication', 'events']
 >>> SCHEMA_VERSION
-2
+3
 """
 
 from __future__ import annotations
@@ -35,11 +35,12 @@ __all__ = [
     "revision",
     "bump_revision",
     "get_setting",
+    "absent_columns",
     "set_setting",
 ]
 
 #: The schema version this code writes.
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 3
 
 metadata = sa.MetaData()
 _META = sa.Table(
@@ -106,8 +107,36 @@ def _to_version_2(conn: Connection) -> None:
             conn.execute(sa.text(f"DROP INDEX IF EXISTS ix_{name}_client"))
 
 
+def absent_columns(conn: Connection) -> dict[str, frozenset[str]]:
+    """Contract columns an older store's tables do not have yet, by table."""
+    inspector = sa.inspect(conn)
+    out = {}
+    for name, table in metadata.tables.items():
+        if name != "meta":
+            present = {c["name"] for c in inspector.get_columns(name)}
+            out[name] = frozenset(c.name for c in table.columns if c.name not in present)
+    return out
+
+
+def _add_contract_columns(conn: Connection) -> None:
+    """Add every optional column the contract has gained since the store was made.
+
+    Version 2 to 3: the PHQ-9 difficulty item and the self-harm items of the
+    EPDS, BDI-II and HAM-D (``phq9_difficulty``, ``epds_10``, ``bdi2_9``,
+    ``hamd17_3``). New columns are nullable, so existing rows stay valid.
+    """
+    for name, missing in absent_columns(conn).items():
+        for column in metadata.tables[name].columns:
+            if column.name in missing:
+                kind = column.type.compile(dialect=conn.dialect)
+                conn.execute(sa.text(f'ALTER TABLE {name} ADD COLUMN "{column.name}" {kind}'))
+
+
 #: Migration steps: ``MIGRATIONS[n]`` upgrades a store from version n to n + 1.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _to_version_2}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {
+    1: _to_version_2,
+    2: _add_contract_columns,
+}
 
 
 def _meta_value(conn: Connection, key: str) -> str | None:
