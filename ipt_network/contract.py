@@ -11,6 +11,8 @@ Examples
 ['clients.csv', 'sessions.csv', 'people.csv']
 >>> TABLES["relationships"].column("ring").bounds
 (1, 3)
+>>> MAX_CELL_CHARS
+10000
 """
 
 from __future__ import annotations
@@ -37,12 +39,22 @@ __all__ = [
     "LSNS6_ITEMS",
     "ITEM_GROUPS",
     "TOTAL_COLUMNS",
+    "ITEM_COLUMNS",
     "DEFAULT_PLANNED_SESSIONS",
+    "MAX_CELL_CHARS",
+    "EARLIEST_DATE",
+    "YEARS_AHEAD",
 ]
 
 Kind = Literal["id", "text", "int", "date", "bool", "choice", "areas"]
 
 DEFAULT_PLANNED_SESSIONS: Final = 16
+#: The most characters a cell may hold, in any column; a longer cell is refused.
+MAX_CELL_CHARS: Final = 10_000
+#: The earliest date any date column accepts (ISO ``YYYY-MM-DD``).
+EARLIEST_DATE: Final = "1900-01-01"
+#: The latest date accepted is this many years after the day of validation.
+YEARS_AHEAD: Final = 1
 
 
 @dataclass(frozen=True)
@@ -71,6 +83,9 @@ class Column:
         Value used for an empty ``int`` cell.
     identifying : bool
         Names or free text that must not leave in a de-identified export.
+    multiline : bool
+        Free text that may hold tabs and line breaks (notes, descriptions).
+        Every other column refuses all control characters.
     """
 
     name: str
@@ -81,6 +96,7 @@ class Column:
     choices: tuple[str, ...] = ()
     default: int | None = None
     identifying: bool = False
+    multiline: bool = False
 
 
 @dataclass(frozen=True)
@@ -135,13 +151,28 @@ def _items(prefix: str, n: int, hi: int) -> tuple[Column, ...]:
     )
 
 
+def _free_text(name: str, *, required: bool = True) -> Column:
+    """A column of free text: may be empty, may span lines, never leaves de-identified."""
+    return Column(name, "text", required=required, nullable=True, identifying=True, multiline=True)
+
+
 PHQ9_ITEMS: Final = tuple(f"phq9_{i}" for i in range(1, 10))
 GAD7_ITEMS: Final = tuple(f"gad7_{i}" for i in range(1, 8))
 LSNS6_ITEMS: Final = tuple(f"lsns6_{i}" for i in range(1, 7))
-#: Item groups that must be given all together or not at all.
-ITEM_GROUPS: Final = {"PHQ-9": PHQ9_ITEMS, "GAD-7": GAD7_ITEMS, "LSNS-6": LSNS6_ITEMS}
+#: Item groups that must be given all together or not at all. The PHQ-9 is not
+#: one of them: any of its items may be empty, and item 9 is kept whenever given.
+ITEM_GROUPS: Final = {"GAD-7": GAD7_ITEMS, "LSNS-6": LSNS6_ITEMS}
 #: Licensed instruments stored as totals only, with their possible range.
 TOTAL_COLUMNS: Final = {"hamd17_total": (0, 52), "bdi2_total": (0, 63), "epds_total": (0, 30)}
+#: Single items stored on their own, with their possible range: the PHQ-9
+#: difficulty item, and the self-harm items of the EPDS (item 10), the BDI-II
+#: (item 9) and the HAM-D 17 (item 3), stored as values only, never their text.
+ITEM_COLUMNS: Final = {
+    "phq9_difficulty": (0, 3),
+    "epds_10": (0, 3),
+    "bdi2_9": (0, 3),
+    "hamd17_3": (0, 4),
+}
 
 _CLIENT = Column("client_id", "id")
 _SESSION = Column("session", "int", bounds=(1, 999))
@@ -186,9 +217,9 @@ TABLES: Final[dict[str, Table]] = {
                 *_items("lsns6", 6, 5),
                 *(
                     Column(c, "int", required=False, nullable=True, bounds=b)
-                    for c, b in TOTAL_COLUMNS.items()
+                    for c, b in (*TOTAL_COLUMNS.items(), *ITEM_COLUMNS.items())
                 ),
-                Column("notes", "text", required=False, nullable=True, identifying=True),
+                _free_text("notes", required=False),
             ),
             key=("client_id", "session"),
         ),
@@ -200,7 +231,7 @@ TABLES: Final[dict[str, Table]] = {
                 Column("name", "text", identifying=True),
                 Column("role", "choice", choices=ROLES),
                 Column("deceased_date", "date", nullable=True),
-                Column("notes", "text", required=False, nullable=True, identifying=True),
+                _free_text("notes", required=False),
             ),
             key=("client_id", "person_id"),
         ),
@@ -222,10 +253,10 @@ TABLES: Final[dict[str, Table]] = {
                 ),
                 Column("expectations_met", "int", required=False, nullable=True, bounds=(0, 4)),
                 Column("knows_about_depression", "bool", required=False, nullable=True),
-                Column("satisfying", "text", required=False, nullable=True, identifying=True),
-                Column("unsatisfying", "text", required=False, nullable=True, identifying=True),
-                Column("wants_to_change", "text", required=False, nullable=True, identifying=True),
-                Column("notes", "text", required=False, nullable=True, identifying=True),
+                _free_text("satisfying", required=False),
+                _free_text("unsatisfying", required=False),
+                _free_text("wants_to_change", required=False),
+                _free_text("notes", required=False),
             ),
             key=("client_id", "session", "person_id"),
         ),
@@ -241,7 +272,7 @@ TABLES: Final[dict[str, Table]] = {
                 Column("date", "date"),
                 Column("kind", "choice", choices=EVENT_KINDS),
                 Column("person_id", "id", nullable=True),
-                Column("description", "text", nullable=True, identifying=True),
+                _free_text("description"),
             ),
         ),
         Table(
@@ -251,8 +282,8 @@ TABLES: Final[dict[str, Table]] = {
                 _SESSION,
                 _PERSON,
                 Column("kind", "choice", choices=COMMUNICATION_KINDS),
-                Column("planned", "text", nullable=True, identifying=True),
-                Column("happened", "text", nullable=True, identifying=True),
+                _free_text("planned"),
+                _free_text("happened"),
                 Column("outcome", "choice", nullable=True, choices=COMMUNICATION_OUTCOMES),
             ),
             optional_file=True,

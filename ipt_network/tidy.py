@@ -1,9 +1,13 @@
 """Reading and writing the tidy inventory folder (GUIDE section 2).
 
 A folder of UTF-8 CSV files with a header row, one file per table of
-:mod:`ipt_network.contract`. :func:`read_inventory` checks encoding and row
-shape, then every contract rule through :func:`~ipt_network.validation.validate`;
-:func:`write_inventory` writes a folder that reads back to the same tables.
+:mod:`ipt_network.contract`. :func:`read_inventory` reads each file once with
+Python's ``csv`` module (strict quoting; LF or CRLF line endings; blank lines
+skipped), checks encoding, quoting and row shape, then every contract rule
+through :func:`~ipt_network.validation.validate`. Every failure names the file,
+the physical line where the record starts (as a text editor counts: quoted
+line breaks and blank lines included) and the column. :func:`write_inventory`
+writes a folder that reads back to the same tables.
 
 Examples
 --------
@@ -19,54 +23,359 @@ True
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import os
+import re
 import shutil
 import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ipt_network.contract import TABLES, Table
 from ipt_network.errors import Failure, ValidationError
 from ipt_network.inventory import Inventory
 from ipt_network.validation import check, validate
 
-__all__ = ["read_inventory", "write_inventory", "read_table_file", "deidentify"]
+__all__ = ["read_inventory", "write_inventory", "read_table_file", "RawTable", "deidentify"]
 
 
-def read_table_file(path: Path, table: Table, failures: list[Failure]) -> pd.DataFrame | None:
-    """Read one CSV file as strings, recording encoding and shape problems.
+class RawTable(NamedTuple):
+    """One CSV file as read, before validation.
 
-    Returns ``None`` when the file cannot be used at all (the reason is in
-    ``failures``).
+    Attributes
+    ----------
+    frame : DataFrame
+        One row per non-blank record after the header; every cell a string.
+    lines : ndarray of int64
+        For each row of ``frame``, the physical line of the file where its
+        record starts (line 1 is the first line of the file; quoted line
+        breaks and blank lines are counted).
     """
+
+    frame: pd.DataFrame
+    lines: np.ndarray
+
+
+_FIELD_LIMIT = threading.Lock()
+
+
+@contextmanager
+def _field_limit(size: int) -> Iterator[None]:
+    """Let the ``csv`` module read cells of up to ``size`` characters, then restore its limit.
+
+    The contract's own maximum (:data:`~ipt_network.contract.MAX_CELL_CHARS`)
+    is enforced by validation, which can then name the column of a long cell.
+    """
+    with _FIELD_LIMIT:
+        old = csv.field_size_limit()
+        csv.field_size_limit(max(old, size))
+        try:
+            yield
+        finally:
+            csv.field_size_limit(old)
+
+
+class _BrokenRecord(Exception):
+    """The ``csv`` module gave up on the record that starts on ``line``."""
+
+    def __init__(self, line: int, header: list[str] | None) -> None:
+        super().__init__(line)
+        self.line = line
+        self.header = header
+
+
+class _Records(NamedTuple):
+    """The non-blank records of a CSV text, cell by cell.
+
+    Attributes
+    ----------
+    cells : Arrow large_string array
+        Every cell of every record, record after record.
+    widths : ndarray of int64
+        The number of cells of each record.
+    starts : ndarray of int64
+        The physical line each record starts on.
+    """
+
+    cells: pa.LargeStringArray
+    widths: np.ndarray
+    starts: np.ndarray
+
+
+def _records(text: str) -> _Records:
+    r"""Parse CSV ``text`` with the ``csv`` module: its non-blank records, and their lines.
+
+    A record spans one line plus one for each line break inside its quoted
+    cells; a blank line is an empty record. When no record spans lines (the
+    common case) record ``k`` simply starts on line ``k + 1``. Cells are
+    gathered in one flat list (no list per row), which keeps the garbage
+    collector out of large files.
+
+    Examples
+    --------
+    >>> cells, widths, starts = _records('a,b\n\n"x\ny",z\nc,d,e\n')
+    >>> cells.to_pylist(), widths.tolist(), starts.tolist()
+    (['a', 'b', 'x\ny', 'z', 'c', 'd', 'e'], [2, 2, 3], [1, 3, 5])
+    """
+    cells: list[str] = []
+    widths: list[int] = []
+    add_cells, add_width = cells.extend, widths.append
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        for record in csv.reader(io.StringIO(text), strict=True):
+            add_cells(record)
+            add_width(len(record))
+    except csv.Error as exc:
+        raise _broken_record(text) from exc
+    width = np.asarray(widths, dtype=np.int64)
+    flat = pa.array(cells, type=pa.large_string())
+    n_lines = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
+    if len(widths) == n_lines:
+        starts = np.arange(1, len(widths) + 1, dtype=np.int64)
+    else:  # some quoted cells hold line breaks
+        breaks = np.concatenate(([0], np.cumsum(pc.count_substring(flat, "\n").to_numpy())))
+        bounds = np.concatenate(([0], np.cumsum(width)))
+        spans = breaks[bounds[1:]] - breaks[bounds[:-1]] + 1
+        starts = np.cumsum(spans) - spans + 1
+    kept = width > 0
+    return _Records(flat, width[kept], starts[kept])
+
+
+def _broken_record(text: str) -> _BrokenRecord:
+    """Read ``text`` record by record up to the one ``csv`` cannot read; where it starts."""
+    reader = csv.reader(io.StringIO(text), strict=True)
+    header: list[str] | None = None
+    end = 0
+    try:
+        for record in reader:
+            header = header or record or None
+            end = reader.line_num
+    except csv.Error:
+        return _BrokenRecord(end + 1, header)
+    raise AssertionError("csv.reader read the text the second time")  # pragma: no cover
+
+
+_UNCLOSED = (
+    'a quoted cell starts here and is never closed (its closing " is missing), '
+    "so nothing after it can be read"
+)
+_AFTER_QUOTE = (
+    'has text after the closing " of a quoted cell; a " inside a quoted cell is written ""'
+)
+_BARE_CR = (
+    "a line ends with a bare carriage return (CR); save the file with LF or CRLF line endings"
+)
+
+
+def _find_break(text: str, start: int) -> tuple[int, int, str]:
+    r"""Where the CSV record starting at offset ``start`` breaks, and why.
+
+    Follows the rules of ``csv.reader(strict=True)`` for the default dialect.
+
+    Returns
+    -------
+    field : int
+        The field (from 1) where the record breaks.
+    field_start : int
+        Offset in ``text`` where that field starts.
+    reason : str
+        What is wrong, in words.
+
+    Examples
+    --------
+    >>> field, start, reason = _find_break('a,b\nc,"d,e\n', 4)
+    >>> field, start, reason == _UNCLOSED
+    (2, 6, True)
+    """
+    field, field_start, i, n = 1, start, start, len(text)
+    while i < n:
+        c = text[i]
+        if c == '"' and i == field_start:
+            close = i + 1
+            while (close := text.find('"', close)) >= 0 and text.startswith('""', close):
+                close += 2
+            if close < 0:
+                return field, field_start, _UNCLOSED
+            i = close + 1
+            if i < n and text[i] == "\r":
+                return field, field_start, _BARE_CR
+            if i < n and text[i] not in ",\n":
+                return field, field_start, _AFTER_QUOTE
+            continue
+        if c == "\r":
+            return field, field_start, _BARE_CR
+        if c == "\n":
+            break
+        if c == ",":
+            field, field_start = field + 1, i + 1
+        i += 1
+    return field, field_start, "cannot be read as CSV"
+
+
+_NAME = re.compile(r'[^,\r\n"]*')
+
+
+def _line_offset(text: str, line: int) -> int:
+    """Offset in ``text`` of the start of physical line ``line`` (from 1)."""
+    offset = 0
+    for _ in range(line - 1):
+        offset = text.index("\n", offset) + 1
+    return offset
+
+
+def _broken_failure(table: Table, text: str, broken: _BrokenRecord) -> Failure:
+    """A failure naming the line and column where ``csv`` could not go on."""
+    field, field_start, reason = _find_break(text, _line_offset(text, broken.line))
+    if broken.header is None:
+        # the header itself is broken: name the column only when it is a known one
+        name = _NAME.match(text, field_start)
+        column = name.group() if name and name.group() in table.names else None
+    else:
+        column = broken.header[field - 1] if field <= len(broken.header) else None
+        column = column if column in table.names else None
+    where = "" if column is not None else f" (field {field})"
+    return Failure(table.file, broken.line, column, f"{reason}{where}")
+
+
+def _read_text(path: Path, table: Table, failures: list[Failure]) -> str | None:
+    """The file's text with CRLF line endings made LF; ``None`` (and a failure) when unreadable."""
+    try:
+        data = path.read_bytes()
+    except IsADirectoryError:
+        failures.append(Failure(table.file, None, None, "is a folder, not a CSV file"))
+        return None
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        failures.append(Failure(table.file, None, None, f"cannot be read ({reason})"))
+        return None
+    data = data.removeprefix(codecs.BOM_UTF8)
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
         failures.append(
-            Failure(table.file, None, None, f"is not UTF-8 text (bad byte at offset {exc.start})")
+            Failure(
+                table.file,
+                line,
+                None,
+                f"is not UTF-8 text (bad byte at offset {exc.start}); save the file as UTF-8",
+            )
         )
         return None
-    if not text.strip():
+    return text.replace("\r\n", "\n")
+
+
+def read_table_file(path: Path, table: Table, failures: list[Failure]) -> RawTable | None:
+    r"""Read one CSV file as strings, recording problems of encoding and shape.
+
+    The file is parsed once with Python's ``csv`` module (strict quoting).
+    Blank lines are skipped; every row keeps the physical line its record
+    starts on, so later failures name the line a text editor shows. Line
+    endings may be LF or CRLF.
+
+    Parameters
+    ----------
+    path : Path
+        The CSV file.
+    table : Table
+        The contract table the file holds.
+    failures : list of Failure
+        Problems found are appended here.
+
+    Returns
+    -------
+    RawTable or None
+        ``None`` when the file cannot be used at all (the reasons are in
+        ``failures``): unreadable, not UTF-8, empty, broken quoting, a bare
+        carriage return, a bad header or rows of the wrong length.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from ipt_network.contract import TABLES
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "person_ties.csv").write_text(
+    ...     'client_id,session,source,target\n\nc1,1,p1,p2\n"c\n1",1,p1,p2\n')
+    >>> failures = []
+    >>> raw = read_table_file(folder / "person_ties.csv", TABLES["person_ties"], failures)
+    >>> raw.lines.tolist(), failures
+    ([3, 4], [])
+    """
+    text = _read_text(path, table, failures)
+    if text is None:
+        return None
+    try:
+        with _field_limit(len(text) + 1):
+            cells, widths, starts = _records(text)
+    except _BrokenRecord as broken:
+        failures.append(_broken_failure(table, text, broken))
+        return None
+    if not len(widths):
         failures.append(Failure(table.file, None, None, "is empty: it needs at least a header row"))
         return None
-    width: int | None = None
-    ragged = False
-    for line, row in enumerate(csv.reader(io.StringIO(text)), start=1):
-        if width is None:
-            width = len(row)
-        elif row and len(row) != width:
-            failures.append(
-                Failure(
-                    table.file, line, None, f"has {len(row)} fields where the header has {width}"
-                )
-            )
-            ragged = True
-    if ragged:
+    width = int(widths[0])
+    header = cells.slice(0, width).to_pylist()
+    problems = _header_problems(table, header, int(starts[0]))
+    ragged = np.flatnonzero(widths[1:] != width) + 1
+    problems += [
+        Failure(
+            table.file, int(starts[i]), None, f"has {widths[i]} fields where the header has {width}"
+        )
+        for i in ragged
+    ]
+    if problems:
+        failures.extend(problems)
         return None
-    return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=True)
+    return RawTable(_string_frame(header, cells.slice(width)), starts[1:])
+
+
+def _string_frame(header: list[str], cells: pa.LargeStringArray) -> pd.DataFrame:
+    """Cells of equal-length rows, row after row, as a frame of string columns."""
+    width, n = len(header), len(cells)
+    return pd.DataFrame(
+        {
+            name: pd.arrays.ArrowStringArray(cells.take(np.arange(j, n, width)))
+            for j, name in enumerate(header)
+        }
+    )
+
+
+def _header_problems(table: Table, header: list[str], line: int) -> list[Failure]:
+    """Empty or repeated names in the header row."""
+    problems = []
+    seen: set[str] = set()
+    for field, name in enumerate(header, start=1):
+        if not name.strip():
+            problems.append(
+                Failure(table.file, line, None, f"field {field} of the header is empty")
+            )
+        elif name in seen:
+            column = name if name in table.names else None
+            problems.append(
+                Failure(table.file, line, column, f"field {field} of the header repeats a name")
+            )
+        seen.add(name)
+    return problems
+
+
+def _exists(path: Path) -> bool:
+    """Whether something is at ``path`` (an unreadable file counts: reading it says why)."""
+    try:
+        path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except OSError:
+        return True
+    return True
 
 
 def read_inventory(folder: str | os.PathLike[str]) -> Inventory:
@@ -85,28 +394,30 @@ def read_inventory(folder: str | os.PathLike[str]) -> Inventory:
     Raises
     ------
     ValidationError
-        With every failure in every file: encoding, row shape, columns, values
-        and the rules across files.
+        With every failure in every file: reading, encoding, row shape,
+        columns, values and the rules across files. Each names the file, the
+        physical line where the record starts and the column.
     """
     root = Path(folder)
     if not root.is_dir():
         raise ValidationError([Failure(str(root), None, None, "is not a folder")])
     failures: list[Failure] = []
     raw: dict[str, pd.DataFrame] = {}
+    lines: dict[str, np.ndarray] = {}
     for name, table in TABLES.items():
         path = root / table.file
-        if not path.is_file():
+        if not _exists(path):
             if not table.optional_file:
                 failures.append(Failure(table.file, None, None, "file is missing"))
             continue
-        frame = read_table_file(path, table, failures)
-        if frame is not None:
-            raw[name] = frame
+        read = read_table_file(path, table, failures)
+        if read is not None:
+            raw[name], lines[name] = read
     if failures:
         # Some files are unusable: still report every per-file problem of the others.
-        failures.extend(check(raw, across=False)[1])
+        failures.extend(check(raw, across=False, lines=lines)[1])
         raise ValidationError(failures)
-    return validate(raw)
+    return validate(raw, lines=lines)
 
 
 def _to_text(frame: pd.DataFrame) -> pd.DataFrame:

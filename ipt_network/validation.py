@@ -36,147 +36,356 @@ relationships.csv, line 2, column ring: must be a whole number from 1 to 3
 
 from __future__ import annotations
 
+import datetime as dt
+import math
+import numbers
 from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ipt_network import names
-from ipt_network.contract import ITEM_GROUPS, TABLES, Column, Table
+from ipt_network.contract import (
+    EARLIEST_DATE,
+    ITEM_GROUPS,
+    MAX_CELL_CHARS,
+    TABLES,
+    YEARS_AHEAD,
+    Column,
+    Table,
+)
 from ipt_network.errors import Failure, ValidationError
 from ipt_network.inventory import Inventory, dtype_of, empty_table
 
-__all__ = ["validate", "check"]
+__all__ = ["validate", "check", "latest_date"]
 
-_DATE_PATTERN = r"\d{4}-\d{2}-\d{2}"
+#: ASCII digits only: ``\d`` would also match Arabic-Indic and other digits.
+_DATE_SHAPE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+#: A plain integer literal; more than 9 digits is out of every range of the contract.
+_INTEGER = r"[+-]?0*[0-9]{1,9}"
+#: C0 and C1 control characters and DEL; multiline text may keep tab and line feed.
+_CONTROL = r"[\x00-\x1f\x7f-\x9f]"
+_CONTROL_MULTILINE = r"[\x00-\x08\x0b-\x1f\x7f-\x9f]"
+#: Up to this many rows in both tables, a key lookup across tables uses a Python set.
+_SMALL_JOIN = 2_000
 _TRUE = {"true", "1", "yes"}
 _FALSE = {"false", "0", "no"}
 
 
-class _Collector:
-    """Gathers failures for one file, turning row positions into line numbers."""
+def latest_date(today: dt.date | None = None) -> str:
+    """The latest date a date column accepts: :data:`~ipt_network.contract.YEARS_AHEAD` after today.
 
-    def __init__(self, failures: list[Failure], file: str) -> None:
+    Parameters
+    ----------
+    today : datetime.date, optional
+        The day of validation (default: today).
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> latest_date(dt.date(2026, 3, 14))
+    '2027-03-14'
+    >>> latest_date(dt.date(2028, 2, 29))
+    '2029-02-28'
+    """
+    today = today or dt.date.today()
+    year = today.year + YEARS_AHEAD
+    try:
+        return today.replace(year=year).isoformat()
+    except ValueError:  # 29 February
+        return today.replace(year=year, day=28).isoformat()
+
+
+class _Collector:
+    """Gathers failures for one file, turning row positions into line numbers.
+
+    ``lines`` gives the physical line of each row (as read from a file);
+    without it, row ``p`` is line ``p + 2`` (the header is line 1). Cells
+    reported are remembered, so a cell refused once is not blamed again.
+    """
+
+    def __init__(self, failures: list[Failure], file: str, lines: np.ndarray | None = None) -> None:
         self.failures = failures
         self.file = file
+        self.lines = lines
+        self.refused: set[tuple[int, str | None]] = set()
 
     def rows(self, mask: np.ndarray | pd.Series, column: str | None, message: str) -> None:
         if isinstance(mask, pd.Series):
             mask = mask.fillna(False).to_numpy(dtype=bool)
         positions = np.flatnonzero(np.asarray(mask, dtype=bool))
-        self.failures.extend(Failure(self.file, int(p) + 2, column, message) for p in positions)
+        if not len(positions):
+            return
+        lines = self.lines[positions] if self.lines is not None else positions + 2
+        self.refused.update((int(p), column) for p in positions)
+        self.failures.extend(Failure(self.file, int(line), column, message) for line in lines)
 
     def whole(self, column: str | None, message: str) -> None:
         self.failures.append(Failure(self.file, None, column, message))
 
-
-def _as_text(values: pd.Series) -> pd.Series:
-    """Cells as stripped strings with missing cells as empty strings."""
-    text = values.astype("string").fillna("")
-    return text.str.strip()
-
-
-def _convert_column(col: Column, raw: pd.Series, report: _Collector) -> pd.Series:
-    target = dtype_of(col)
-    if col.kind == "int" and pd.api.types.is_integer_dtype(raw.dtype):
-        values = raw.astype("Int64")
-        present = values.notna().to_numpy()
-    else:
-        text = _as_text(raw)
-        present = (text != "").to_numpy()
-        values = _parse(col, text, present, report)
-    if not col.nullable:
-        report.rows(~present, col.name, "is required")
-    if col.kind == "int" and col.default is not None:
-        values = values.fillna(col.default)
-    if col.kind == "int" and col.bounds is not None:
-        lo, hi = col.bounds
-        out = present & ((values < lo) | (values > hi)).fillna(False).to_numpy()
-        report.rows(out, col.name, f"must be a whole number from {lo} to {hi}")
-        values = values.mask(out)
-    return values.astype(target)
+    def refused_in(self, columns: tuple[str, ...], n: int) -> np.ndarray:
+        """Rows (of ``n``) where a cell of one of ``columns`` was already refused."""
+        mask = np.zeros(n, dtype=bool)
+        wanted = set(columns)
+        mask[[p for p, c in self.refused if c in wanted]] = True
+        return mask
 
 
-def _parse(col: Column, text: pd.Series, present: np.ndarray, report: _Collector) -> pd.Series:
-    """Parse non-empty string cells for one column; bad cells become NA."""
-    missing = pd.Series(pd.NA, index=text.index, dtype=dtype_of(col))
-    if col.kind == "int":
-        number = pd.to_numeric(text.where(text != ""), errors="coerce")
-        bad = present & (number.isna() | (number % 1 != 0)).to_numpy()
-        if col.bounds is not None:
-            lo, hi = col.bounds
-            message = f"must be a whole number from {lo} to {hi}"
+def _number_text(value: object) -> str:
+    """A number built in Python as the digits of a whole number when it is one.
+
+    Examples
+    --------
+    >>> [_number_text(v) for v in (3, 2.0, 2.5, float("inf"), "7", True)]
+    ['3', '2', '2.5', 'inf', '7', 'True']
+    """
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+        return str(value)
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    number = float(value)
+    return str(int(number)) if math.isfinite(number) and number.is_integer() else str(value)
+
+
+def _arrow_text(col: Column, raw: pd.Series) -> pa.LargeStringArray:
+    """The cells of one column as Arrow strings, missing cells empty.
+
+    Cells read from CSV are strings already; typed columns built in Python
+    are written out (a whole float such as ``2.0`` in a whole-number column
+    as ``"2"``).
+    """
+    if not pd.api.types.is_string_dtype(raw):
+        if col.kind == "int":
+            raw = raw.map(_number_text, na_action="ignore")
         else:
-            message = "must be a whole number"
-        report.rows(bad, col.name, message)
-        return number.where(~bad).astype("Float64").astype("Int64")
-    if col.kind == "date":
-        parsed = pd.to_datetime(text.where(text != ""), format="%Y-%m-%d", errors="coerce")
-        ok = text.str.fullmatch(_DATE_PATTERN).fillna(False).to_numpy() & parsed.notna().to_numpy()
-        report.rows(present & ~ok, col.name, "must be a date written YYYY-MM-DD")
-        return text.where(present & ok, missing)
+            raw = raw.astype("string")
+    arr = pa.array(raw, type=pa.large_string(), from_pandas=True)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return pc.fill_null(arr, "") if arr.null_count else arr
+
+
+def _utf8(arr: pa.LargeStringArray) -> tuple[np.ndarray, np.ndarray]:
+    """The UTF-8 bytes of all cells (none missing) and each cell's offsets into them.
+
+    Arrow keeps a string column as one byte buffer and an offset per cell,
+    so whole-column checks can look at all the bytes at once.
+    """
+    offsets = np.frombuffer(arr.buffers()[1], np.int64)[arr.offset : arr.offset + len(arr) + 1]
+    data = arr.buffers()[2]
+    if data is None or not len(arr):
+        return np.zeros(0, np.uint8), np.zeros(len(arr) + 1, np.int64)
+    return np.frombuffer(data, np.uint8)[offsets[0] : offsets[-1]], offsets - offsets[0]
+
+
+def _has_control_bytes(data: np.ndarray, multiline: bool) -> bool:
+    r"""Whether UTF-8 ``data`` may hold a control character (C0, DEL or C1).
+
+    C0 and DEL are single bytes below 0x20 and 0x7F; C1 (U+0080 to U+009F)
+    is 0xC2 followed by 0x80 to 0x9F.
+
+    Examples
+    --------
+    >>> as_bytes = lambda s: np.frombuffer(s.encode(), np.uint8)
+    >>> [_has_control_bytes(as_bytes(s), False) for s in ("Zoë", "a\x07", "a\x85", "a\tb")]
+    [False, True, True, True]
+    >>> _has_control_bytes(as_bytes("a\tb\nc"), True)
+    False
+    """
+    low = data < 0x20
+    if multiline:
+        low &= (data != 0x09) & (data != 0x0A)
+    if low.any() or (data == 0x7F).any():
+        return True
+    lead = np.flatnonzero(data[:-1] == 0xC2) + 1
+    return bool(((data[lead] >= 0x80) & (data[lead] <= 0x9F)).any())
+
+
+def _mask(arr: pa.Array) -> np.ndarray:
+    """An Arrow boolean array as a NumPy one; a missing value is false."""
+    return pc.fill_null(arr, False).to_numpy(zero_copy_only=False)
+
+
+def _matches(text: pa.Array, pattern: str) -> np.ndarray:
+    """Which cells match the regular expression ``pattern`` whole."""
+    return _mask(pc.match_substring_regex(text, f"^(?:{pattern})$"))
+
+
+def _keep(text: pa.Array, ok: np.ndarray) -> pa.Array:
+    """``text`` where ``ok``, missing elsewhere."""
+    return pc.if_else(pa.array(ok), text, pa.scalar(None, text.type))
+
+
+def _cells(
+    col: Column, arr: pa.LargeStringArray, report: _Collector
+) -> tuple[pa.Array, np.ndarray, np.ndarray]:
+    """Refuse cells that are too long or hold control characters; strip the rest.
+
+    Both rules first look at the column's bytes at once and go cell by cell
+    only when some cell may break them.
+
+    Returns
+    -------
+    text : Arrow string array
+        The stripped cells; refused cells empty.
+    filled : ndarray of bool
+        Cells that hold something after stripping.
+    given : ndarray of bool
+        Cells filled or refused (a refused cell is not also "required").
+    """
+    data, offsets = _utf8(arr)
+    refused = np.zeros(len(arr), dtype=bool)
+    if (np.diff(offsets) > MAX_CELL_CHARS).any():  # a character takes at least one byte
+        refused = _mask(pc.greater(pc.utf8_length(arr), MAX_CELL_CHARS))
+        report.rows(
+            refused, col.name, f"is longer than the maximum of {MAX_CELL_CHARS:,} characters"
+        )
+    if _has_control_bytes(data, col.multiline):
+        if col.multiline:
+            pattern, allowed = _CONTROL_MULTILINE, " other than tab and line feed"
+        else:
+            pattern, allowed = _CONTROL, ""
+        control = _mask(pc.match_substring_regex(arr, pattern)) & ~refused
+        report.rows(control, col.name, f"must not hold control characters{allowed}")
+        refused |= control
+    text = pc.utf8_trim_whitespace(arr)
+    if refused.any():
+        text = pc.if_else(pa.array(refused), pa.scalar("", text.type), text)
+    filled = ~_mask(pc.equal(text, ""))
+    return text, filled, filled | refused
+
+
+def _convert_column(col: Column, raw: pd.Series, report: _Collector, latest: str) -> pd.Series:
+    """One column checked and typed as :func:`~ipt_network.inventory.dtype_of` says."""
+    if col.kind == "int":
+        return _convert_int(col, raw, report)
+    text, filled, given = _cells(col, _arrow_text(col, raw), report)
+    if not col.nullable:
+        report.rows(~given, col.name, "is required")
     if col.kind == "bool":
-        low = text.str.lower()
-        is_true = low.isin(_TRUE).to_numpy()
-        is_false = low.isin(_FALSE).to_numpy()
-        report.rows(present & ~(is_true | is_false), col.name, "must be true or false")
-        result = pd.Series(pd.NA, index=text.index, dtype="boolean")
-        result[is_true] = True
-        result[is_false] = False
-        return result
-    if col.kind == "choice":
-        ok = text.isin(col.choices).to_numpy()
-        report.rows(present & ~ok, col.name, f"must be one of {', '.join(col.choices)}")
-        return text.where(present & ok, missing)
-    if col.kind == "areas":
-        return _parse_areas(col, text, present, report)
-    return text.where(present, missing) if col.kind == "id" else _raw_text(text, present)
+        return pd.Series(_parse_bool(col, text, filled, report), index=raw.index)
+    if col.kind == "date":
+        ok = filled & _matches(text, _DATE_SHAPE)
+        ok &= _mask(pc.and_(pc.greater_equal(text, EARLIEST_DATE), pc.less_equal(text, latest)))
+        if ok.any():  # a real day: Arrow reads 2026-02-30 as 2 March, so write it back
+            days = pc.strptime(_keep(text, ok), format="%Y-%m-%d", unit="s", error_is_null=True)
+            ok &= _mask(pc.equal(pc.strftime(days, format="%Y-%m-%d"), text))
+        report.rows(
+            filled & ~ok,
+            col.name,
+            f"must be a real date written YYYY-MM-DD from {EARLIEST_DATE} to {latest}",
+        )
+    elif col.kind == "choice":
+        ok = filled & _mask(pc.is_in(text, value_set=pa.array(col.choices, text.type)))
+        report.rows(filled & ~ok, col.name, f"must be one of {', '.join(col.choices)}")
+    elif col.kind == "areas":
+        text, ok = _parse_areas(col, text, filled, report)
+    else:
+        ok = filled
+    values = pd.Series(pd.arrays.ArrowStringArray(_keep(text, ok)), index=raw.index)
+    return values if values.dtype == dtype_of(col) else values.astype(dtype_of(col))
 
 
-def _raw_text(text: pd.Series, present: np.ndarray) -> pd.Series:
-    return text.where(present, pd.Series(pd.NA, index=text.index, dtype="string"))
+def _convert_int(col: Column, raw: pd.Series, report: _Collector) -> pd.Series:
+    """A whole-number column: plain literals of the digits 0-9 within bounds."""
+    if pd.api.types.is_integer_dtype(raw.dtype):
+        values = raw.to_numpy(dtype=np.int64, na_value=0)
+        given = raw.notna().to_numpy(dtype=bool)
+        missing = ~given
+    else:
+        text, filled, given = _cells(col, _arrow_text(col, raw), report)
+        ok = filled & _matches(text, _INTEGER)
+        report.rows(filled & ~ok, col.name, _whole_number(col))
+        literals = pc.if_else(pa.array(ok), text, pa.scalar("0", text.type))
+        numbers_ = pc.cast(pc.utf8_ltrim(literals, characters="+"), pa.int64())
+        values = numbers_.to_numpy(zero_copy_only=False, writable=True)
+        missing = ~ok
+    if not col.nullable:
+        report.rows(~given, col.name, "is required")
+    if col.default is not None:
+        values = np.where(given, values, col.default)
+        missing &= given
+    if col.bounds is not None:
+        lo, hi = col.bounds
+        out = ~missing & ((values < lo) | (values > hi))
+        report.rows(out, col.name, _whole_number(col))
+        missing |= out
+    return pd.Series(pd.arrays.IntegerArray(values, missing), index=raw.index)
+
+
+def _whole_number(col: Column) -> str:
+    if col.bounds is None:
+        return "must be a whole number written with the digits 0-9"
+    lo, hi = col.bounds
+    return f"must be a whole number from {lo} to {hi}"
+
+
+def _parse_bool(
+    col: Column, text: pa.Array, filled: np.ndarray, report: _Collector
+) -> pd.arrays.BooleanArray:
+    low = pc.utf8_lower(text)
+    is_true = _mask(pc.is_in(low, value_set=pa.array(sorted(_TRUE), low.type)))
+    is_false = _mask(pc.is_in(low, value_set=pa.array(sorted(_FALSE), low.type)))
+    report.rows(filled & ~(is_true | is_false), col.name, "must be true or false")
+    return pd.arrays.BooleanArray(is_true, ~(is_true | is_false))
 
 
 def _parse_areas(
-    col: Column, text: pd.Series, present: np.ndarray, report: _Collector
-) -> pd.Series:
-    parts = text.str.split(";")
-    cleaned: list[object] = []
-    bad = np.zeros(len(text), dtype=bool)
-    for i, (has, items) in enumerate(zip(present, parts, strict=True)):
-        if not has:
-            cleaned.append(pd.NA)
-            continue
-        areas = [a.strip() for a in items]
-        if (
-            not 1 <= len(areas) <= 2
-            or len(set(areas)) != len(areas)
-            or any(a not in col.choices for a in areas)
-        ):
-            bad[i] = True
-            cleaned.append(pd.NA)
-        else:
-            cleaned.append(";".join(areas))
-    report.rows(bad, col.name, f"must be one or two of {', '.join(col.choices)}, separated by ';'")
-    return pd.Series(cleaned, index=text.index, dtype="string")
+    col: Column, text: pa.Array, filled: np.ndarray, report: _Collector
+) -> tuple[pa.Array, np.ndarray]:
+    """One or two distinct problem areas separated by ``;``, written back tidily."""
+    cleaned: list[str] = []
+    ok = np.zeros(len(text), dtype=bool)
+    for i, (has, cell) in enumerate(zip(filled, text.to_pylist(), strict=True)):
+        areas = [a.strip() for a in cell.split(";")]
+        ok[i] = bool(
+            has
+            and 1 <= len(areas) <= 2
+            and len(set(areas)) == len(areas)
+            and all(a in col.choices for a in areas)
+        )
+        cleaned.append(";".join(areas) if ok[i] else "")
+    report.rows(
+        filled & ~ok, col.name, f"must be one or two of {', '.join(col.choices)}, separated by ';'"
+    )
+    return pa.array(cleaned, type=text.type), ok
 
 
-def _convert_table(table: Table, frame: pd.DataFrame, report: _Collector) -> pd.DataFrame:
+def _column_label(table: Table, frame: pd.DataFrame, position: int) -> str | None:
+    """A header name fit to show in a message: short and printable, else ``None``."""
+    name = str(frame.columns[position])
+    return name if len(name) <= 40 and name.isprintable() else None
+
+
+def _convert_table(
+    table: Table, frame: pd.DataFrame, report: _Collector, latest: str
+) -> pd.DataFrame:
     known = set(table.names)
-    for extra in (c for c in frame.columns if c not in known):
-        optional = [c.name for c in table.columns if not c.required]
-        hint = f"; optional columns are {', '.join(optional)}" if optional else ""
-        report.whole(str(extra), f"is not a column of {table.file}{hint}")
+    optional = [c.name for c in table.columns if not c.required]
+    hint = f"; optional columns are {', '.join(optional)}" if optional else ""
+    for position, extra in enumerate(frame.columns):
+        if extra not in known:
+            label = _column_label(table, frame, position)
+            where = "" if label is not None else f"column {position + 1} of the header "
+            report.whole(label, f"{where}is not a column of {table.file}{hint}")
     for missing in (c for c in table.required if c not in frame.columns):
         report.whole(missing, "required column is missing")
-    frame = frame.reset_index(drop=True)
+    twice = frame.columns[frame.columns.duplicated()].unique()
+    for name in twice:
+        report.whole(str(name), "appears more than once in the header")
+    if not frame.index.equals(pd.RangeIndex(len(frame))):
+        frame = frame.reset_index(drop=True)
+    if report.lines is not None and len(report.lines) != len(frame):
+        raise ValueError(f"{table.name}: {len(report.lines)} line numbers for {len(frame)} rows")
     out = {}
     for col in table.columns:
-        if col.name in frame.columns:
-            out[col.name] = _convert_column(col, frame[col.name], report)
+        if col.name in frame.columns and col.name not in twice:
+            out[col.name] = _convert_column(col, frame[col.name], report, latest)
         else:
             out[col.name] = pd.Series(col.default, index=frame.index, dtype=dtype_of(col))
-    return pd.DataFrame(out, index=frame.index)
+    return pd.DataFrame(out, index=frame.index, copy=False)
 
 
 def _not_in(
@@ -186,11 +395,17 @@ def _not_in(
 
     Each key column is factorised over both frames together and the codes are
     folded into one integer per row, so membership is a single ``np.isin``.
+    Small tables (up to :data:`_SMALL_JOIN` rows in all) look their keys up in
+    a set instead, which costs less than the factorising.
     """
-    present = df[cols].notna().all(axis=1).to_numpy()
+    present = np.logical_and.reduce([df[c].notna().to_numpy() for c in cols])
     if not present.any():
         return present
     n = len(df)
+    if n + len(ref) <= _SMALL_JOIN:
+        known = set(zip(*(ref[c].tolist() for c in ref_cols), strict=True))
+        rows = zip(*(df[c].tolist() for c in cols), strict=True)
+        return present & ~np.fromiter((row in known for row in rows), bool, n)
     key = np.zeros(n + len(ref), dtype=np.int64)
     for left, right in zip(cols, ref_cols, strict=True):
         codes, uniques = pd.factorize(pd.concat([df[left], ref[right]], ignore_index=True))
@@ -211,9 +426,9 @@ def _check_keys(table: Table, frame: pd.DataFrame, report: _Collector) -> None:
     report.rows(dup, key[-1], f"repeats an earlier row with the same {', '.join(key)}")
 
 
-def _check_rules(inv: Inventory, failures: list[Failure]) -> None:
+def _check_rules(inv: Inventory, reports: Mapping[str, _Collector]) -> None:
     def at(name: str) -> _Collector:
-        return _Collector(failures, TABLES[name].file)
+        return reports[name]
 
     s, p, r, t = inv.sessions, inv.people, inv.relationships, inv.person_ties
     client = ["client_id"]
@@ -262,23 +477,23 @@ def _check_rules(inv: Inventory, failures: list[Failure]) -> None:
 
 
 def _check_item_groups(sessions: pd.DataFrame, report: _Collector) -> None:
-    # a cell already refused (say, an item of 4) is not also reported as missing
-    refused = {
-        (f.row, f.column) for f in report.failures if f.file == report.file and f.row is not None
-    }
+    """Each item group of :data:`~ipt_network.contract.ITEM_GROUPS` is given whole or not at all.
+
+    A row with some items of a group empty is reported at its first empty
+    item. A row where an item was already refused (say, an item of 4) is not
+    reported again.
+    """
     for label, items in ITEM_GROUPS.items():
-        given = sessions[list(items)].notna().sum(axis=1).to_numpy()
-        lines = np.arange(len(sessions)) + 2
-        bad_cells = (
-            np.array([any((int(line), c) in refused for c in items) for line in lines], dtype=bool)
-            if refused
-            else np.zeros(len(sessions), dtype=bool)
-        )
-        report.rows(
-            (given > 0) & (given < len(items)) & ~bad_cells,
-            items[0],
-            f"{label} items must be given all {len(items)} together or not at all",
-        )
+        empty = sessions[list(items)].isna().to_numpy()
+        partial = empty.any(axis=1) & ~empty.all(axis=1)
+        partial &= ~report.refused_in(items, len(sessions))
+        first_empty = empty.argmax(axis=1)
+        for i, item in enumerate(items):
+            report.rows(
+                partial & (first_empty == i),
+                item,
+                f"is empty: {label} items must be given all {len(items)} together or not at all",
+            )
 
 
 def _check_dates(sessions: pd.DataFrame, report: _Collector) -> None:
@@ -293,7 +508,10 @@ def _check_dates(sessions: pd.DataFrame, report: _Collector) -> None:
 
 
 def check(
-    tables: Mapping[str, pd.DataFrame] | Inventory, *, across: bool = True
+    tables: Mapping[str, pd.DataFrame] | Inventory,
+    *,
+    across: bool = True,
+    lines: Mapping[str, np.ndarray] | None = None,
 ) -> tuple[Inventory, list[Failure]]:
     """Convert tables and list every failure, without raising.
 
@@ -304,6 +522,8 @@ def check(
     across : bool
         Also check the rules that span tables (turn off when some tables
         could not be read at all, so their absence is not blamed on others).
+    lines : mapping of str to array of int, optional
+        As for :func:`validate`.
 
     Returns
     -------
@@ -313,25 +533,33 @@ def check(
         Every failure found, empty when the tables are valid.
     """
     given = tables.tables() if isinstance(tables, Inventory) else dict(tables)
+    lines = lines or {}
+    latest = latest_date()
     failures: list[Failure] = []
+    reports: dict[str, _Collector] = {}
     converted: dict[str, pd.DataFrame] = {}
     for name, table in TABLES.items():
         frame = given.get(name)
-        report = _Collector(failures, table.file)
+        report = reports[name] = _Collector(failures, table.file, lines.get(name))
         if frame is None:
             if not table.optional_file and across:
                 report.whole(None, "file is missing")
             converted[name] = empty_table(name)
+            report.lines = None
             continue
-        converted[name] = _convert_table(table, frame, report)
+        converted[name] = _convert_table(table, frame, report, latest)
         _check_keys(table, converted[name], report)
     inventory = Inventory.from_tables(converted)
     if across:
-        _check_rules(inventory, failures)
+        _check_rules(inventory, reports)
     return inventory, failures
 
 
-def validate(tables: Mapping[str, pd.DataFrame] | Inventory) -> Inventory:
+def validate(
+    tables: Mapping[str, pd.DataFrame] | Inventory,
+    *,
+    lines: Mapping[str, np.ndarray] | None = None,
+) -> Inventory:
     """Check tables against the contract and return them typed.
 
     Parameters
@@ -340,6 +568,11 @@ def validate(tables: Mapping[str, pd.DataFrame] | Inventory) -> Inventory:
         One frame per table name of :data:`~ipt_network.contract.TABLES`;
         cells may be strings (as read from CSV) or already typed. An optional
         table may be left out.
+    lines : mapping of str to array of int, optional
+        For a table read from a file, the physical line each row starts on
+        (as :func:`ipt_network.tidy.read_table_file` gives), so failures name
+        the line a text editor shows. Without it, row ``i`` (from 0) is
+        line ``i + 2``.
 
     Returns
     -------
@@ -350,8 +583,17 @@ def validate(tables: Mapping[str, pd.DataFrame] | Inventory) -> Inventory:
     ------
     ValidationError
         With every failure found, each naming file, line and column.
+
+    Notes
+    -----
+    Beyond each column's rule, every cell holds at most
+    :data:`~ipt_network.contract.MAX_CELL_CHARS` characters and no control
+    characters (multiline free text may keep tab and line feed); whole
+    numbers are plain literals of the digits 0-9; dates are real dates in
+    ASCII digits from :data:`~ipt_network.contract.EARLIEST_DATE` to
+    :func:`latest_date`.
     """
-    inventory, failures = check(tables)
+    inventory, failures = check(tables, lines=lines)
     if failures:
         raise ValidationError(failures)
     return inventory

@@ -58,13 +58,19 @@ def test_read_tables_equals_inventory(store: Store) -> None:
         pd.testing.assert_frame_equal(expected, got)
 
 
+NEW_IN_3 = ("phq9_difficulty", "epds_10", "bdi2_9", "hamd17_3")
+
+
 def _old_store(path: Path) -> None:
-    """A store as version 1 wrote it: no revision row."""
-    Store.create(path).close()
+    """A store as version 1 wrote it: no revision row, none of the columns added since."""
+    with Store.create(path) as store:
+        store.import_inventory(load_samples())
     engine = sa.create_engine(f"sqlite:///{path}")
     with engine.begin() as conn:
         conn.exec_driver_sql("DELETE FROM meta WHERE key = 'revision'")
         conn.exec_driver_sql("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+        for column in NEW_IN_3:
+            conn.exec_driver_sql(f'ALTER TABLE sessions DROP COLUMN "{column}"')
     engine.dispose()
 
 
@@ -74,12 +80,20 @@ def test_version_1_store_is_read_as_is_and_upgraded_by_a_writer(tmp_path: Path) 
     reader = Store.open(path)
     assert reader.schema_version == 1  # opening to read changed nothing
     assert reader.revision == 0
+    # the columns the old store lacks read as empty; everything else as stored
+    sessions = reader.inventory(["grief-01"]).sessions
+    assert sessions[list(NEW_IN_3)].isna().all().all()
+    assert sessions["phq9_9"].notna().any()
+    assert set(reader.read_tables(["sessions"])["sessions"].columns) >= set(NEW_IN_3)
     reader.close()
     writer = Store.open(path, write=True)
-    assert writer.schema_version == schema.SCHEMA_VERSION == 2
+    assert writer.schema_version == schema.SCHEMA_VERSION == 3
     before = writer.revision
-    writer.import_inventory(load_samples().for_clients(["grief-01"]))
+    writer.import_inventory(load_samples().for_clients(["grief-01"]), replace=True)
     assert writer.revision == before + 1
+    with writer.engine.connect() as conn:
+        columns = {c["name"] for c in sa.inspect(conn).get_columns("sessions")}
+    assert set(NEW_IN_3) <= columns
 
 
 def test_migration_runs_registered_steps(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:

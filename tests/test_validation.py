@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from ipt_network import validation
+from ipt_network.contract import EARLIEST_DATE, MAX_CELL_CHARS, TABLES
 from ipt_network.errors import Failure, ValidationError
 from ipt_network.tidy import read_inventory
-from ipt_network.validation import validate
+from ipt_network.validation import latest_date, validate
 
 Edit = Callable[[str, Callable[[str], str]], Path]
 
@@ -36,7 +39,6 @@ def test_tiny_folder_is_valid(tiny_folder: Path) -> None:
         ("relationships.csv", "c1,2,p1,1,2,2", "c1,2,p1,1,-1,2", 5, "conflict"),
         ("relationships.csv", "c1,2,p2,1,0,3", "c1,2,p2,1,0,x", 6, "support"),
         ("sessions.csv", "c1,2,2026-02-09,1,", "c1,2,2026-02-09,4,", 3, "phq9_1"),
-        ("sessions.csv", "c1,2,2026-02-09,1,", "c1,2,2026-02-09,,", 3, "phq9_1"),
         ("relationships.csv", "c2,1,p1,3,1,1", "c2,1,p9,3,1,1", 7, "person_id"),
         ("person_ties.csv", "c1,1,p1,p2", "c1,1,p1,p3\nc1,2,p1,p3", 3, "target"),
         ("person_ties.csv", "c1,1,p1,p2", "c1,1,p1,p1", 2, "target"),
@@ -151,3 +153,87 @@ def test_a_refused_item_is_not_also_reported_missing(edit_file: Edit) -> None:
         edit_file("sessions.csv", lambda t: t.replace("c1,2,2026-02-09,1,", "c1,2,2026-02-09,4,"))
     )
     assert [(f.row, f.column) for f in found] == [(3, "phq9_1")]
+
+
+def test_edges_of_each_rule_are_accepted(edit_file: Edit) -> None:
+    # the documented limits themselves pass: the longest cell, the first and last dates,
+    # integer literals with spaces, a plus sign or leading zeros, tab and line feed in notes
+    edit_file("clients.csv", lambda t: t.replace("Client one", "y" * MAX_CELL_CHARS))
+    edit_file("clients.csv", lambda t: t.replace("2026-01-01", EARLIEST_DATE))
+    edit_file("sessions.csv", lambda t: t.replace("2026-03-01", latest_date()))
+    edit_file("relationships.csv", lambda t: t.replace("c1,1,p2,2,0,3", "c1,1,p2, +2 ,000,03"))
+    folder = edit_file(
+        "events.csv", lambda t: t.replace("Argument about money", '"Argument\tabout\n money"')
+    )
+    inv = read_inventory(folder)
+    assert len(inv.clients.loc[0, "label"]) == MAX_CELL_CHARS
+    assert inv.clients.loc[0, "onset_date"] == EARLIEST_DATE
+    assert inv.sessions.loc[2, "date"] == latest_date()
+    assert inv.relationships.loc[1, ["ring", "conflict", "support"]].tolist() == [2, 0, 3]
+    assert inv.events.loc[1, "description"] == "Argument\tabout\n money"
+
+
+def test_latest_date_is_a_year_after_today() -> None:
+    today = dt.date.today()
+    assert dt.date.fromisoformat(latest_date()) - today in (dt.timedelta(365), dt.timedelta(366))
+
+
+def test_lines_name_physical_lines(edit_file: Edit) -> None:
+    # a blank line before the header and a quoted line break push the bad kind to line 6
+    folder = edit_file(
+        "events.csv",
+        lambda t: (
+            "\n"
+            + t.replace("Argument about money", '"Argument\nabout money"').replace(
+                "conflict,p1", "quarrel,p1"
+            )
+        ),
+    )
+    assert [(f.row, f.column) for f in failures_of(folder)] == [(4, "kind")]
+    folder = edit_file("events.csv", lambda t: t + "\n\nc1,2025-12-21,feud,,\n")
+    assert [(f.row, f.column) for f in failures_of(folder)] == [(4, "kind"), (8, "kind")]
+
+
+def test_plain_frames_still_count_position_plus_two(tiny_folder: Path) -> None:
+    tables = {name: getattr(read_inventory(tiny_folder), name) for name in TABLES}
+    rel = tables["relationships"].astype(object)
+    rel.loc[3, "ring"] = "2.5"
+    tables["relationships"] = rel
+    with pytest.raises(ValidationError) as info:
+        validate(tables)
+    assert [(f.row, f.column) for f in info.value.failures] == [(5, "ring")]
+
+
+def test_typed_numbers_from_python_are_read_by_value(tiny_folder: Path) -> None:
+    tables = read_inventory(tiny_folder).tables()
+    rel = tables["relationships"]
+    tables["relationships"] = rel.assign(ring=rel["ring"].astype("float64"))  # 1.0, 2.0, ...
+    assert validate(tables).relationships["ring"].tolist() == rel["ring"].tolist()
+    tables["relationships"] = rel.assign(ring=rel["ring"].astype("float64").replace(2.0, 2.5))
+    with pytest.raises(ValidationError, match="column ring: must be a whole number from 1 to 3"):
+        validate(tables)
+    mixed = rel["conflict"].astype(object)
+    mixed[0] = float("inf")
+    tables["relationships"] = rel.assign(conflict=mixed)
+    with pytest.raises(ValidationError, match="line 2, column conflict: must be a whole number"):
+        validate(tables)
+
+
+def test_repeated_column_of_a_frame_is_refused(tiny_folder: Path) -> None:
+    tables = read_inventory(tiny_folder).tables()
+    people = tables["people"]
+    tables["people"] = pd.concat([people, people[["name"]]], axis=1)
+    with pytest.raises(ValidationError, match="column name: appears more than once"):
+        validate(tables)
+
+
+def test_lookups_across_files_agree_for_small_and_large_tables(
+    edit_file: Edit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = edit_file(
+        "relationships.csv", lambda t: t.replace("c2,1,p1,3,1,1", "c2,1,p9,3,1,1\nc2,2,p1,3,1,1")
+    )
+    small = failures_of(folder)
+    monkeypatch.setattr(validation, "_SMALL_JOIN", 0)
+    assert failures_of(folder) == small
+    assert {(f.row, f.column) for f in small} == {(7, "person_id"), (8, "session")}
