@@ -42,8 +42,9 @@ class Failure:
     file : str
         The file (or table) name, such as ``"sessions.csv"``.
     row : int or None
-        The line number in the file, counting the header as line 1; ``None``
-        when the failure concerns the whole file.
+        The physical line in the file where the record starts, as a text
+        editor counts (the header is line 1; quoted line breaks and blank
+        lines count); ``None`` when the failure concerns the whole file.
     column : str or None
         The column, or ``None`` for a whole row or file.
     message : str
