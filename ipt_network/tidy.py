@@ -41,6 +41,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ipt_network._files import make_private, private_folder
 from ipt_network.contract import TABLES, Table
 from ipt_network.errors import Failure, ValidationError
 from ipt_network.inventory import Inventory
@@ -463,6 +464,8 @@ def write_inventory(
     Required columns are always written; an optional column only when some
     row has a value, and an optional file only when it has rows. The files
     are written to a temporary folder first and moved into place together.
+    Every file is readable by its owner only (0600); a folder made for them
+    is 0700.
 
     Parameters
     ----------
@@ -483,8 +486,7 @@ def write_inventory(
     FileExistsError
         When the folder already holds contract files and ``overwrite`` is false.
     """
-    root = Path(folder)
-    root.mkdir(parents=True, exist_ok=True)
+    root = private_folder(Path(folder))
     existing = [t.file for t in TABLES.values() if (root / t.file).exists()]
     if existing and not overwrite:
         raise FileExistsError(
@@ -497,7 +499,9 @@ def write_inventory(
             if table.optional_file and frame.empty:
                 continue
             keep = [c.name for c in table.columns if c.required or frame[c.name].notna().any()]
-            _to_text(frame[keep]).to_csv(Path(tmp) / table.file, index=False, lineterminator="\n")
+            target = Path(tmp) / table.file
+            _to_text(frame[keep]).to_csv(target, index=False, lineterminator="\n")
+            make_private(target)
         for name in os.listdir(tmp):
             shutil.move(os.path.join(tmp, name), root / name)
             written.append(root / name)

@@ -406,3 +406,29 @@ def test_each_process_sees_the_others_writes_at_once(tmp_path: Path, samples_db:
     assert integrity(samples_db) == "ok"
     frame = pd.DataFrame({"n": [len(_sessions(samples_db, "new-c00001"))]})
     assert int(frame["n"].iloc[0]) > 0
+
+
+def test_exports_reports_and_metric_tables_are_private(samples_db: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = tmp_path / "new" / "export"
+    assert (
+        runner.invoke(main, ["export", "--db", str(samples_db), "--out", str(out)]).exit_code == 0
+    )
+    assert _mode(out) == 0o700 and _mode(out.parent) == 0o700
+    assert {_mode(p) for p in out.iterdir()} == {0o600}
+    anon = tmp_path / "anon"
+    result = runner.invoke(
+        main, ["export", "--db", str(samples_db), "--out", str(anon), "--deidentify"]
+    )
+    assert result.exit_code == 0
+    assert {_mode(p) for p in anon.iterdir()} == {0o600}
+    report = tmp_path / "r.html"
+    args = ["report", "grief-01", "--db", str(samples_db), "--out", str(report)]
+    assert runner.invoke(main, args).exit_code == 0
+    assert _mode(report) == 0o600
+    for name in ("m.csv", "m.parquet"):
+        table = tmp_path / name
+        args = ["metrics", "--db", str(samples_db), "--out", str(table)]
+        assert runner.invoke(main, args).exit_code == 0
+        assert _mode(table) == 0o600
+    assert not list(tmp_path.glob(".*.part"))  # no temporary file left behind
