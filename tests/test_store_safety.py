@@ -362,8 +362,8 @@ def test_import_killed_at_random_points_leaves_the_store_whole(
     started = time.monotonic()
     assert run("import", str(folder), "--db", str(timing)).returncode == 0
     duration = time.monotonic() - started
-    landed = 0
-    for _ in range(CRASH_TRIALS):
+    landed = inside = 0
+    for trial in range(CRASH_TRIALS):
         with Store.open(samples_db) as store:
             revision = store.revision
         proc = subprocess.Popen(
@@ -371,7 +371,12 @@ def test_import_killed_at_random_points_leaves_the_store_whole(
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        time.sleep(rng.uniform(0.05, duration * 1.2))
+        if trial % 2:
+            # every other trial: kill inside the write transaction, while rows go in
+            inside += _wait_for_write_lock(samples_db, proc)
+            time.sleep(rng.uniform(0.0, 1.0))
+        else:
+            time.sleep(rng.uniform(0.05, duration * 1.2))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         assert integrity(samples_db) == "ok"
@@ -383,7 +388,27 @@ def test_import_killed_at_random_points_leaves_the_store_whole(
             frame = store.read_tables(["relationships"])["relationships"]
             assert set(frame["client_id"].unique()) == ids
             landed += store.revision != revision
-    print(f"crash trials: {CRASH_TRIALS}, all intact and all-or-none; {landed} imports landed")
+    print(
+        f"crash trials: {CRASH_TRIALS} ({inside} killed inside the write transaction), "
+        f"all intact and all-or-none; {landed} imports had committed before the kill"
+    )
+
+
+def _wait_for_write_lock(path: Path, proc: subprocess.Popen[bytes]) -> bool:
+    """Wait until ``proc`` holds the store's write lock; False if it finished first."""
+    probe = sqlite3.connect(path, isolation_level=None, timeout=0)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                probe.execute("BEGIN IMMEDIATE")
+                probe.execute("ROLLBACK")
+            except sqlite3.OperationalError:
+                return True
+            time.sleep(0.01)
+        return False
+    finally:
+        probe.close()
 
 
 def _sessions(path: Path, client: str) -> list[int]:
