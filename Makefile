@@ -25,6 +25,14 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	fi
 
+# axe-core, the accessibility checker the page tests inject, from the npm registry into a
+# git-ignored folder (to change the version, edit it here and delete .cache/axe).
+AXE_JS := .cache/axe/node_modules/axe-core/axe.min.js
+.PHONY: axe
+axe: $(AXE_JS)
+$(AXE_JS):
+	npm install --silent --no-audit --no-fund --prefix .cache/axe axe-core@4.14.1
+
 lint: setup
 	$(BIN)/ruff check ipt_network dashboards tests benchmarks
 	$(BIN)/ruff format --check ipt_network dashboards tests benchmarks
@@ -32,7 +40,7 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-pytest: setup browser
+pytest: setup browser axe
 	$(BIN)/pytest --headless
 
 test: lint typecheck pytest

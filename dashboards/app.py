@@ -10,6 +10,8 @@ Examples
 >>> app = create_app(path)
 >>> sorted(p["path_template"] or p["path"] for p in dash.page_registry.values())
 ['/', '/client/<client_id>', '/client/<client_id>/record']
+>>> '<html lang="en">' in app.index_string
+True
 >>> app.server.config[STORE_KEY].close()
 """
 
@@ -26,11 +28,13 @@ from dashboards import callbacks, pages, security
 from dashboards.context import STORE_KEY
 from ipt_network.store import Store
 
-__all__ = ["create_app", "ASSETS", "TITLE"]
+__all__ = ["create_app", "ASSETS", "TITLE", "LANG"]
 
-#: The folder of the dashboard's CSS.
+#: The folder of the dashboard's CSS and of ``a11y.js`` (repairs to Dash's markup).
 ASSETS: Final = Path(__file__).parent / "assets"
 TITLE: Final = "ipt-network"
+#: The language of every page, declared on its ``<html>`` element (WCAG 3.1.1).
+LANG: Final = "en"
 
 
 def create_app(db: str | os.PathLike[str] | Store | None = None) -> dash.Dash:
@@ -65,6 +69,7 @@ def create_app(db: str | os.PathLike[str] | Store | None = None) -> dash.Dash:
         suppress_callback_exceptions=True,
         serve_locally=True,
     )
+    app.index_string = app.index_string.replace("<html>", f'<html lang="{LANG}">', 1)
     app.server.config[STORE_KEY] = store
     pages.register()
     app.layout = html.Div(

@@ -40,11 +40,24 @@ from ipt_network.errors import ClientNotFound, Failure, StoreError, ValidationEr
 from ipt_network.figures import figure_table, phq9_figure, relationship_map, trends_figure
 from ipt_network.inventory import Inventory
 from ipt_network.layout import person_angles, ring_positions
+from ipt_network.measures import (
+    ITEM9_NOT_ASKED,
+    measure_table,
+    other_measures_lines,
+    phq9_text_table,
+    phq9_total_text,
+)
 from ipt_network.metrics import cohort_metrics
 from ipt_network.overview import client_overview, person_communication, person_history
 from ipt_network.problem_areas import SUGGESTION_NOTE, rank_problem_areas
 from ipt_network.recording import FORM, RecordingError, add_person, prune_ties, record_session
-from ipt_network.safety import CRISIS_LINE, safety_flag
+from ipt_network.safety import (
+    SELF_HARM_ITEMS,
+    ItemAnswer,
+    crisis_lines,
+    safety_flag,
+    with_answer,
+)
 from ipt_network.store import Store
 from ipt_network.timeline import timeline
 
@@ -63,6 +76,7 @@ __all__ = [
     "add_to_map",
     "add_tie",
     "save_session",
+    "record_banner",
 ]
 
 #: The client list shows at most this many rows; the search box narrows it.
@@ -123,13 +137,36 @@ def client_rows(store: Store, search: Any = None) -> list[Any]:
         html.Tr(
             [
                 html.Th(h, scope="col")
-                for h in ("Client", "Sessions", "Phase", "Latest PHQ-9", "Focus", "Safety")
+                for h in (
+                    "Client",
+                    "Sessions",
+                    "Phase",
+                    "Latest PHQ-9",
+                    "Since the first PHQ-9",
+                    "Focus",
+                    "Safety",
+                )
             ]
         )
     )
-    out: list[Any] = [html.Table([head, html.Tbody(body)], className="data-table client-list")]
-    if shown["safety_flag"].notna().any():
-        out.append(html.P(CRISIS_LINE, className="crisis-note"))
+    out: list[Any] = []
+    flagged = int(shown["safety_flag"].notna().sum())
+    if flagged:
+        out.append(
+            html.Div(
+                [
+                    html.P(
+                        f"SAFETY FLAG: {flagged} of the clients listed had a self-harm item "
+                        "above 0 (see the Safety column).",
+                        className="banner-line",
+                    ),
+                    html.P(crisis_lines(store.region), className="banner-line crisis-note"),
+                ],
+                role="alert",
+                className="banner",
+            )
+        )
+    out.append(html.Table([head, html.Tbody(body)], className="data-table client-list"))
     if len(rows) > MAX_LISTED:
         out.append(
             html.P(
@@ -140,12 +177,39 @@ def client_rows(store: Store, search: Any = None) -> list[Any]:
     return out
 
 
+def _truth(value: Any) -> bool | None:
+    """A cell of a nullable boolean column as ``True``, ``False`` or ``None`` (missing)."""
+    return None if value is None or value is pd.NA else bool(value)
+
+
+def _since_first(row: Any) -> str:
+    """Change from the first PHQ-9 total, with reliable change and response."""
+    if row.phq9_total is pd.NA:
+        return ""
+    marks = []
+    if _truth(row.phq9_reliable_change):
+        marks.append("reliable change")
+    response = _truth(row.phq9_response)
+    if response is None:
+        marks.append("response not measured (first total below 10)")
+    elif response:
+        marks.append("response")
+    change = f"{int(row.phq9_change):+d} (from {row.phq9_baseline})"
+    return "; ".join([change, *marks])
+
+
 def _client_row(row: Any) -> html.Tr:
     label = row.label if isinstance(row.label, str) else ""
+    notes = []
     if row.phq9_total is pd.NA:
         phq = "not given"
     else:
-        phq = f"{row.phq9_total} ({row.phq9_band}), session {row.phq9_session}"
+        total = phq9_total_text(row.phq9_total, row.phq9_prorated)
+        phq = f"{total}, {row.phq9_band}, session {row.phq9_session}"
+        if _truth(row.phq9_item9_asked) is False:
+            notes.append(ITEM9_NOT_ASKED)
+    if row.phq9_incomplete_session is not pd.NA:
+        notes.append(f"session {row.phq9_incomplete_session}: PHQ-9 incomplete")
     flag = row.safety_flag if isinstance(row.safety_flag, str) else ""
     return html.Tr(
         [
@@ -157,7 +221,8 @@ def _client_row(row: Any) -> html.Tr:
             ),
             html.Td(f"{row.sessions_done} of {row.planned_sessions}"),
             html.Td(row.phase if isinstance(row.phase, str) else "not started"),
-            html.Td(phq),
+            html.Td([phq, *(html.Span(n, className="muted sub") for n in notes)]),
+            html.Td(_since_first(row)),
             html.Td(row.focus if isinstance(row.focus, str) and row.focus else "not chosen"),
             html.Td(html.Span(flag, className="flag") if flag else ""),
         ],
@@ -258,6 +323,11 @@ def clinical_outputs(
     if _is_on(client_view):
         return ({"display": "none"}, [], EMPTY_FIGURE, [], EMPTY_FIGURE, [], [], [])
     phq = phq9_figure(inventory, client_id, current_session=s)
+    scores = measure_table(inventory, client_id)
+    other = other_measures_lines(scores)
+    measures: list[Any] = [frame_table(phq9_text_table(scores))]
+    if other:
+        measures += [html.H3("Other measures"), html.Ul([html.Li(line) for line in other])]
     metrics = cohort_metrics(
         inventory.relationships, inventory.person_ties, sessions=inventory.sessions
     )
@@ -266,7 +336,7 @@ def clinical_outputs(
         {},
         _changes(inventory, client_id, s),
         phq,
-        alt_table(figure_table(phq)),
+        measures,
         trends,
         alt_table(figure_table(trends)),
         _problem_areas(inventory, client_id, s),
@@ -373,12 +443,15 @@ def play_step(
 def view_outputs(store: Store, client_id: Any, client_view: Any) -> tuple[str, list[Any], Any]:
     """Page class, safety banner and header line for the therapist or the client view.
 
-    The client view keeps the crisis line wherever the flag applies, and
-    hides the clinical header (label, phase, focus).
+    The therapist's banner is the safety flag with the crisis lines of the
+    store's region. The client view shows every client, flagged or not, the
+    same calm crisis sentence of the region, and hides the clinical header
+    (label, phase, focus).
     """
     inventory = _client(store, client_id)
     on = _is_on(client_view)
-    banner = safety_banner(safety_flag(inventory, client_id), client_view=on)
+    flag = None if on else safety_flag(inventory, client_id)  # the client view never reads it
+    banner = safety_banner(flag, client_view=on, region=store.region)
     style = {"display": "none"} if on else {}
     return ("page client-page client-view" if on else "page client-page"), banner, style
 
@@ -555,6 +628,58 @@ def save_session(
     ], "message ok"
 
 
+def _typed_item9(phq9: Any) -> int | None:
+    """Item 9 as typed on the recording page (the last of the nine values), when 1 to 3."""
+    if not isinstance(phq9, list) or len(phq9) != 9:
+        return None
+    value = phq9[-1]
+    if isinstance(value, str):
+        value = value.strip()
+        value = int(value) if value in {"1", "2", "3"} else None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value if 1 <= value <= SELF_HARM_ITEMS[0].maximum else None
+
+
+def record_banner(store: Store, client_id: Any, session: Any, phq9: Any) -> list[Any]:
+    """The recording page's safety banner, live: the stored flag, and item 9 as typed.
+
+    As soon as item 9 above 0 is typed for the session being recorded, the
+    banner shows the flag with that answer, marked as not saved yet; once the
+    session is saved the stored flag (which then holds it) is shown.
+
+    Parameters
+    ----------
+    store : Store
+        The app's store (its region gives the crisis lines).
+    client_id : str
+        The client (untrusted).
+    session : int
+        The session being recorded (untrusted).
+    phq9 : list
+        The nine item inputs' values, item 1 first (untrusted).
+    """
+    inventory = _client(store, client_id)
+    if isinstance(session, bool) or not isinstance(session, int):
+        raise PreventUpdate
+    flag = safety_flag(inventory, client_id)
+    typed = _typed_item9(phq9)
+    pending = typed is not None and session not in inventory.sessions_of(client_id)
+    if pending and typed is not None:
+        flag = with_answer(flag, client_id, ItemAnswer(SELF_HARM_ITEMS[0], session, typed))
+    lines = safety_banner(flag, region=store.region)
+    if pending:
+        lines.append(
+            html.P(
+                f"Item 9 at session {session} is entered on this page and not saved yet.",
+                className="banner-line",
+            )
+        )
+    return lines
+
+
 # --------------------------------------------------------------------------- wiring
 
 
@@ -727,3 +852,14 @@ def register(app: dash.Dash) -> None:
         return save_session(
             current_store(), client_id, session, date, rows, edits_of(edits), ties, phq9
         )
+
+    @app.callback(
+        Output(ids.RECORD_BANNER, "children"),
+        Input(ids.RECORD_MESSAGE, "className"),  # set by every save: show the saved flag
+        Input({"type": ids.RECORD_PHQ9, "index": ALL}, "value"),  # live, as item 9 is typed
+        State(ids.CLIENT_ID, "data"),
+        State(ids.RECORD_SESSION, "data"),
+        prevent_initial_call=True,
+    )
+    def _record_banner(_saved: Any, phq9: Any, client_id: Any, session: Any) -> list[Any]:
+        return record_banner(current_store(), client_id, session, phq9)

@@ -21,8 +21,10 @@ from urllib.parse import quote, unquote
 import pandas as pd
 from dash import dcc, html
 
+from dashboards.ids import dom_id
 from ipt_network.inventory import is_missing
-from ipt_network.safety import CRISIS_LINE, SafetyFlag
+from ipt_network.regions import Region
+from ipt_network.safety import SafetyFlag, client_crisis_line
 
 __all__ = [
     "EMPTY_FIGURE",
@@ -34,6 +36,8 @@ __all__ = [
     "MAX_SHOWN_ID",
     "client_href",
     "client_from_path",
+    "visually_hidden",
+    "control_label",
 ]
 
 #: The longest client id worth looking up: an address holding more is not one of ours.
@@ -86,24 +90,35 @@ def graph_config() -> Any:
     return {"displaylogo": False, "displayModeBar": False, "responsive": True}
 
 
-def safety_banner(flag: SafetyFlag | None, *, client_view: bool = False) -> list[Any]:
-    """The safety banner's children: empty when there is no flag.
+def safety_banner(
+    flag: SafetyFlag | None, *, client_view: bool = False, region: Region | None = None
+) -> list[Any]:
+    """The safety banner's children.
 
-    The therapist sees the flag's headline, the prompt and the crisis line;
-    the client view keeps the crisis line alone.
+    The therapist sees the flag (its headline, the prompt and the crisis
+    lines of ``region``), and nothing when there is no flag. The client view
+    shows every client, flagged or not, the same calm sentence
+    (:func:`ipt_network.safety.client_crisis_line`): nothing in it depends on
+    the flag, so a shared screen tells nobody that an item was answered.
 
     Examples
     --------
-    >>> flag = SafetyFlag("c1", (2,), 1)
-    >>> [p.children for p in safety_banner(flag, client_view=True)][0].startswith("988")
+    >>> from ipt_network.safety import SELF_HARM_ITEMS, ItemAnswer
+    >>> phq9 = SELF_HARM_ITEMS[0]
+    >>> flag = SafetyFlag("c1", (ItemAnswer(phq9, 2, 1),), ((phq9, 2),))
+    >>> safety_banner(flag, client_view=True)[0].children == safety_banner(
+    ...     None, client_view=True)[0].children
+    True
+    >>> safety_banner(flag)[0].children.startswith("SAFETY FLAG")
     True
     >>> safety_banner(None)
     []
     """
+    if client_view:
+        return [html.P(client_crisis_line(region), className="banner-line calm")]
     if flag is None:
         return []
-    lines = [CRISIS_LINE] if client_view else flag.banner().splitlines()
-    return [html.P(line, className="banner-line") for line in lines]
+    return [html.P(line, className="banner-line") for line in flag.banner(region).splitlines()]
 
 
 def _cell(value: Any) -> str:
@@ -139,4 +154,58 @@ def figure_card(graph_id: str, table_id: str, *, height: str | None = None) -> h
             html.Details([html.Summary("Show as a table"), html.Div(id=table_id)], className="alt"),
         ],
         className="card",
+    )
+
+
+def visually_hidden(text: str) -> html.Span:
+    """Text for screen readers only: read out, but not drawn (class ``visually-hidden``)."""
+    return html.Span(text, className="visually-hidden")
+
+
+def control_label(
+    text: str,
+    control_id: str | dict[str, str],
+    *,
+    hidden: bool = False,
+    native: bool = False,
+    class_name: str | None = None,
+) -> html.Label:
+    """A label naming the Dash core component ``control_id``.
+
+    A ``dcc.Input`` puts its id on its ``<input>``, which ``<label for>``
+    names (``native=True``). Dash's Slider and Dropdown take no ``aria-*``
+    props and render no ``<input>`` to label: ``assets/a11y.js`` reads the
+    label's ``data-a11y-for`` and names the slider's thumb or the dropdown's
+    button by this label's id, ``<control_id>-label``.
+
+    Parameters
+    ----------
+    text : str
+        The name, shown beside the control unless ``hidden``.
+    control_id : str or dict
+        The id of the component named (a pattern-matching id too).
+    hidden : bool, optional
+        Read out by screen readers but not drawn (for a control whose purpose
+        the page already shows).
+    native : bool, optional
+        Name a ``dcc.Input`` with ``<label for>`` instead.
+    class_name : str, optional
+        Classes for a shown label.
+
+    Examples
+    --------
+    >>> label = control_label("Session", "session-slider")
+    >>> label.id, label.children, getattr(label, "data-a11y-for")
+    ('session-slider-label', 'Session', 'session-slider')
+    >>> label = control_label("Date", "record-date", hidden=True, native=True)
+    >>> label.htmlFor, label.className, hasattr(label, "data-a11y-for")
+    ('record-date', 'visually-hidden', False)
+    """
+    target = dom_id(control_id)
+    link: dict[str, Any] = {"htmlFor": target} if native else {"data-a11y-for": target}
+    return html.Label(
+        text,
+        id=f"{target}-label",
+        className="visually-hidden" if hidden else class_name,
+        **link,
     )

@@ -15,6 +15,7 @@ True
 
 from __future__ import annotations
 
+import json
 from typing import Final
 
 __all__ = [
@@ -65,8 +66,10 @@ __all__ = [
     "RECORD_PHQ9",
     "RECORD_SAVE",
     "RECORD_MESSAGE",
+    "RECORD_BANNER",
     "phq9_item",
     "person_input",
+    "dom_id",
 ]
 
 # Every page
@@ -123,6 +126,7 @@ RECORD_ADD_MESSAGE: Final = "record-add-message"
 RECORD_PHQ9: Final = "record-phq9"  # pattern-matching type of the nine item inputs
 RECORD_SAVE: Final = "record-save"
 RECORD_MESSAGE: Final = "record-message"
+RECORD_BANNER: Final = "record-banner"  # the safety banner, live as item 9 is typed
 
 
 def phq9_item(item: int) -> dict[str, str | int]:
@@ -145,6 +149,22 @@ def person_input(kind: str, person_id: str) -> dict[str, str]:
     {'type': 'record-ring', 'index': 'p01'}
     """
     return {"type": kind, "index": person_id}
+
+
+def dom_id(component_id: str | dict[str, str]) -> str:
+    """The ``id`` attribute Dash gives a component in the page, as ``<label for>`` needs it.
+
+    A pattern-matching id becomes its JSON with the keys sorted and no spaces,
+    as Dash's renderer writes it.
+
+    Examples
+    --------
+    >>> dom_id(person_input(RECORD_RING, "p01")), dom_id(RECORD_DATE)
+    ('{"index":"p01","type":"record-ring"}', 'record-date')
+    """
+    if isinstance(component_id, str):
+        return component_id
+    return json.dumps(component_id, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 ALL: Final = tuple(v for k, v in dict(globals()).items() if k.isupper() and isinstance(v, str))

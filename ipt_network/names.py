@@ -10,6 +10,8 @@ Examples
 ('ego', 'closeness')
 >>> names.closeness_weight(1)
 3
+>>> names.CLIENT_AREA_WORDS["grief"]
+'coping with a loss'
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ __all__ = [
     "EVENT_KINDS",
     "PROBLEM_AREAS",
     "RING_LABELS",
+    "CLIENT_AREA_WORDS",
     "COMMUNICATION_KINDS",
     "COMMUNICATION_OUTCOMES",
     "CONTACT_FREQUENCIES",
@@ -98,6 +101,15 @@ EVENT_KINDS: Final = (
 )
 
 PROBLEM_AREAS: Final = ("grief", "role_dispute", "role_transition", "interpersonal_deficits")
+
+#: The problem areas in everyday words, for what the client reads (the end-of-course
+#: report). Clinician views name them as ``ipt_network.problem_areas.AREA_LABELS`` does.
+CLIENT_AREA_WORDS: Final = {
+    "grief": "coping with a loss",
+    "role_dispute": "a disagreement with someone important",
+    "role_transition": "a big change in life",
+    "interpersonal_deficits": "feeling alone or finding it hard to get close",
+}
 
 RING_LABELS: Final = {1: "inner", 2: "middle", 3: "outer"}
 

@@ -2,8 +2,10 @@
 
 :func:`client_overview` gives one row per client, the way the dashboard's
 client list shows them: sessions done of planned, the phase of the course,
-the latest PHQ-9 total and its band
-(:func:`ipt_network.measures.phq9_band`), the focus and the safety flag.
+the latest PHQ-9 total (prorated when 1 or 2 items were missing) and its band
+(:func:`ipt_network.measures.phq9_band`), its change from baseline with
+response and reliable change, the focus and the safety flag
+(:func:`ipt_network.safety.safety_flags`, the one rule for the flag).
 :func:`person_history` follows one person across the sessions of a client
 (ring, conflict and support, or off the map) and :func:`person_communication`
 lists the communication work recorded with them.
@@ -19,7 +21,7 @@ Examples
 >>> row = rows.set_index("client_id").loc["grief-01"]
 >>> int(row["sessions_done"]) <= int(row["planned_sessions"])
 True
->>> row["safety_flag"].startswith("SAFETY FLAG")
+>>> row["safety_flag"].startswith("SAFETY FLAG: PHQ-9 item 9")
 True
 >>> history = person_history(inv, "grief-01", "p02")
 >>> list(history.columns)
@@ -36,9 +38,14 @@ import pandas as pd
 from ipt_network import names
 from ipt_network.contract import DEFAULT_PLANNED_SESSIONS
 from ipt_network.inventory import Inventory
-from ipt_network.measures import phq9_band, phq9_totals
+from ipt_network.measures import (
+    PHQ9_RELIABLE_DROP,
+    PHQ9_RESPONSE_MIN_BASELINE,
+    phq9_band,
+    phq9_scores,
+)
 from ipt_network.model import CoursePlan
-from ipt_network.safety import SafetyFlag
+from ipt_network.safety import safety_flags
 
 __all__ = [
     "OVERVIEW_COLUMNS",
@@ -57,7 +64,15 @@ OVERVIEW_COLUMNS: Final = (
     "phase",
     "phq9_session",
     "phq9_total",
+    "phq9_prorated",
     "phq9_band",
+    "phq9_baseline",
+    "phq9_change",
+    "phq9_response",
+    "phq9_reliable_change",
+    "phq9_difficulty",
+    "phq9_item9_asked",
+    "phq9_incomplete_session",
     "focus",
     "safety_flag",
 )
@@ -78,10 +93,16 @@ def client_overview(inventory: Inventory) -> pd.DataFrame:
         Columns :data:`OVERVIEW_COLUMNS`, in the order of the clients table:
         ``sessions_done`` (sessions recorded), ``planned_sessions``,
         ``last_session`` and its ``phase`` (empty before the first session),
-        ``phq9_session``, ``phq9_total`` and ``phq9_band`` of the latest
-        session with a full PHQ-9, ``focus`` as words, and ``safety_flag``,
-        the flag's headline (empty when PHQ-9 item 9 was never above 0, which
-        is no statement about risk).
+        ``phq9_session``, ``phq9_total``, ``phq9_prorated`` and ``phq9_band``
+        of the latest session with a PHQ-9 total (prorated when 1 or 2 items
+        were missing); ``phq9_baseline`` (the first total), ``phq9_change``,
+        ``phq9_response`` (empty when the baseline is below 10),
+        ``phq9_reliable_change`` (a drop of 6 or more); ``phq9_difficulty``
+        and ``phq9_item9_asked`` at that session; ``phq9_incomplete_session``,
+        a later session whose PHQ-9 had too many items missing for a total;
+        ``focus`` as words, and ``safety_flag``, the flag's headline (empty
+        when no self-harm item was ever above 0, which is no statement about
+        risk).
 
     Examples
     --------
@@ -98,8 +119,10 @@ def client_overview(inventory: Inventory) -> pd.DataFrame:
     ...     {"clients": clients, "sessions": sessions})).iloc[0]
     >>> int(row["sessions_done"]), row["phase"], int(row["phq9_total"]), row["phq9_band"]
     (2, 'initial', 9, 'mild')
-    >>> row["focus"], row["safety_flag"].endswith("above 0 at session 1, 2.")
+    >>> row["focus"], row["safety_flag"].endswith("last asked at session 2.")
     ('role dispute', True)
+    >>> int(row["phq9_baseline"]), int(row["phq9_change"]), bool(row["phq9_response"])
+    (18, -9, True)
     """
     clients = inventory.clients.reset_index(drop=True)
     sessions = inventory.sessions
@@ -111,20 +134,8 @@ def client_overview(inventory: Inventory) -> pd.DataFrame:
     done = ids.map(by_client.size()).fillna(0).astype(int)
     last = ids.map(by_client.max()).astype("Int64")
 
-    totals = phq9_totals(sessions)
-    scored = sessions.loc[totals.notna(), ["client_id", "session"]].assign(total=totals)
-    latest = scored.sort_values("session").groupby("client_id").tail(1).set_index("client_id")
-    phq_session = ids.map(latest["session"]).astype("Int64")
-    phq_total = ids.map(latest["total"]).astype("Int64")
-
-    item9 = sessions["phq9_9"].astype("Int64").fillna(0)
-    raised = sessions.loc[item9 > 0].sort_values("session")
-    flags = {
-        str(cid): SafetyFlag(
-            str(cid), tuple(int(s) for s in rows["session"]), int(rows["phq9_9"].max())
-        ).headline()
-        for cid, rows in raised.groupby("client_id")
-    }
+    phq = _latest_phq9(sessions, ids)
+    flags = {cid: flag.headline() for cid, flag in safety_flags(inventory).items()}
     return pd.DataFrame(
         {
             "client_id": ids,
@@ -139,17 +150,55 @@ def client_overview(inventory: Inventory) -> pd.DataFrame:
                 ],
                 dtype="string",
             ),
-            "phq9_session": phq_session,
-            "phq9_total": phq_total,
-            "phq9_band": pd.array(
-                [phq9_band(int(t)) if t is not pd.NA else pd.NA for t in phq_total],
-                dtype="string",
-            ),
+            **phq,
             "focus": clients["focus"].astype("string").str.replace("_", " ").str.replace(";", ", "),
             "safety_flag": ids.map(flags).astype("string"),
         },
         columns=list(OVERVIEW_COLUMNS),
     )
+
+
+def _latest_phq9(sessions: pd.DataFrame, ids: pd.Series) -> dict[str, pd.Series]:
+    """The PHQ-9 columns of :data:`OVERVIEW_COLUMNS`, one value per client of ``ids``."""
+    scores = phq9_scores(sessions)
+    frame = pd.concat([sessions[["client_id", "session"]], scores], axis=1)
+    frame = frame.assign(
+        client_id=frame["client_id"].astype(str),
+        difficulty=sessions["phq9_difficulty"].astype("Int64")
+        if "phq9_difficulty" in sessions
+        else pd.array([pd.NA] * len(sessions), dtype="Int64"),
+    ).sort_values(["client_id", "session"], kind="stable")
+    scored = frame[frame["phq9_total"].notna()]
+    by_client = scored.groupby("client_id")
+    first = by_client.head(1).set_index("client_id")
+    latest = by_client.tail(1).set_index("client_id")
+    total = ids.map(latest["phq9_total"]).astype("Int64")
+    baseline = ids.map(first["phq9_total"]).astype("Int64")
+    drop = baseline - total
+    measurable = baseline >= PHQ9_RESPONSE_MIN_BASELINE
+    response = (2 * drop >= baseline).astype("boolean").where(measurable, pd.NA)
+    incomplete = frame[frame["phq9_incomplete"]]
+    later = incomplete.merge(
+        latest["session"].rename("scored_at"), left_on="client_id", right_index=True, how="left"
+    )
+    later = later[later["scored_at"].isna() | (later["session"] > later["scored_at"])]
+    return {
+        "phq9_session": ids.map(latest["session"]).astype("Int64"),
+        "phq9_total": total,
+        "phq9_prorated": ids.map(latest["phq9_prorated"]).astype("boolean"),
+        "phq9_band": pd.array(
+            [phq9_band(int(t)) if t is not pd.NA else pd.NA for t in total], dtype="string"
+        ),
+        "phq9_baseline": baseline,
+        "phq9_change": (total - baseline).astype("Int64"),
+        "phq9_response": response,
+        "phq9_reliable_change": (drop >= PHQ9_RELIABLE_DROP).astype("boolean"),
+        "phq9_difficulty": ids.map(latest["difficulty"]).astype("Int64"),
+        "phq9_item9_asked": ids.map(latest["phq9_item9"].notna()).astype("boolean"),
+        "phq9_incomplete_session": ids.map(later.groupby("client_id")["session"].max()).astype(
+            "Int64"
+        ),
+    }
 
 
 def _person_rows(frame: pd.DataFrame, client_id: str, person_id: str) -> pd.DataFrame:

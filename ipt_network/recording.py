@@ -370,8 +370,7 @@ def _check_phq9(form: _Form, phq9: Any) -> list[int | None]:
         return [None] * len(PHQ9_ITEMS)
     items: list[int | None] = []
     for i, value in enumerate(phq9, start=1):
-        if _blank(value):
-            form.fail(f"PHQ-9 item {i}", "is empty: give all nine answers or none")
+        if _blank(value):  # a partly filled PHQ-9 is kept: item 9 must never be lost
             items.append(None)
             continue
         item = _whole(value, 0, 3)
@@ -491,7 +490,9 @@ def session_tables(
         ``source`` and ``target`` person ids, both on the map; rows with both
         ends empty are ignored.
     phq9 : list, optional
-        Nine answers 0 to 3, or nine blanks (or ``None``) for no PHQ-9.
+        Nine answers 0 to 3, item 1 first; any of them may be blank (a partly
+        filled PHQ-9 is stored as given, item 9 whatever else is missing).
+        Nine blanks (or ``None``): no PHQ-9.
 
     Returns
     -------

@@ -1,16 +1,30 @@
 """The end-of-course report: one self-contained HTML file to go through at termination.
 
-:func:`render_report` builds a page that a therapist can print and read with
-the client in the last sessions: the relationship map at the first and the
-latest session side by side, who moved closer and who further away, the PHQ-9
-course against its bands, the chosen focus and the work done on it, and the
-safety flag where it applies (from :mod:`ipt_network.safety`).
+There are two audiences. :func:`render_report` writes, by default, the
+**client report**: a page a therapist can print and read with the client in
+the last sessions, in the client's words. It shows the relationship map at the
+first and the latest session side by side, who moved closer and who further
+away, how the PHQ-9 score changed (response and remission said in plain words,
+and said kindly when the scores did not come down), the focus in everyday
+words (:data:`ipt_network.names.CLIENT_AREA_WORDS`), the work done on it, and a
+"Looking ahead" block: warning signs, who to turn to and the crisis line of the
+practice's region. Every client gets the same calm crisis sentence
+(:func:`ipt_network.safety.client_crisis_line`), flagged or not, and nothing
+in it names a flag, an instrument band or an answer to a single item.
+Someone who has died is spoken of with care: a rise in the conflict recorded
+with them is mourning, not "more conflict".
+
+The **clinician report** (``audience="clinician"``) is the client report with
+a clinical appendix: every measure by session with its band, the safety flag
+in clinical wording with the region's crisis lines, and the problem-area
+evidence of :func:`ipt_network.problem_areas.rank_problem_areas`.
 
 The file stands alone: CSS is inline, the maps and the chart are inline SVG,
 and nothing is loaded from anywhere else (no scripts, fonts or images), so it
 opens without a network. It reads in black and white: conflict is drawn by
-line style (solid, dashed, heavy dashed), bands by shades of grey with their
-names written in, and every picture has the same facts in words beside it.
+line style (solid, dashed, heavy dashed), the clinician's PHQ-9 bands by
+shades of grey with their names written in (the client's chart has plain grid
+lines), and every picture has the same facts in words beside it.
 
 Examples
 --------
@@ -18,7 +32,9 @@ Examples
 >>> page = render_report(load_samples(), "transition-01")
 >>> page.startswith("<!DOCTYPE html>") and "<script" not in page
 True
->>> "role transition" in page and "Session 1" in page
+>>> "a big change in life" in page and "Session 1" in page and "Looking ahead" in page
+True
+>>> "Clinical appendix" in render_report(load_samples(), "transition-01", audience="clinician")
 True
 """
 
@@ -26,24 +42,46 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
-from typing import Final
+from typing import Final, Literal
 
 import pandas as pd
 
 from ipt_network import names
 from ipt_network._files import private_output
 from ipt_network.communication import communication_items
-from ipt_network.errors import SessionNotFound
+from ipt_network.errors import IPTNetworkError, SessionNotFound
 from ipt_network.inventory import Inventory, is_missing
 from ipt_network.layout import person_angles, ring_positions
-from ipt_network.measures import PHQ9_BANDS, measure_table
-from ipt_network.problem_areas import AREA_LABELS
-from ipt_network.safety import safety_flag
+from ipt_network.measures import (
+    PHQ9_BANDS,
+    PHQ9_RELIABLE_DROP,
+    PHQ9_RESPONSE_MIN_BASELINE,
+    measure_table,
+    other_measures_lines,
+    phq9_text_table,
+)
+from ipt_network.problem_areas import rank_problem_areas
+from ipt_network.regions import Region
+from ipt_network.safety import client_crisis_line, crisis_lines, safety_flag
 from ipt_network.timeline import person_labels
 
-__all__ = ["render_report", "write_report", "map_svg", "phq9_chart_svg"]
+__all__ = [
+    "AUDIENCES",
+    "Audience",
+    "ReportError",
+    "render_report",
+    "write_report",
+    "map_svg",
+    "phq9_chart_svg",
+]
+
+#: Who a report is written for.
+Audience = Literal["client", "clinician"]
+AUDIENCES: Final = ("client", "clinician")
 
 _RING_PX: Final = 62  # pixels per ring
 _MAP_SIZE: Final = 2 * 3 * _RING_PX + 130  # room for names outside the outer ring
@@ -56,10 +94,9 @@ h1 { font-size: 26px; margin: 0 0 4px; }
 h2 { font-size: 19px; border-bottom: 1px solid #444; padding-bottom: 3px; margin-top: 28px; }
 h3 { font-size: 16px; margin: 14px 0 4px; }
 p.lead { font-size: 16px; margin-top: 6px; }
-.safety { border: 3px solid #000; padding: 10px 14px; margin: 16px 0; font-weight: bold; }
-.safety p { margin: 4px 0; }
 .maps { display: flex; gap: 16px; flex-wrap: wrap; justify-content: space-between; }
 .maps figure { margin: 0; flex: 1 1 420px; text-align: center; }
+figure.chart { margin: 8px 0; }
 figcaption { font-weight: bold; margin-bottom: 4px; }
 .legend { font-size: 13px; color: #222; }
 .legend svg { vertical-align: middle; }
@@ -68,6 +105,11 @@ th, td { border: 1px solid #777; padding: 3px 8px; text-align: left; font-size: 
 ul { margin: 4px 0 8px; }
 li { margin: 2px 0; }
 .small { font-size: 13px; color: #333; }
+.remember { border-left: 3px solid #777; padding: 2px 0 2px 12px; margin: 10px 0; }
+.remember p { margin: 4px 0; }
+.write-in { border-bottom: 1px solid #555; display: inline-block; min-width: 320px; }
+.care { border: 1px solid #555; border-radius: 6px; padding: 10px 14px; margin: 14px 0 6px;
+        font-size: 16px; }
 section { break-inside: avoid; page-break-inside: avoid; }
 @media print {
   body { max-width: none; padding: 0; font-size: 12pt; }
@@ -76,6 +118,31 @@ section { break-inside: avoid; page-break-inside: avoid; }
 }
 @page { size: A4; margin: 16mm; }
 """
+#: Added for the clinician copy only, so that nothing in the client's file
+#: (not even a style rule) names a flag.
+_CLINICIAN_CSS: Final = """
+.copy { border: 1px dashed #000; padding: 6px 12px; font-size: 14px; }
+.copy code { font-size: 13px; }
+.appendix { break-before: page; page-break-before: always; }
+.flag { border: 3px solid #000; padding: 10px 14px; margin: 16px 0; font-weight: bold; }
+.flag p { margin: 4px 0; }
+pre.evidence { white-space: pre-wrap; font-family: 'DejaVu Sans Mono', monospace;
+               font-size: 13px; border: 1px solid #999; padding: 8px 10px; }
+"""
+
+
+class ReportError(IPTNetworkError, ValueError):
+    """A report was asked for an audience it does not know.
+
+    Examples
+    --------
+    >>> from ipt_network import load_samples
+    >>> try:
+    ...     render_report(load_samples(), "grief-01", audience="family")  # type: ignore[arg-type]
+    ... except ValueError as exc:
+    ...     print(exc)
+    unknown report audience 'family'; use client or clinician
+    """
 
 
 def _e(text: object) -> str:
@@ -87,6 +154,21 @@ def _text(value: object) -> str | None:
         return None
     text = str(value).strip()
     return text or None
+
+
+def _truth(value: object) -> bool | None:
+    """A cell of a boolean column as a plain ``bool`` (``None`` when empty).
+
+    ``measure_table`` holds numpy booleans, which are never ``is True``.
+    """
+    return None if is_missing(value) else bool(value)
+
+
+def _and(items: Sequence[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 # --------------------------------------------------------------------------- the map
@@ -212,44 +294,89 @@ def _state(inventory: Inventory, client_id: str, session: int) -> dict[str, tupl
     }
 
 
+def _circle(ring: int) -> str:
+    return f"the {names.RING_LABELS[ring]} circle"
+
+
 def _moves(
     before: Mapping[str, tuple[int, int]],
     after: Mapping[str, tuple[int, int]],
     label: Mapping[str, str],
+    skip: Iterable[str] = (),
 ) -> list[tuple[str, list[str]]]:
-    def ring(r: int) -> str:
-        return f"the {names.RING_LABELS[r]} circle"
+    """Who moved, joined, left, and whose conflict changed, leaving out ``skip``."""
+    left_out = set(skip)
+    both = [p for p in after if p in before and p not in left_out]
 
-    closer = [
-        f"{label[p]}: from {ring(before[p][0])} to {ring(after[p][0])}"
-        for p in after
-        if p in before and after[p][0] < before[p][0]
-    ]
-    further = [
-        f"{label[p]}: from {ring(before[p][0])} to {ring(after[p][0])}"
-        for p in after
-        if p in before and after[p][0] > before[p][0]
-    ]
-    joined = [f"{label[p]}, in {ring(after[p][0])}" for p in after if p not in before]
-    left = [label[p] for p in before if p not in after]
-    calmer = [
-        f"{label[p]}: conflict from {before[p][1]} to {after[p][1]}"
-        for p in after
-        if p in before and after[p][1] < before[p][1]
-    ]
-    tenser = [
-        f"{label[p]}: conflict from {before[p][1]} to {after[p][1]}"
-        for p in after
-        if p in before and after[p][1] > before[p][1]
-    ]
+    def ring_move(p: str) -> str:
+        return f"{label[p]}: from {_circle(before[p][0])} to {_circle(after[p][0])}"
+
+    def conflict_move(p: str) -> str:
+        return f"{label[p]}: conflict from {before[p][1]} to {after[p][1]}"
+
     return [
-        ("Moved closer", closer),
-        ("Moved further away", further),
-        ("New on the map", joined),
-        ("No longer on the map", left),
-        ("Less conflict", calmer),
-        ("More conflict", tenser),
+        ("Moved closer", [ring_move(p) for p in both if after[p][0] < before[p][0]]),
+        ("Moved further away", [ring_move(p) for p in both if after[p][0] > before[p][0]]),
+        (
+            "New on the map",
+            [
+                f"{label[p]}, in {_circle(after[p][0])}"
+                for p in after
+                if p not in before and p not in left_out
+            ],
+        ),
+        (
+            "No longer on the map",
+            [label[p] for p in before if p not in after and p not in left_out],
+        ),
+        ("Less conflict", [conflict_move(p) for p in both if after[p][1] < before[p][1]]),
+        ("More conflict", [conflict_move(p) for p in both if after[p][1] > before[p][1]]),
     ]
+
+
+def _remembering(
+    name: str, before: tuple[int, int] | None, after: tuple[int, int] | None
+) -> list[str]:
+    """What changed on the map about someone who has died, said with care.
+
+    Anger or mixed feelings toward someone who died are part of mourning, so
+    a rise in the conflict recorded with them is never called "more conflict".
+
+    Examples
+    --------
+    >>> _remembering("Frank", (1, 0), (1, 1))[0]
+    'You talked about the harder feelings about Frank too.'
+    >>> _remembering("Frank", (1, 0), (2, 0))[0]
+    'Frank has a new place on your map, in the middle circle. The bond with someone who has died often changes shape rather than ends.'
+    >>> _remembering("Frank", (1, 0), (1, 0))
+    []
+    """  # noqa: E501
+    if after is None:
+        if before is None:
+            return []
+        return [
+            f"{name} is not on your last map. Where we place someone who has died can "
+            "change; it does not mean forgetting them."
+        ]
+    if before is None:
+        return [f"You added {name} to your map during our work, in {_circle(after[0])}."]
+    out = []
+    if after[1] > before[1]:
+        out += [
+            f"You talked about the harder feelings about {name} too.",
+            "Anger or mixed feelings toward someone who has died are a natural part of "
+            "mourning them.",
+        ]
+    elif after[1] < before[1]:
+        out.append(f"The harder feelings about {name} have eased.")
+    if after[0] < before[0]:
+        out.append(f"You placed {name} closer to you by the end, in {_circle(after[0])}.")
+    elif after[0] > before[0]:
+        out.append(
+            f"{name} has a new place on your map, in {_circle(after[0])}. The bond with "
+            "someone who has died often changes shape rather than ends."
+        )
+    return out
 
 
 def _list(items: Iterable[str]) -> str:
@@ -259,27 +386,45 @@ def _list(items: Iterable[str]) -> str:
 # --------------------------------------------------------------------------- PHQ-9 chart
 
 
-def phq9_chart_svg(sessions: list[int], totals: list[int | None]) -> str:
-    """An inline SVG line chart of PHQ-9 totals by session, over the severity bands.
+def phq9_chart_svg(
+    sessions: list[int],
+    totals: list[int | None],
+    *,
+    bands: bool = True,
+    estimated: Sequence[bool] | None = None,
+) -> str:
+    """An inline SVG line chart of PHQ-9 totals by session.
 
     Parameters
     ----------
     sessions : list of int
         Session numbers, in order.
     totals : list of int or None
-        The PHQ-9 total at each session; ``None`` where it was not given
-        (the line breaks there).
+        The PHQ-9 total at each session; ``None`` where there is none (the
+        line breaks there).
+    bands : bool
+        Draw the severity bands with their names (the clinician's chart).
+        ``False`` draws plain grid lines and names no band (the client's).
+    estimated : sequence of bool, optional
+        Totals that were prorated from a partly filled questionnaire: drawn
+        as open circles, their value marked with ``*``.
 
     Examples
     --------
     >>> svg = phq9_chart_svg([1, 2, 3], [20, None, 8])
     >>> svg.count("<polyline") == 2 and "moderately severe" in svg
     True
+    >>> "severe" in phq9_chart_svg([1, 2], [20, 8], bands=False)
+    False
+    >>> "9*" in phq9_chart_svg([1, 2], [20, 9], estimated=[False, True])
+    True
     """
-    width, height, left, right, top, bottom = 720, 260, 44, 150, 12, 34
+    width, height, left, top, bottom = 720, 260, 44, 12, 34
+    right = 150 if bands else 24
     plot_w, plot_h = width - left - right, height - top - bottom
     first, last = (sessions[0], sessions[-1]) if sessions else (1, 1)
     span = max(last - first, 1)
+    marks = list(estimated) if estimated is not None else [False] * len(sessions)
 
     def sx(s: int) -> float:
         return left + 16 + (s - first) / span * (plot_w - 32)  # keep points off the edges
@@ -291,16 +436,27 @@ def phq9_chart_svg(sessions: list[int], totals: list[int | None]) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" '
         f'style="max-width:{width}px" role="img"><title>PHQ-9 total by session</title>'
     ]
-    for (lo, hi, label), fill in zip(PHQ9_BANDS.ranges(), _BAND_FILLS, strict=True):
-        y0, y1 = sy(hi + 1 if hi < PHQ9_BANDS.maximum else hi), sy(lo)
+    if bands:
+        for (lo, hi, label), fill in zip(PHQ9_BANDS.ranges(), _BAND_FILLS, strict=True):
+            y0, y1 = sy(hi + 1 if hi < PHQ9_BANDS.maximum else hi), sy(lo)
+            parts.append(
+                f'<rect x="{left}" y="{y0:.1f}" width="{plot_w}" height="{y1 - y0:.1f}" '
+                f'fill="{fill}" stroke="#999" stroke-width="0.5"/>'
+            )
+            parts.append(
+                f'<text x="{left + plot_w + 6}" y="{(y0 + y1) / 2 + 4:.1f}" font-size="12">'
+                f"{_e(label)} ({lo}-{hi})</text>"
+            )
+    else:
         parts.append(
-            f'<rect x="{left}" y="{y0:.1f}" width="{plot_w}" height="{y1 - y0:.1f}" '
-            f'fill="{fill}" stroke="#999" stroke-width="0.5"/>'
+            f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="#fff" '
+            'stroke="#999" stroke-width="0.5"/>'
         )
-        parts.append(
-            f'<text x="{left + plot_w + 6}" y="{(y0 + y1) / 2 + 4:.1f}" font-size="12">'
-            f"{_e(label)} ({lo}-{hi})</text>"
-        )
+        for v in (5, 10, 15, 20):
+            parts.append(
+                f'<line x1="{left}" y1="{sy(v):.1f}" x2="{left + plot_w}" y2="{sy(v):.1f}" '
+                'stroke="#ccc" stroke-width="0.8"/>'
+            )
     for v in (0, 5, 10, 15, 20, 27):
         parts.append(
             f'<text x="{left - 6}" y="{sy(v) + 4:.1f}" text-anchor="end" font-size="11">{v}</text>'
@@ -328,62 +484,209 @@ def phq9_chart_svg(sessions: list[int], totals: list[int | None]) -> str:
     for r in runs:
         points = " ".join(f"{x:.1f},{y:.1f}" for x, y in r)
         parts.append(f'<polyline points="{points}" fill="none" stroke="#000" stroke-width="2"/>')
-    for s, t in zip(sessions, totals, strict=True):
+    for s, t, est in zip(sessions, totals, marks, strict=True):
         if t is not None:
             x, y = sx(s), sy(t)
-            parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="#000"/>')
+            fill = '#fff" stroke="#000" stroke-width="1.5' if est else "#000"
+            parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{fill}"/>')
             parts.append(
-                f'<text x="{x:.1f}" y="{y - 8:.1f}" text-anchor="middle" font-size="11">{t}</text>'
+                f'<text x="{x:.1f}" y="{y - 8:.1f}" text-anchor="middle" font-size="11">'
+                f"{t}{'*' if est else ''}</text>"
             )
     parts.append("</svg>")
     return "".join(parts)
 
 
-def _phq9_words(scores: pd.DataFrame) -> str:
+# --------------------------------------------------------------------------- the course
+
+
+@dataclass(frozen=True)
+class _Course:
+    """What every part of the report reads, for one client."""
+
+    inventory: Inventory
+    client_id: str
+    first: int
+    last: int
+    before: dict[str, tuple[int, int]]
+    after: dict[str, tuple[int, int]]
+    scores: pd.DataFrame
+    dates: dict[int, str]
+    label: dict[str, str]  # "name (role)"
+    name: dict[str, str]  # name only, in the people table's order
+    died: tuple[str, ...]  # people who died by the latest session, in the people table's order
+    focus: tuple[str, ...]
+
+
+def _course(inventory: Inventory, client_id: str) -> _Course:
+    sessions = inventory.sessions_of(client_id)  # raises ClientNotFound
+    if not sessions:
+        raise SessionNotFound(client_id, 1)
+    one = inventory.for_clients([client_id])
+    first, last = sessions[0], sessions[-1]
+    scores = measure_table(one, client_id)
+    dates = {int(s): str(d) for s, d in zip(scores["session"], scores["date"], strict=True)}
+    people = one.people
+    ids = [str(p) for p in people["person_id"]]
+    last_day = date.fromisoformat(dates[last][:10])
+    died = tuple(
+        p
+        for p, d in zip(ids, people["deceased_date"], strict=True)
+        if _text(d) is not None and date.fromisoformat(str(d)[:10]) <= last_day
+    )
+    focus = _text(one.clients.iloc[0]["focus"])
+    return _Course(
+        inventory=one,
+        client_id=client_id,
+        first=first,
+        last=last,
+        before=_state(one, client_id, first),
+        after=_state(one, client_id, last),
+        scores=scores,
+        dates=dates,
+        label=person_labels(one, client_id),
+        name={p: _text(n) or p for p, n in zip(ids, people["name"], strict=True)},
+        died=died,
+        focus=tuple(focus.split(";")) if focus else (),
+    )
+
+
+def _estimated(scores: pd.DataFrame) -> list[bool]:
+    """Which PHQ-9 totals the scoring module marks as prorated."""
+    return [bool(_truth(v)) for v in scores["phq9_prorated"]]
+
+
+def _totals(scores: pd.DataFrame) -> list[int | None]:
+    return [None if is_missing(t) else int(t) for t in scores["phq9_total"]]
+
+
+# --------------------------------------------------------------------------- client sections
+
+
+def _relationships_section(c: _Course) -> str:
+    out = ["<section><h2>Your relationships, then and now</h2><div class='maps'>"]
+    for s, state in ((c.first, c.before), (c.last, c.after)):
+        rings = {p: r for p, (r, _) in state.items()}
+        conflicts = {p: k for p, (_, k) in state.items()}
+        svg = map_svg(c.inventory.people, rings, conflicts, f"Relationship map at session {s}")
+        out.append(
+            f"<figure><figcaption>{_e(f'Session {s} ({c.dates[s]})')}</figcaption>{svg}</figure>"
+        )
+    out.append("</div>" + _legend())
+    moved = [(head, items) for head, items in _moves(c.before, c.after, c.label, c.died) if items]
+    for head, items in moved:
+        out.append(f"<h3>{_e(head)}</h3>{_list(items)}")
+    remembered = [(p, _remembering(c.name[p], c.before.get(p), c.after.get(p))) for p in c.died]
+    for p, lines in remembered:
+        if lines:
+            out.append(
+                f"<div class='remember'><h3>Remembering {_e(c.name[p])}</h3>"
+                + "".join(f"<p>{_e(line)}</p>" for line in lines)
+                + "</div>"
+            )
+    if not moved and not any(lines for _, lines in remembered):
+        out.append("<p>The map looks the same at the start and now.</p>")
+    out.append("</section>")
+    return "".join(out)
+
+
+#: What each questionnaire asks about, for the client, and which way is better.
+_CLIENT_MEASURES: Final = (
+    ("GAD-7", "worry and anxiety; lower is better", "gad7_total"),
+    (
+        "LSNS-6",
+        "contact with family and friends; higher means more people to turn to",
+        "lsns6_total",
+    ),
+    ("HAM-D 17", "depression, as your clinician rated it; lower is better", "hamd17_total"),
+    ("BDI-II", "depression; lower is better", "bdi2_total"),
+    ("EPDS", "mood after having a baby; lower is better", "epds_total"),
+)
+
+
+def _phq9_paragraphs(scores: pd.DataFrame) -> list[str]:
+    """The PHQ-9 course in plain words for the client, a paragraph each: no band, no item.
+
+    Response and remission are read from :func:`ipt_network.measures.measure_table`
+    at the latest PHQ-9; the rules are not computed again here.
+    """
+    estimated = dict(zip(scores["session"].astype(int), _estimated(scores), strict=True))
     given = scores.dropna(subset=["phq9_total"])
     if given.empty:
-        return "No PHQ-9 was recorded during the course."
+        return ["No PHQ-9 mood questionnaire was filled in during our work."]
     a, b = given.iloc[0], given.iloc[-1]
+    s0, s1 = int(a["session"]), int(b["session"])
     t0, t1 = int(a["phq9_total"]), int(b["phq9_total"])
-    text = (
-        f"At session {int(a['session'])} your PHQ-9 score was {t0} ({a['phq9_band']}); "
-        f"at session {int(b['session'])} it was {t1} ({b['phq9_band']})."
+
+    def score(s: int, t: int) -> str:
+        return f"{t} (estimated from the questions you answered)" if estimated[s] else str(t)
+
+    out = [
+        "The PHQ-9 asks about low mood and how it affects sleep, energy, appetite and "
+        "concentration. Scores run from 0 to 27; lower is better."
+    ]
+    if len(given) == 1:
+        return [
+            *out,
+            f"It was filled in once, at session {s0}, with a score of {score(s0, t0)}, so "
+            "there is no change to compare.",
+        ]
+    facts = (
+        f"At session {s0} your score was {score(s0, t0)}; at session {s1} it was {score(s1, t1)}."
     )
-    if len(given) > 1 and t0 > 0 and t1 < t0:
-        text += f" That is {round(100 * (t0 - t1) / t0)}% lower than at the start."
-    if len(given) > 1 and bool(b["phq9_remission"]):
-        text += " A score below 5 is what is called remission."
-    elif len(given) > 1 and b["phq9_response"] is True:
-        text += " A drop of half or more is what is called a response to treatment."
-    missing = scores.loc[scores["phq9_total"].isna(), "session"].tolist()
+    if t0 > 0 and t1 < t0:
+        facts += f" That is {round(100 * (t0 - t1) / t0)}% lower than at the start."
+    out.append(facts)
+    response, remission = _truth(b["phq9_response"]), _truth(b["phq9_remission"])
+    meaning = []
+    if response:
+        meaning.append(
+            "Your score has come down by half or more since the start: this is what is "
+            "called a response to treatment."
+        )
+    if remission:
+        meaning.append(
+            "Your latest score is below 5, which means the symptoms the questionnaire asks "
+            "about have largely lifted: this is what is called remission."
+        )
+    elif response:
+        meaning.append(
+            "Some of the symptoms are still there, so the plan at the end of this summary "
+            "matters: it is how you keep what you have gained."
+        )
+    else:
+        meaning.append(
+            "Your score has come down, but not as far as we hoped."
+            if t1 < t0
+            else "Your score has not come down over our sessions."
+        )
+        meaning.append(
+            "That means this treatment has not helped enough yet, and that is not your "
+            "failure: depression often takes more than one approach. There are other "
+            "options to discuss with your therapist or doctor, such as more sessions, a "
+            "different kind of therapy, or medication."
+        )
+    out.append(" ".join(meaning))
+    missing = [int(s) for s in scores.loc[scores["phq9_total"].isna(), "session"]]
     if missing:
-        text += f" (Not filled in at session {', '.join(str(int(s)) for s in missing)}.)"
-    return text
+        out.append(f"There is no score for session {', '.join(str(s) for s in missing)}.")
+    return out
 
 
-def _other_measures(scores: pd.DataFrame) -> str:
+def _client_measures(scores: pd.DataFrame) -> str:
+    """First and latest total of the other questionnaires, without their bands."""
     rows = []
-    measures = (
-        ("GAD-7 (anxiety)", "gad7_total", "gad7_band"),
-        ("LSNS-6 (social network)", "lsns6_total", None),
-        ("HAM-D 17", "hamd17_total", "hamd17_band"),
-        ("BDI-II", "bdi2_total", "bdi2_band"),
-        ("EPDS", "epds_total", "epds_band"),
-    )
-    for title, total, band in measures:
-        given = scores.dropna(subset=[total])
-        if len(given) == 0:
+    for title, about, column in _CLIENT_MEASURES:
+        given = scores.dropna(subset=[column])
+        if given.empty:
             continue
-
-        def cell(row: pd.Series, total: str = total, band: str | None = band) -> str:
-            text = f"{int(row[total])}"
-            if band is not None:
-                text += f" ({row[band]})"
-            return f"{text} at session {int(row['session'])}"
-
         a, b = given.iloc[0], given.iloc[-1]
+
+        def cell(row: pd.Series, column: str = column) -> str:
+            return f"{int(row[column])} at session {int(row['session'])}"
+
         rows.append(
-            f"<tr><td>{_e(title)}</td><td>{_e(cell(a))}</td>"
+            f"<tr><td><strong>{_e(title)}</strong> ({_e(about)})</td><td>{_e(cell(a))}</td>"
             f"<td>{_e(cell(b) if len(given) > 1 else '-')}</td></tr>"
         )
     if not rows:
@@ -394,24 +697,38 @@ def _other_measures(scores: pd.DataFrame) -> str:
     )
 
 
-# --------------------------------------------------------------------------- the page
+def _mood_section(c: _Course) -> str:
+    chart = phq9_chart_svg(
+        c.scores["session"].astype(int).tolist(),
+        _totals(c.scores),
+        bands=False,
+        estimated=_estimated(c.scores),
+    )
+    words = "".join(f"<p>{_e(p)}</p>" for p in _phq9_paragraphs(c.scores))
+    return (
+        "<section><h2>How your mood changed</h2>"
+        "<figure class='chart'><figcaption>Your PHQ-9 score at each session "
+        "(0 to 27; lower is better)</figcaption>"
+        f"{chart}</figure>{words}{_client_measures(c.scores)}</section>"
+    )
 
 
-def _focus_section(inventory: Inventory, client_id: str) -> str:
-    c = inventory.clients
-    row = c[c["client_id"] == client_id].iloc[0]
-    focus = _text(row["focus"])
+def _area_words(focus: Sequence[str]) -> str:
+    return _and([names.CLIENT_AREA_WORDS.get(a, a.replace("_", " ")) for a in focus])
+
+
+def _focus_section(c: _Course) -> str:
+    row = c.inventory.clients.iloc[0]
     parts = ["<section><h2>What we worked on</h2>"]
-    if focus is None:
+    if not c.focus:
         parts.append("<p>No focus was recorded.</p>")
     else:
-        areas = [AREA_LABELS.get(a, a).lower() for a in focus.split(";")]
         when = _text(row.get("focus_session"))
         at = f", chosen together at session {when}" if when else ""
         parts.append(
-            f"<p>The focus of our work was <strong>{_e(' and '.join(areas))}</strong>{at}.</p>"
+            f"<p>The focus of our work was <strong>{_e(_area_words(c.focus))}</strong>{at}.</p>"
         )
-    items = communication_items(inventory, client_id)
+    items = communication_items(c.inventory, c.client_id)
     if items:
         parts.append("<p>Along the way you tried these conversations and tasks:</p>")
         current = None
@@ -427,7 +744,107 @@ def _focus_section(inventory: Inventory, client_id: str) -> str:
     return "".join(parts)
 
 
-def render_report(inventory: Inventory, client_id: str) -> str:
+#: A warning sign to watch that belongs to each problem area.
+_AREA_SIGNS: Final = {
+    "grief": "Anniversaries, birthdays and holidays, which can bring the loss back: plan "
+    "ahead for them.",
+    "role_dispute": "The old pattern coming back: long silences, or the same argument going "
+    "round again.",
+    "role_transition": "Feeling lost or alone in your new situation again.",
+    "interpersonal_deficits": "Staying in more and more, and letting messages and "
+    "invitations go unanswered.",
+}
+_SIGNS: Final = (
+    "Sleep changing: waking early, or sleeping much more than usual.",
+    "Losing interest in people and things you usually enjoy.",
+    "Pulling back from the people on your map.",
+)
+
+
+def _write_in(label: str) -> str:
+    return f"<li>{_e(label)}: <span class='write-in'>&nbsp;</span></li>"
+
+
+def _looking_ahead(c: _Course, where: Region | None) -> str:
+    close = [
+        c.name[p] for p in c.name if p in c.after and p not in c.died and c.after[p][0] in (1, 2)
+    ]
+    signs = [*_SIGNS, *(_AREA_SIGNS[a] for a in c.focus if a in _AREA_SIGNS)]
+    people = [f"The people closest to you on your last map: {_and(close)}."] if close else []
+    people.append(
+        "Your doctor or your therapist, if low mood comes back and stays for two weeks or "
+        "more. Asking early is a good sign, not a setback."
+    )
+    return (
+        "<section><h2>Looking ahead</h2>"
+        "<p>Low mood can come back, and noticing it early makes it easier to turn around. "
+        "Go through this together and fill in the blanks.</p>"
+        f"<h3>Warning signs to watch</h3><ul>{''.join(f'<li>{_e(s)}</li>' for s in signs)}"
+        f"{_write_in('My own early signs')}</ul>"
+        f"<h3>Who to turn to</h3><ul>{''.join(f'<li>{_e(p)}</li>' for p in people)}"
+        f"{_write_in('People I can turn to')}</ul>"
+        f"<h3>What I will do</h3><ul>{_write_in('If I notice the signs, I will')}</ul>"
+        f"<p class='care'>{_e(client_crisis_line(where))}</p></section>"
+    )
+
+
+# --------------------------------------------------------------------------- clinical appendix
+
+
+def _html_table(frame: pd.DataFrame) -> str:
+    head = "".join(f"<th>{_e(c)}</th>" for c in frame.columns)
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{_e(v)}</td>" for v in row) + "</tr>"
+        for row in frame.itertuples(index=False)
+    )
+    return f"<table><tr>{head}</tr>{rows}</table>"
+
+
+def _appendix(c: _Course, where: Region | None) -> str:
+    """Measures with their bands, the flag and the problem-area evidence, as the
+    clinician views word them (:mod:`ipt_network.measures`, :mod:`ipt_network.safety`,
+    :mod:`ipt_network.problem_areas`)."""
+    flag = safety_flag(c.inventory, c.client_id)
+    out = [
+        "<section class='appendix'><h2>Clinical appendix (clinician copy)</h2>",
+        "<p class='small'>For the clinician's record: not part of what the client takes home.</p>",
+    ]
+    if flag is not None:
+        lines = "".join(f"<p>{_e(line)}</p>" for line in flag.banner(where).splitlines())
+        out.append(f'<div class="flag" role="alert">{lines}</div>')
+    else:
+        out.append(f"<p>{_e(crisis_lines(where))}</p>")
+    chart = phq9_chart_svg(
+        c.scores["session"].astype(int).tolist(),
+        _totals(c.scores),
+        estimated=_estimated(c.scores),
+    )
+    out.append(
+        "<h3>PHQ-9 by session</h3>"
+        f"<p class='small'>Response: a drop of at least 50% from a baseline of "
+        f"{PHQ9_RESPONSE_MIN_BASELINE} or more. Remission: a total below 5. Reliable change: a "
+        f"drop of {PHQ9_RELIABLE_DROP} points or more. A prorated total (1 or 2 items "
+        f"missing) is marked, and drawn as an open circle.</p>"
+        f"{_html_table(phq9_text_table(c.scores))}<figure class='chart'>{chart}</figure>"
+    )
+    others = other_measures_lines(c.scores)
+    if others:
+        out.append(f"<h3>Other measures</h3>{_list(others)}")
+    evidence = "\n".join(rank_problem_areas(c.inventory, c.client_id).lines())
+    out.append(f"<h3>Problem areas</h3><pre class='evidence'>{_e(evidence)}</pre></section>")
+    return "".join(out)
+
+
+# --------------------------------------------------------------------------- the page
+
+
+def render_report(
+    inventory: Inventory,
+    client_id: str,
+    *,
+    audience: Audience = "client",
+    region: Region | None = None,
+) -> str:
     """The end-of-course report of one client as a self-contained HTML page.
 
     Parameters
@@ -436,6 +853,14 @@ def render_report(inventory: Inventory, client_id: str) -> str:
         Validated tables holding the client.
     client_id : str
         The client.
+    audience : {"client", "clinician"}
+        ``"client"`` (the default): the report written for the client, with
+        the calm crisis line every client gets and no flag, band or item
+        answer. ``"clinician"``: the same report followed by the clinical
+        appendix (measures with bands, the safety flag, problem-area evidence).
+    region : Region, optional
+        The practice's region, for the crisis lines (a store's
+        ``Store.region``); ``None`` is the default region (us).
 
     Returns
     -------
@@ -445,92 +870,86 @@ def render_report(inventory: Inventory, client_id: str) -> str:
 
     Raises
     ------
+    ReportError
+        When the audience is not ``"client"`` or ``"clinician"``.
     ClientNotFound
         When the client is not in the inventory.
     SessionNotFound
         When the client has no sessions yet.
     """
-    sessions = inventory.sessions_of(client_id)  # raises ClientNotFound
-    if not sessions:
-        raise SessionNotFound(client_id, 1)
-    one = inventory.for_clients([client_id])
-    client = one.clients.iloc[0]
-    label = person_labels(one, client_id)
-    first, last = sessions[0], sessions[-1]
-    before, after = _state(one, client_id, first), _state(one, client_id, last)
-    scores = measure_table(one, client_id)
-    dates = dict(zip(scores["session"].astype(int), scores["date"], strict=True))
+    if audience not in AUDIENCES:
+        raise ReportError(f"unknown report audience {audience!r}; use client or clinician")
+    c = _course(inventory, client_id)
+    client = c.inventory.clients.iloc[0]
     name = _text(client["label"]) or client_id
-    flag = safety_flag(one, client_id)
-
+    clinician = audience == "clinician"
+    title = "End-of-course summary" + (", clinician copy" if clinician else "")
     out = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>End-of-course summary: {_e(client_id)}</title>",
-        f"<style>{_CSS}</style></head><body>",
+        f"<title>{title}: {_e(client_id)}</title>",
+        f"<style>{_CSS}{_CLINICIAN_CSS if clinician else ''}</style></head><body>",
+    ]
+    if clinician:
+        out.append(
+            "<p class='copy'><strong>Clinician copy.</strong> The client report followed by a "
+            "clinical appendix. To give the client their copy, run <code>ipt-network report "
+            f"{_e(client_id)} --out FILE</code> without <code>--for clinician</code>.</p>"
+        )
+    out += [
         f"<h1>Looking back on our work together</h1><p class='small'>{_e(name)} "
-        f"({_e(client_id)}); sessions {first} to {last}, {_e(dates[first])} to {_e(dates[last])}."
-        "</p>",
+        f"({_e(client_id)}); sessions {c.first} to {c.last}, {_e(c.dates[c.first])} to "
+        f"{_e(c.dates[c.last])}.</p>",
         "<p class='lead'>This summary is for you and your therapist to go through together "
         "as therapy comes to an end: how your relationships and your mood changed, what you "
         "worked on, and what you want to carry forward.</p>",
-    ]
-    if flag is not None:
-        lines = "".join(f"<p>{_e(line)}</p>" for line in flag.banner().splitlines())
-        out.append(f'<div class="safety" role="alert">{lines}</div>')
-    out.append("<section><h2>Your relationships, then and now</h2><div class='maps'>")
-    for s, state in ((first, before), (last, after)):
-        rings = {p: r for p, (r, _) in state.items()}
-        conflicts = {p: k for p, (_, k) in state.items()}
-        title = f"Session {s} ({dates[s]})"
-        svg = map_svg(one.people, rings, conflicts, f"Relationship map at session {s}")
-        out.append(f"<figure><figcaption>{_e(title)}</figcaption>{svg}</figure>")
-    out.append("</div>" + _legend())
-    moved = [(head, items) for head, items in _moves(before, after, label) if items]
-    if moved:
-        for head, items in moved:
-            out.append(f"<h3>{_e(head)}</h3>{_list(items)}")
-    else:
-        out.append("<p>The map looks the same at the start and now.</p>")
-    out.append("</section>")
-    totals = [None if pd.isna(t) else int(t) for t in scores["phq9_total"]]
-    out.append(
-        "<section><h2>How your mood changed</h2>"
-        + phq9_chart_svg(scores["session"].astype(int).tolist(), totals)
-        + f"<p>{_e(_phq9_words(scores))}</p>"
-        + _other_measures(scores)
-        + "</section>"
-    )
-    out.append(_focus_section(one, client_id))
-    out.append(
-        "<section><h2>Looking ahead</h2><p>Together, note the people you can turn to, the "
-        "early signs that your mood is slipping, and what you will do if they appear.</p>"
-        "<ul><li>People I can turn to: ______________________________</li>"
-        "<li>My early warning signs: ______________________________</li>"
-        "<li>What I will do: ______________________________</li></ul></section>"
-    )
-    out.append(
+        _relationships_section(c),
+        _mood_section(c),
+        _focus_section(c),
+        _looking_ahead(c, region),
         "<p class='small'>Prepared with ipt-network from the session records. The maps "
-        "show each person as you placed them; names in italics are people who have died.</p>"
-    )
+        "show each person as you placed them; names in italics are people who have died.</p>",
+    ]
+    if clinician:
+        out.append(_appendix(c, region))
     out.append("</body></html>")
     return "\n".join(out)
 
 
-def write_report(inventory: Inventory, client_id: str, path: str | Path) -> Path:
+def write_report(
+    inventory: Inventory,
+    client_id: str,
+    path: str | Path,
+    *,
+    audience: Audience = "client",
+    region: Region | None = None,
+) -> Path:
     """Write :func:`render_report` to ``path`` (UTF-8, readable by the owner only).
+
+    Parameters
+    ----------
+    inventory, client_id, audience, region
+        As for :func:`render_report`.
+    path : str or Path
+        The HTML file to write; it is replaced whole or left as it was.
+
+    Returns
+    -------
+    Path
+        The file written.
 
     Examples
     --------
     >>> import tempfile, os
     >>> from ipt_network import load_samples
     >>> out = write_report(load_samples(), "grief-01", os.path.join(tempfile.mkdtemp(), "r.html"))
-    >>> "988" in out.read_text(encoding="utf-8")
+    >>> page = out.read_text(encoding="utf-8")
+    >>> "988" in page and "Clinical appendix" not in page
     True
     """
     target = Path(path)
-    text = render_report(inventory, client_id)
+    text = render_report(inventory, client_id, audience=audience, region=region)
     with private_output(target) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return target

@@ -14,9 +14,10 @@ import pandas as pd
 
 from ipt_network.communication import communication_lines
 from ipt_network.inventory import Inventory
-from ipt_network.measures import phq9_totals
+from ipt_network.measures import measure_table, other_measures_lines, phq9_text_table
 from ipt_network.model import CoursePlan
 from ipt_network.names import RING_LABELS
+from ipt_network.regions import Region
 from ipt_network.safety import safety_flag
 
 __all__ = ["client_summary"]
@@ -28,7 +29,7 @@ def _state(row: pd.Series | None) -> str:
     return f"{RING_LABELS[int(row['ring'])]}, conflict {int(row['conflict'])}"
 
 
-def client_summary(inventory: Inventory, client_id: str) -> str:
+def client_summary(inventory: Inventory, client_id: str, region: Region | None = None) -> str:
     """The course of one client in words and small tables.
 
     Parameters
@@ -37,11 +38,16 @@ def client_summary(inventory: Inventory, client_id: str) -> str:
         Tables holding the client.
     client_id : str
         The client.
+    region : Region, optional
+        The practice's region, for the crisis lines under the safety flag
+        (default :data:`~ipt_network.regions.DEFAULT_REGION`).
 
     Returns
     -------
     str
-        Header, safety flag (when raised), sessions, people and communication work.
+        Header, safety flag (when raised), sessions with the PHQ-9 (prorated
+        totals marked, response, reliable change, item 9, difficulty), other
+        measures, people and communication work.
 
     Raises
     ------
@@ -67,15 +73,31 @@ def client_summary(inventory: Inventory, client_id: str) -> str:
     done = f"{len(sessions_done)} of {plan.planned_sessions} planned sessions"
     lines.append(f"  {done}; onset {onset}; focus {focus}")
     if flag is not None:
-        lines += ["", *(f"  {line}" for line in flag.banner().splitlines())]
+        lines += ["", *(f"  {line}" for line in flag.banner(region).splitlines())]
 
-    s = one.sessions.sort_values("session")
-    totals = phq9_totals(s)
-    lines += ["", "Sessions", "  session  date        phase        PHQ-9"]
-    for (_, row), total in zip(s.iterrows(), totals, strict=True):
-        phq = "-" if pd.isna(total) else str(int(total))
-        number = int(row["session"])
-        lines.append(f"  {number:>7}  {row['date']}  {plan.phase(number):<11}  {phq}")
+    scores = measure_table(one, client_id)
+    phq = phq9_text_table(scores)
+    lines += [
+        "",
+        "Sessions",
+        "  session  date        phase        PHQ-9          band               change  "
+        "response  reliable  item 9                       difficulty",
+    ]
+    for cells in phq.to_dict("records"):
+        number = int(cells["session"])
+        response = "n/m" if cells["response"].startswith("not measured") else cells["response"]
+        lines.append(
+            f"  {number:>7}  {cells['date']}  {plan.phase(number):<11}  {cells['PHQ-9']:<13}  "
+            f"{cells['band']:<17}  {cells['change']:>6}  {response:<8}  "
+            f"{cells['reliable change']:<8}  {cells['item 9']:<27}  {cells['difficulty']}"
+        )
+    if phq["response"].str.startswith("not measured").any():
+        lines.append("  n/m: response is not measured from a PHQ-9 baseline below 10.")
+    if phq["PHQ-9"].str.endswith("(prorated)").any():
+        lines.append("  prorated: 1 or 2 items missing, total = mean of the answered items x 9.")
+    other = other_measures_lines(scores)
+    if other:
+        lines += ["", "Other measures", *(f"  {line}" for line in other)]
 
     first, latest = sessions_done[0], sessions_done[-1]
     rel = one.relationships.set_index(["session", "person_id"])

@@ -4,10 +4,20 @@
 12 to 16 weekly sessions (a few drop out early, never before session 8), a
 designed problem area, an interpersonal inventory that changes over the
 course, life events that fit the problem area and PHQ-9, GAD-7 and LSNS-6
-items. The effects follow the research figures of the field guide: symptoms
-fall for most clients but not all, perceived support rises by about
+items. The effects follow the research figures of the field guide and of
+acute IPT trials: symptoms fall for most clients but not all (about half
+respond, a PHQ-9 drop of at least 50% from a baseline of 10 or more, and
+about 30% remit, a last total below 5), perceived support rises by about
 g = 0.4, chronic clients change less and single-episode clients regain more
 of their network.
+
+The questionnaires are as untidy as a clinic's: the first session's are
+always complete, but about 12% of all PHQ-9 administrations are missing,
+most of them sessions where no questionnaire was done and some of them
+partly filled forms (usually one or two items blank, item 9 rarely). PHQ-9
+item 9 is above 0 at baseline for about a quarter of clients, mostly
+"several days", and fades as the other symptoms fall. Six clients in ten
+also answer the PHQ-9 difficulty item.
 
 Every client draws from its own random stream spawned from ``seed``, so the
 output is the same byte for byte for the same arguments and the first ``k``
@@ -101,8 +111,9 @@ _RING_P: Final = np.array(
 )
 #: Per-session probabilities of moving one ring in and out, by episode.
 _RING_MOVES: Final = np.array([[0.060, 0.025], [0.040, 0.035], [0.030, 0.040]])
-#: Mean and spread of the fraction of baseline PHQ-9 lost by the end, by episode.
-_IMPROVEMENT: Final = np.array([[0.50, 0.28], [0.40, 0.30], [0.20, 0.25]])
+#: Mean and spread of the fraction of baseline PHQ-9 lost by the end, by episode:
+#: about half of all clients respond and 30% remit, as in acute IPT trials.
+_IMPROVEMENT: Final = np.array([[0.64, 0.36], [0.54, 0.38], [0.30, 0.32]])
 _TRANSITIONS: Final = (
     ("move", 0.20),
     ("birth", 0.12),
@@ -131,6 +142,19 @@ _EPISODE_P: Final = np.array([0.45, 0.4, 0.15])
 _GAPS: Final = np.array([6, 7, 8, 14])
 _GAP_P: Final = np.array([0.03, 0.85, 0.03, 0.09])
 _OUTCOME_P: Final = np.array([0.5, 0.35, 0.15])
+#: PHQ-9 item 9 above 0 at baseline: chance ``intercept + slope * (baseline - 9)``,
+#: about a quarter of clients; for the others, the chance that a 1 appears once later.
+_ITEM9_BASELINE: Final = (0.10, 0.02)
+_ITEM9_LATER: Final = 0.04
+#: Beta distribution of a client's chance that a session's questionnaires are not done.
+_BLANK_BETA: Final = (1.3, 12.0)
+#: Chance that a session's PHQ-9 is partly filled, and of leaving 0, 1, 2, 3 or 4 items blank.
+_PARTIAL_P: Final = 0.035
+_PARTIAL_BLANKS_P: Final = np.array([0.0, 0.70, 0.22, 0.05, 0.03])
+#: Relative chance of each PHQ-9 item being left blank on a partly filled form.
+_BLANK_ITEM_W: Final = np.array([1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.35])
+#: Share of clients whose forms include the PHQ-9 difficulty item.
+_DIFFICULTY_P: Final = 0.6
 
 
 def _draw(rng: np.random.Generator, weights: FloatArray, size: int = 1) -> IntArray:
@@ -482,8 +506,8 @@ class _States:
 def _states(c: _Client) -> _States:
     """Round the drawn trajectories into inventory fields."""
     rng, n, s = c.rng, c.n_people, np.arange(c.n_sessions)
-    gain = rng.normal(0.22, 0.25) * (0.5 if c.episode == _CHRONIC else 1.0)
-    gain += 0.3 * (c.improvement - 0.4)
+    gain = rng.normal(0.23, 0.25) * (0.5 if c.episode == _CHRONIC else 1.0)
+    gain += 0.3 * (c.improvement - 0.52)
     support = c.support + gain * c.progress + rng.normal(0.0, 0.35, c.support.shape)
     support_i = np.clip(np.rint(support), 0, 4).astype(np.int64)
     conflict = np.clip(np.rint(c.conflict), 0, 4).astype(np.int64)
@@ -551,6 +575,49 @@ def _lsns(c: _Client, present: BoolArray, st: _States, at: IntArray) -> IntArray
     return np.searchsorted(_LSNS_BINS, np.stack(counts, axis=1), side="right").astype(np.int64)
 
 
+def _item9(rng: np.random.Generator, base: float, totals: FloatArray) -> IntArray:
+    """PHQ-9 item 9 at every session, following the client's symptom course.
+
+    About a quarter of clients (more of the most severe) answer above 0 at
+    baseline, mostly "several days"; it fades as the other symptoms fall and
+    returns when they rise. A few others answer 1 once during the course.
+    """
+    n = len(totals)
+    item9 = np.zeros(n, dtype=np.int64)
+    intercept, slope = _ITEM9_BASELINE
+    if rng.random() < intercept + slope * (base - 9.0):
+        first = 1 + rng.binomial(2, 0.2)
+        level = first * np.clip(totals / base, 0.0, 1.5) ** 2 + rng.normal(0.0, 0.3, n)
+        item9[:] = np.clip(np.rint(level), 0, 3)
+        item9[0] = first
+    elif n > 1 and rng.random() < _ITEM9_LATER:
+        item9[rng.integers(1, n)] = 1
+    return item9
+
+
+def _unanswered(rng: np.random.Generator, n: int) -> tuple[BoolArray, BoolArray]:
+    """Sessions whose questionnaires were not done, and PHQ-9 items left blank.
+
+    Returns a mask of the ``n`` sessions and a sessions by 9 mask of blank
+    PHQ-9 items on partly filled forms. Each client has its own chance of a
+    session without questionnaires; the first session is always complete.
+    Item 9 is the item least often left blank.
+    """
+    u = rng.random(n)
+    p_blank = rng.beta(*_BLANK_BETA)
+    blank = u < p_blank
+    partial = (u >= p_blank) & (u < p_blank + _PARTIAL_P)
+    blank[0] = partial[0] = False
+    items = np.zeros((n, 9), dtype=bool)
+    rows = np.flatnonzero(partial)
+    if len(rows):
+        k = _draw(rng, _PARTIAL_BLANKS_P, len(rows))
+        keys = rng.random((len(rows), 9)) ** (1.0 / _BLANK_ITEM_W)
+        rank = np.argsort(np.argsort(-keys, axis=1), axis=1)
+        items[rows] = rank < k[:, None]
+    return blank, items
+
+
 def _session_rows(c: _Client, i: int, present: BoolArray, st: _States, out: _Cohort) -> None:
     rng, n = c.rng, c.n_sessions
     base = min(max(rng.normal(17.0, 4.0), 9.0), 25.0)
@@ -558,8 +625,9 @@ def _session_rows(c: _Client, i: int, present: BoolArray, st: _States, out: _Coh
     totals = base * (1.0 - c.improvement * curve) + rng.normal(0.0, 1.5, n)
     phq = np.zeros((n, 9), dtype=np.int64)
     phq[:, :8] = _items(rng, np.clip(totals, 0.0, 24.0), 8, 3)
-    if rng.random() < 0.08 + 0.15 * (base >= 20):
-        phq[:, 8] = rng.binomial(2, 0.55 * 0.6 ** np.arange(n))
+    phq[:, 8] = _item9(rng, base, totals)
+    gives_difficulty = rng.random() < _DIFFICULTY_P
+    difficulty = np.clip(np.rint(phq.sum(axis=1) / 8.0 + rng.normal(0.0, 0.5, n)), 0, 3)
     gad_at = np.flatnonzero((np.arange(n) % 4 == 0) | (np.arange(n) == n - 1))
     gad_base = min(max(rng.normal(10.0, 4.0), 2.0), 19.0)
     gad_change = c.improvement * 0.8 + rng.normal(0.0, 0.1)
@@ -568,11 +636,19 @@ def _session_rows(c: _Client, i: int, present: BoolArray, st: _States, out: _Coh
     lsns_at = np.array([0, n - 1])
     lsns = np.full((n, 6), -1, dtype=np.int64)
     lsns[lsns_at] = _lsns(c, present, st, lsns_at)
+    blank, left_blank = _unanswered(rng, n)
+    phq[left_blank] = -1
+    for measure in (phq, gad, lsns):
+        measure[blank] = -1
+    difficulty[blank] = -1
+    if not gives_difficulty:
+        difficulty[:] = -1
     out.sessions.add(
         i,
         session=np.arange(1, n + 1),
         date=c.dates,
         phq=phq,
+        difficulty=difficulty.astype(np.int64),
         gad=gad,
         lsns=lsns,
     )
@@ -706,6 +782,7 @@ def _sessions_columns(c: _Columns) -> dict[str, ExtArray]:
         "session": _ints(c.get("session")),
         "date": _dates(c.get("date")),
         **_matrix(PHQ9_ITEMS, c.get("phq")),
+        "phq9_difficulty": _ints(c.get("difficulty")),
         **_matrix(GAD7_ITEMS, c.get("gad")),
         **_matrix(LSNS6_ITEMS, c.get("lsns")),
     }

@@ -6,9 +6,12 @@ IPT ties the interpersonal inventory to a timeline of life events and mood.
 * the life events of the events table (with the person they concern),
 * deaths known only from the people table's ``deceased_date``,
 * the onset of the current episode (``clients.onset_date``),
-* every session with its PHQ-9 total and band, and the people whose ring or
-  conflict changed since the previous session (from
-  :func:`ipt_network.changes.describe_changes`).
+* every session with its PHQ-9 total and band (marked "prorated" when 1 or 2
+  items were missing, "incomplete" when 3 or more were), response and
+  reliable change from baseline, item 9 ("item 9 not asked" when the PHQ-9
+  was given without it), any self-harm item above 0 (see
+  :mod:`ipt_network.safety`), and the people whose ring or conflict changed
+  since the previous session (from :func:`ipt_network.changes.describe_changes`).
 
 :func:`format_timeline` prints it one line per entry, for the ``timeline``
 command and the report.
@@ -33,7 +36,13 @@ import pandas as pd
 
 from ipt_network.changes import describe_changes
 from ipt_network.inventory import Inventory, is_missing
-from ipt_network.measures import measure_table
+from ipt_network.measures import (
+    ITEM9_NOT_ASKED,
+    PHQ9_ANSWER_WORDS,
+    measure_table,
+    phq9_difficulty_words,
+)
+from ipt_network.safety import SELF_HARM_ITEMS
 
 __all__ = [
     "TimelineEntry",
@@ -85,7 +94,9 @@ class TimelineEntry:
     event_kind : str, optional
         The event's kind, one of :data:`ipt_network.names.EVENT_KINDS`.
     phq9_total : int, optional
-        The PHQ-9 total, for sessions where it was given.
+        The PHQ-9 total, for sessions where it was given (prorated or not).
+    phq9_prorated : bool
+        The total was prorated from 7 or 8 answered items.
     """
 
     date: str
@@ -95,6 +106,7 @@ class TimelineEntry:
     person_id: str | None = None
     event_kind: str | None = None
     phq9_total: int | None = None
+    phq9_prorated: bool = False
 
 
 def _text(value: object) -> str | None:
@@ -195,24 +207,63 @@ def _session_entries(inventory: Inventory, client_id: str) -> list[TimelineEntry
     # map), then a verdict line.
     changes = describe_changes(inventory, client_id)[:-1]
     out = []
-    for i, row in enumerate(scores.itertuples(index=False)):
-        session = int(row.session)
-        parts = []
-        total: int | None = None
-        if pd.isna(row.phq9_total):
-            parts.append("PHQ-9 not given")
-        else:
-            total = int(row.phq9_total)
-            phq = f"PHQ-9 {total} ({row.phq9_band})"
-            if int(row.phq9_item9) > 0:
-                phq += ", item 9 above 0: see the safety flag"
-            parts.append(phq)
+    for i, (_, row) in enumerate(scores.iterrows()):
+        session = int(row["session"])
+        parts = _phq9_parts(row) + _self_harm_parts(row)
         change = changes[i].split(": ", 1)[1] if i < len(changes) else ""
         if change and change != "no change to the map.":
             parts.append(change.rstrip("."))
         text = f"Session {session}: " + "; ".join(parts) + "."
-        out.append(TimelineEntry(str(row.date), "session", text, session, phq9_total=total))
+        total = None if is_missing(row["phq9_total"]) else int(row["phq9_total"])
+        prorated = total is not None and _true(row["phq9_prorated"])
+        out.append(
+            TimelineEntry(
+                str(row["date"]),
+                "session",
+                text,
+                session,
+                phq9_total=total,
+                phq9_prorated=prorated,
+            )
+        )
     return out
+
+
+def _phq9_parts(row: pd.Series) -> list[str]:
+    """The PHQ-9 of one session in words: total, band, change markers, item 9, difficulty."""
+    if int(row["phq9_answered"]) == 0:
+        return ["PHQ-9 not given"]
+    if is_missing(row["phq9_total"]):
+        phq = "PHQ-9 incomplete (3 or more items missing)"
+    else:
+        marks = ("prorated; " if _true(row["phq9_prorated"]) else "") + str(row["phq9_band"])
+        phq = f"PHQ-9 {int(row['phq9_total'])} ({marks})"
+        if _true(row["phq9_reliable_change"]):
+            phq += ", a reliable change from baseline"
+        if _true(row["phq9_response"]):
+            phq += ", response"
+    item9 = row["phq9_item9"]
+    if is_missing(item9):
+        phq += f", {ITEM9_NOT_ASKED}"
+    elif int(item9) > 0:
+        phq += f", item 9: {PHQ9_ANSWER_WORDS[int(item9)]} (see the safety flag)"
+    parts = [phq]
+    if not is_missing(row["phq9_difficulty"]):
+        parts.append(f"difficulty: {phq9_difficulty_words(row['phq9_difficulty'])}")
+    return parts
+
+
+def _true(value: object) -> bool:
+    return not is_missing(value) and bool(value)
+
+
+def _self_harm_parts(row: pd.Series) -> list[str]:
+    """Self-harm items of the other measures above 0 at this session."""
+    return [
+        f"{item.name}: {item.value_words(int(row[item.column]))} (see the safety flag)"
+        for item in SELF_HARM_ITEMS[1:]
+        if not is_missing(row[item.column]) and int(row[item.column]) > 0
+    ]
 
 
 def timeline(inventory: Inventory, client_id: str) -> list[TimelineEntry]:

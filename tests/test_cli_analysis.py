@@ -12,6 +12,7 @@ from ipt_network import load_samples
 from ipt_network.changes import describe_changes
 from ipt_network.cli import main
 from ipt_network.metrics import COLUMNS, cohort_metrics
+from ipt_network.safety import safety_flag
 from ipt_network.store import Store
 
 
@@ -63,8 +64,13 @@ def test_changes_prints_the_narrative(db: str) -> None:
     code, out, err = run("changes", "grief-01", "--db", db)
     assert code == 0, err
     lines = out.splitlines()
-    assert lines[0] == "Changes in the network of grief-01"
-    assert lines[1:] == describe_changes(load_samples(), "grief-01")
+    flag = safety_flag(load_samples(), "grief-01")
+    assert flag is not None
+    assert lines[:4] == [*flag.banner().splitlines(), ""]  # the flag first, with the US lines
+    assert lines[4] == "Changes in the network of grief-01"
+    assert lines[5:] == describe_changes(load_samples(), "grief-01")
+    code, out, err = run("changes", "dispute-01", "--db", db)
+    assert out.splitlines()[0] == "Changes in the network of dispute-01" and "SAFETY" not in out
 
 
 def test_changes_of_an_unknown_client_is_a_clean_error(db: str) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,7 @@ from click.testing import CliRunner
 from ipt_network import load_samples
 from ipt_network.cli import main
 from ipt_network.cli.clinical import focus_cmd, problem_areas_cmd, report_cmd, timeline_cmd
-from ipt_network.safety import CRISIS_LINE
+from ipt_network.safety import crisis_lines
 from ipt_network.store import Store
 
 
@@ -32,7 +34,7 @@ def test_timeline_prints_in_date_order_with_flag(db: str) -> None:
     code, out = run(db, "timeline", "grief-01")
     assert code == 0
     lines = out.splitlines()
-    assert lines[0].startswith("SAFETY FLAG") and CRISIS_LINE in out
+    assert lines[0].startswith("SAFETY FLAG") and crisis_lines() in out
     body = [line for line in lines if line[:4].isdigit()]
     assert [line[:10] for line in body] == sorted(line[:10] for line in body)
     assert "2025-02-24  Depression began (onset of this episode)" in body
@@ -129,9 +131,47 @@ def test_focus_records_and_refuses(tmp_path: Path) -> None:
 def test_report_writes_a_file(db: str, tmp_path: Path) -> None:
     out_file = tmp_path / "report.html"
     code, out = run(db, "report", "transition-01", "--out", str(out_file))
-    assert code == 0 and str(out_file) in out
+    assert code == 0 and out.splitlines()[-1].startswith("Client report for transition-01")
+    assert str(out_file) in out
     page = out_file.read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>") and "Session 14" in page
+    assert "Looking ahead" in page and "Clinical appendix" not in page
+    assert stat.S_IMODE(os.stat(out_file).st_mode) == 0o600
+
+
+def test_report_for_clinician_adds_the_appendix(db: str, tmp_path: Path) -> None:
+    from ipt_network.safety import safety_flag
+
+    flag = safety_flag(load_samples(), "grief-01")
+    assert flag is not None
+    pages = {}
+    for audience in ("client", "clinician"):
+        out_file = tmp_path / f"{audience}.html"
+        code, out = run(db, "report", "grief-01", "--for", audience, "--out", str(out_file))
+        assert code == 0, out
+        # the terminal is the clinician's: the banner is printed for either report
+        assert out.startswith(flag.headline())
+        pages[audience] = out_file.read_text(encoding="utf-8")
+    assert "Clinician report" in out
+    assert "Clinical appendix" in pages["clinician"] and 'class="flag"' in pages["clinician"]
+    assert "1. Grief (score" in pages["clinician"]  # the problem-area evidence
+    assert "Clinical appendix" not in pages["client"] and "flag" not in pages["client"].lower()
+    code, out = run(db, "report", "grief-01", "--for", "family", "--out", str(tmp_path / "x"))
+    assert code == 2 and "Invalid value for '--for'" in out
+
+
+def test_report_shows_the_crisis_lines_of_the_store_region(tmp_path: Path) -> None:
+    path = str(tmp_path / "uk.db")
+    with Store.create(path) as store:
+        store.import_inventory(load_samples().for_clients(["grief-01", "dispute-01"]))
+        store.set_setting("region", "uk")
+    for client_id in ("grief-01", "dispute-01"):
+        for audience in ("client", "clinician"):
+            out_file = tmp_path / f"{client_id}-{audience}.html"
+            code, out = run(path, "report", client_id, "--for", audience, "--out", str(out_file))
+            assert code == 0, out
+            page = out_file.read_text(encoding="utf-8")
+            assert "Samaritans" in page and "116 123" in page and "988" not in page
 
 
 def test_unknown_client_is_a_clean_error(db: str, tmp_path: Path) -> None:

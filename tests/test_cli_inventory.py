@@ -46,7 +46,9 @@ def test_every_command_has_help(command: str) -> None:
 
 def test_init_reports_where_and_version(tmp_path: Path) -> None:
     code, out = run("init", "--db", str(tmp_path / "x.db"))
-    assert code == 0 and "schema version 1" in out and (tmp_path / "x.db").exists()
+    from ipt_network.store import SCHEMA_VERSION
+
+    assert code == 0 and f"schema version {SCHEMA_VERSION}" in out and (tmp_path / "x.db").exists()
 
 
 def test_init_uses_default_location(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -17,7 +17,7 @@ def test_lines_group_by_person_then_session() -> None:
         "Tom (coworker)",
         "Ben (friend)",
         "Josh (friend)",
-        "Mum (Julie) (family)",
+        "Mom (Julie) (family)",
     ]
     josh = lines.index("Josh (friend)")
     assert lines[josh + 1].startswith("  Session 10, between-session task: Message Josh")

@@ -15,7 +15,8 @@ from dashboards.pages.record import people_table
 from ipt_network import load_samples
 from ipt_network.layout import person_angles, ring_positions
 from ipt_network.recording import draft_next_session
-from ipt_network.safety import CRISIS_LINE
+from ipt_network.regions import region
+from ipt_network.safety import client_crisis_line, crisis_lines, safety_flags
 from ipt_network.store import Store
 
 
@@ -55,7 +56,8 @@ def test_client_list_has_every_client_and_the_crisis_line(samples: Store) -> Non
     text = text_of(rows)
     for cid in samples.client_ids():
         assert cid in text
-    assert "SAFETY FLAG" in text and CRISIS_LINE in text
+    assert "SAFETY FLAG" in text and crisis_lines(region("us")) in text
+    assert rows[0].role == "alert" and "banner" in rows[0].className  # the page's banner
 
 
 def test_client_list_search_narrows(samples: Store) -> None:
@@ -174,13 +176,19 @@ def test_play_walks_the_course_and_stops() -> None:
         cb.play_step("tick", session="5", first=1, last=14, playing=True)
 
 
-def test_client_view_keeps_only_the_crisis_line(samples: Store) -> None:
-    cls, banner, header = cb.view_outputs(samples, "grief-01", ["on"])
-    assert "client-view" in cls and header == {"display": "none"}
-    assert text_of(banner) == CRISIS_LINE
-    cls, banner, header = cb.view_outputs(samples, "grief-01", [])
+def test_client_view_shows_every_client_the_same_calm_line(samples: Store) -> None:
+    calm = client_crisis_line(samples.region)
+    flagged = set(safety_flags(samples.inventory()))
+    assert flagged and set(samples.client_ids()) - flagged  # both kinds among the samples
+    for cid in samples.client_ids():
+        cls, banner, header = cb.view_outputs(samples, cid, ["on"])
+        assert "client-view" in cls and header == {"display": "none"}
+        assert text_of(banner) == calm  # the same for flagged and unflagged clients
+        assert "risk" not in text_of(banner).lower() and "flag" not in text_of(banner).lower()
+    cid = sorted(flagged)[0]
+    cls, banner, header = cb.view_outputs(samples, cid, [])
     assert "client-view" not in cls and "SAFETY FLAG" in text_of(banner)
-    assert cb.view_outputs(samples, "dispute-01", ["on"])[1] == []  # no flag, no banner
+    assert crisis_lines(samples.region) in text_of(banner)
 
 
 # ---------------------------------------------------------------- recording
@@ -266,7 +274,7 @@ def test_the_people_table_skips_rows_without_a_person_id() -> None:
     table = people_table(rows)
     body = table.children[1].children
     assert len(body) == 1 and "Ann" in text_of(body)
-    ring_input = body[0].children[2].children
+    ring_input = body[0].children[2].children[-1]  # after its (hidden) label
     assert ring_input.id == ids.person_input(ids.RECORD_RING, "p1") and ring_input.value is None
     assert "Nobody is on the map" in text_of(people_table([{"name": "no id"}]))
 
@@ -360,7 +368,7 @@ def test_pages_build_from_the_store(samples: Store) -> None:
     app = create_app(samples)
     with app.server.test_request_context("/"):
         page = client.layout("grief-01")
-        assert "grief-01" in text_of(page) and CRISIS_LINE in text_of(page)
+        assert "grief-01" in text_of(page) and crisis_lines(region("us")) in text_of(page)
         draft = record.layout("dispute-01")
         assert "Record session 17" in text_of(draft)
         assert "Client not found" in text_of(record.layout("nobody"))

@@ -170,6 +170,7 @@ def good_values(store: Store) -> dict[tuple[str, str], Any]:
         (ids.RECORD_TIE_A, "value"): on_map[0],
         (ids.RECORD_TIE_B, "value"): on_map[-1],
         (ids.RECORD_SAVE, "n_clicks"): 1,
+        (ids.RECORD_MESSAGE, "className"): "message ok",
         (ids.RECORD_SESSION, "data"): draft.session,
         (ids.RECORD_DATE, "value"): draft.date,
         # Pattern-matching inputs: one component per person (per item for the PHQ-9).

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pandas as pd
 import pytest
 
@@ -15,6 +17,7 @@ from ipt_network.measures import (
     GAD7_BANDS,
     HAMD17_BANDS,
     PHQ9_BANDS,
+    PHQ9_DIFFICULTY_WORDS,
     Bands,
     MeasureError,
     gad7_band,
@@ -22,12 +25,21 @@ from ipt_network.measures import (
     licensed_total,
     lsns6_scores,
     measure_table,
+    other_measures_lines,
     phq9_band,
     phq9_change,
+    phq9_difficulty_words,
     phq9_item9_flag,
+    phq9_reliable_change,
     phq9_remission,
     phq9_response,
+    phq9_score,
+    phq9_scores,
+    phq9_text_table,
     phq9_total,
+    phq9_total_text,
+    phq9_totals,
+    prorate,
 )
 
 
@@ -74,12 +86,109 @@ def test_gad7_total_sums_items() -> None:
 
 @pytest.mark.parametrize(
     ("baseline", "total", "response"),
-    [(20, 10, True), (20, 11, False), (20, 0, True), (10, 5, True), (9, 5, False), (0, 0, None)],
+    [
+        (20, 10, True),
+        (20, 11, False),
+        (20, 0, True),
+        (10, 5, True),  # a baseline of 10 is enough
+        (10, 6, False),
+        (9, 4, None),  # from 9, response is not measured, even after halving
+        (9, 0, None),
+        (0, 0, None),
+    ],
 )
-def test_phq9_response_is_a_drop_of_at_least_half(
+def test_phq9_response_is_a_drop_of_at_least_half_from_10_or_more(
     baseline: int, total: int, response: bool | None
 ) -> None:
     assert phq9_response(baseline, total) is response
+
+
+@pytest.mark.parametrize(
+    ("baseline", "total", "reliable"),
+    [(15, 9, True), (15, 10, False), (6, 0, True), (5, 0, False), (10, 16, False)],
+)
+def test_phq9_reliable_change_is_a_drop_of_6_or_more(
+    baseline: int, total: int, reliable: bool
+) -> None:
+    assert phq9_reliable_change(baseline, total) is reliable
+
+
+@pytest.mark.parametrize(
+    ("items", "total", "prorated"),
+    [
+        ([2] * 9, 18, False),
+        ([2] * 8 + [None], 18, True),  # one missing: 16 / 8 * 9 = 18
+        ([None, 2, 2, 2, 2, 2, 2, 2, None], 18, True),  # two missing: 14 / 7 * 9 = 18
+        ([None, None, None, 2, 2, 2, 2, 2, 2], None, False),  # three missing: no total
+        ([None] * 8 + [2], None, False),
+    ],
+)
+def test_phq9_prorates_with_1_or_2_missing_not_3(
+    items: list[int | None], total: int | None, prorated: bool
+) -> None:
+    score = phq9_score(items)
+    assert score.total == total
+    assert score.prorated is prorated
+    assert score.incomplete is (total is None)
+
+
+@pytest.mark.parametrize(
+    ("items", "total"),
+    [
+        ([1, 1, 1, 1, 0, 0, 0, 0, None], 5),  # 4 / 8 * 9 = 4.5: half up to 5, not to even 4
+        ([2, 2, 2, 2, 1, 1, 1, 1, None], 14),  # 12 / 8 * 9 = 13.5: up to 14
+        ([3, 3, 3, 3, 2, 2, 2, 2, None], 23),  # 20 / 8 * 9 = 22.5: up to 23
+        ([1, 1, 1, 1, 1, 1, 1, 1, None], 9),  # 8 / 8 * 9 = 9 exactly
+        ([2, 2, 2, 1, 1, 1, 1, 1, None], 12),  # 11 / 8 * 9 = 12.375: down to 12
+        ([3, 3, 3, 3, 3, 3, 1, None, None], 24),  # 19 / 7 * 9 = 24.43: down to 24
+        ([3, 3, 3, 3, 3, 3, 2, None, None], 26),  # 20 / 7 * 9 = 25.71: up to 26
+    ],
+)
+def test_phq9_prorated_total_rounds_half_up(items: list[int | None], total: int) -> None:
+    assert phq9_score(items).total == total
+    answered = [v for v in items if v is not None]
+    assert prorate(sum(answered), len(answered), 9) == total
+
+
+def test_phq9_scores_vectorised_agrees_with_one_by_one() -> None:
+    rows: list[list[int | None]] = [
+        [2] * 9,
+        [1, 1, 1, 1, 0, 0, 0, 0, None],
+        [None, 3, 3, 3, 3, 3, 3, 1, None],
+        [None, None, None, 2, 2, 2, 2, 2, 2],
+        [None] * 8 + [3],
+        [None] * 9,
+    ]
+    frame = pd.DataFrame(
+        {c: pd.array([r[i] for r in rows], dtype="Int64") for i, c in enumerate(PHQ9_ITEMS)}
+    )
+    got = phq9_scores(frame)
+    for i, items in enumerate(rows):
+        one = phq9_score(items)
+        assert (
+            None if pd.isna(got.loc[i, "phq9_total"]) else got.loc[i, "phq9_total"]
+        ) == one.total
+        assert bool(got.loc[i, "phq9_prorated"]) is one.prorated
+        assert bool(got.loc[i, "phq9_incomplete"]) is one.incomplete
+        assert (
+            None if pd.isna(got.loc[i, "phq9_item9"]) else got.loc[i, "phq9_item9"]
+        ) == one.item9
+    totals = [None if pd.isna(t) else int(t) for t in phq9_totals(frame)]
+    assert totals == [18, 5, 24, None, None, None]
+
+
+def test_phq9_total_text_marks_prorated_and_incomplete() -> None:
+    assert phq9_total_text(14, True) == "14 (prorated)"
+    assert phq9_total_text(14, False) == "14"
+    assert phq9_total_text(pd.NA, pd.NA, True) == "incomplete"
+    assert phq9_total_text(None) == "-"
+
+
+def test_phq9_difficulty_in_words() -> None:
+    assert [phq9_difficulty_words(v) for v in (0, 1, 2, 3)] == list(PHQ9_DIFFICULTY_WORDS)
+    assert phq9_difficulty_words(pd.NA) == "not asked"
+    with pytest.raises(MeasureError, match="difficulty"):
+        phq9_difficulty_words(4)
 
 
 def test_phq9_remission_is_below_five() -> None:
@@ -96,6 +205,12 @@ def test_item9_flag_only_on_item_nine() -> None:
     assert not phq9_item9_flag([3] * 8 + [0])
 
 
+def test_item9_flag_with_other_items_missing() -> None:
+    assert phq9_item9_flag([None] * 8 + [1])
+    assert phq9_item9_flag([None, 1, None, 2, None, None, None, None, 3])
+    assert not phq9_item9_flag([3] * 8 + [None])  # not asked: no flag, and no statement either
+
+
 @pytest.mark.parametrize(
     ("items", "message"),
     [
@@ -110,6 +225,14 @@ def test_item9_flag_only_on_item_nine() -> None:
 def test_phq9_bad_items_refused(items: list[object], message: str) -> None:
     with pytest.raises(MeasureError, match=message):
         phq9_total(items)
+    if "missing" not in message:  # partly filled is fine for phq9_score, a bad item is not
+        with pytest.raises(MeasureError, match=message):
+            phq9_score(items)
+
+
+def test_partly_filled_phq9_still_refuses_a_bad_item() -> None:
+    with pytest.raises(MeasureError, match="PHQ-9 item 9 is out of range"):
+        phq9_score([None, 0, 0, 0, 0, 0, 0, 0, 4])
 
 
 def test_bad_value_not_echoed_in_message() -> None:
@@ -129,6 +252,22 @@ def test_lsns6_subscales_and_cutoff() -> None:
     assert not s.isolated
     assert lsns6_scores([2, 2, 2, 2, 2, 1]).isolated  # 11 < 12
     assert not lsns6_scores([2, 2, 2, 2, 2, 2]).isolated  # 12 is not below 12
+
+
+@pytest.mark.parametrize(
+    ("items", "family_low", "friends_low"),
+    [
+        ([2, 2, 1, 5, 5, 5], True, False),  # family 5: below 6
+        ([2, 2, 2, 5, 5, 5], False, False),  # family 6: not below 6
+        ([5, 5, 5, 1, 2, 2], False, True),  # friends 5
+        ([5, 5, 5, 2, 2, 2], False, False),  # friends 6
+    ],
+)
+def test_lsns6_subscale_cutoff_is_below_6(
+    items: list[int], family_low: bool, friends_low: bool
+) -> None:
+    s = lsns6_scores(items)
+    assert (s.family_low, s.friends_low) == (family_low, friends_low)
 
 
 def test_lsns6_item_six_refused() -> None:
@@ -197,7 +336,7 @@ def _inventory(session_rows: list[dict[str, object]]) -> Inventory:
     return Inventory.from_tables({"clients": clients, "sessions": sessions})
 
 
-def _row(session: int, phq: list[int] | None = None, **extra: int) -> dict[str, object]:
+def _row(session: int, phq: Sequence[int | None] | None = None, **extra: int) -> dict[str, object]:
     row: dict[str, object] = {
         "client_id": "c1",
         "session": session,
@@ -262,3 +401,56 @@ def test_measure_table_on_samples_agrees_with_safety_sessions() -> None:
     flagged = t.loc[t["phq9_item9"].fillna(0) > 0, "session"].tolist()
     assert flagged == [2]
     assert len(t) == len(inv.sessions_of("grief-01"))
+
+
+def test_measure_table_scores_a_partly_filled_phq9() -> None:
+    inv = _inventory(
+        [
+            _row(1, [1, 1, 1, 1, 1, 1, 1, 1, 1], phq9_difficulty=2),  # 9: a baseline below 10
+            _row(2, [None, 0, 0, 0, 0, 0, 0, 0, 1]),  # one missing: 1 / 8 * 9 = 1.1, so 1
+            _row(3, [None, None, None, 0, 0, 0, 0, 0, 2]),  # three missing: incomplete
+            _row(4, [0, 0, 0, 0, 0, 0, 0, 0, None]),  # item 9 not asked; total prorated to 0
+        ]
+    )
+    t = measure_table(inv, "c1")
+    assert [None if pd.isna(v) else int(v) for v in t["phq9_total"]] == [9, 1, None, 0]
+    assert t["phq9_prorated"].tolist() == [False, True, pd.NA, True]
+    assert t["phq9_incomplete"].tolist() == [False, False, True, False]
+    assert t["phq9_answered"].tolist() == [9, 8, 6, 8]
+    assert [None if pd.isna(v) else int(v) for v in t["phq9_item9"]] == [1, 1, 2, None]
+    assert t["phq9_response"].isna().all()  # from a baseline of 9, response is not measured
+    assert t["phq9_reliable_change"].tolist() == [False, True, pd.NA, True]  # 9 -> 1: a drop of 8
+    assert int(t.loc[0, "phq9_difficulty"]) == 2 and t["phq9_difficulty"].isna().sum() == 3
+    text = phq9_text_table(t)
+    assert text["PHQ-9"].tolist() == ["9", "1 (prorated)", "incomplete", "0 (prorated)"]
+    assert text["item 9"].tolist() == [
+        "1 (several days)",
+        "1 (several days)",
+        "2 (more than half the days)",
+        "item 9 not asked",
+    ]
+    assert text["response"].tolist()[:2] == ["not measured (baseline below 10)"] * 2
+    assert text["difficulty"].tolist()[0] == "very difficult"
+
+
+def test_measure_table_response_from_a_baseline_of_10() -> None:
+    inv = _inventory([_row(1, [2, 1, 1, 1, 1, 1, 1, 1, 1]), _row(2, [1, 1, 1, 1, 1, 0, 0, 0, 0])])
+    t = measure_table(inv, "c1")  # 10 -> 5: half, from a baseline of 10
+    assert t["phq9_response"].tolist() == [False, True]
+    assert t["phq9_reliable_change"].tolist() == [False, False]  # a drop of 5 is not reliable
+
+
+def test_measure_table_lsns6_subscales_and_single_items() -> None:
+    lsns = dict(zip(LSNS6_ITEMS, [2, 2, 1, 3, 3, 3], strict=True))  # family 5, friends 9
+    inv = _inventory([_row(1, None, **lsns, epds_10=2, bdi2_9=0, hamd17_3=4)])
+    t = measure_table(inv, "c1")
+    assert bool(t.loc[0, "lsns6_family_low"]) and not bool(t.loc[0, "lsns6_friends_low"])
+    assert (int(t.loc[0, "epds_10"]), int(t.loc[0, "bdi2_9"]), int(t.loc[0, "hamd17_3"])) == (
+        2,
+        0,
+        4,
+    )
+    assert other_measures_lines(t) == [
+        "Session 1: LSNS-6 14 (family 5, friends 9: family below 6); HAM-D 17 item 3: 4 of 4; "
+        "BDI-II item 9: 0 of 3; EPDS item 10: 2 of 3"
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -36,8 +37,69 @@ def test_client_rows_follow_the_course(tiny: Inventory) -> None:
     # Latest full PHQ-9 is session 2: eight items of 1 and item 9 of 0.
     assert (c1["phq9_session"], c1["phq9_total"], c1["phq9_band"]) == (2, 8, "mild")
     assert c1["focus"] == "role dispute"
-    # Item 9 was 1 at session 1 only.
-    assert c1["safety_flag"].endswith("at session 1.")
+    # Item 9 was 1 at session 1 only, and asked again (answered 0) at session 2.
+    assert c1["safety_flag"].startswith("SAFETY FLAG: PHQ-9 item 9")
+    assert "several days at session 1; last asked at session 2." in c1["safety_flag"]
+    assert bool(c1["phq9_item9_asked"]) and not bool(c1["phq9_prorated"])
+
+
+def _overview_of(*phq9: Sequence[int | None], **extra: Sequence[int | None]) -> pd.Series:
+    """The overview row of one client whose sessions hold these PHQ-9 answers."""
+    from ipt_network.contract import PHQ9_ITEMS
+    from ipt_network.inventory import empty_table
+
+    n = len(phq9)
+    sessions = pd.DataFrame(
+        {
+            "client_id": ["a"] * n,
+            "session": range(1, n + 1),
+            "date": [f"2026-01-{i:02}" for i in range(1, n + 1)],
+            **{c: [row[i] for row in phq9] for i, c in enumerate(PHQ9_ITEMS)},
+            **extra,
+        }
+    )
+    sessions = pd.concat([empty_table("sessions"), sessions], ignore_index=True)
+    sessions = sessions.astype(empty_table("sessions").dtypes.to_dict())
+    clients = pd.DataFrame({"client_id": ["a"], "planned_sessions": [12]})
+    clients = pd.concat([empty_table("clients"), clients], ignore_index=True)
+    clients = clients.astype(empty_table("clients").dtypes.to_dict())
+    inv = Inventory.from_tables({"clients": clients, "sessions": sessions})
+    return client_overview(inv).iloc[0]
+
+
+@pytest.mark.parametrize(
+    ("baseline", "latest", "response", "reliable"),
+    [
+        ([1] * 9, [0] * 9, None, True),  # baseline 9: response not measured; drop 9
+        ([2, 1, 1, 1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 1, 0, 0, 0, 0], True, False),  # 10 -> 5: drop 5
+        ([2, 1, 1, 1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 0, 0, 0, 0, 0], True, True),  # 10 -> 4: drop 6
+        ([2, 2, 2, 2, 2, 2, 2, 2, 0], [1, 1, 1, 1, 1, 1, 1, 1, 1], False, True),  # 16 -> 9
+    ],
+)
+def test_overview_response_needs_baseline_10_and_reliable_change_a_drop_of_6(
+    baseline: list[int], latest: list[int], response: bool | None, reliable: bool
+) -> None:
+    row = _overview_of(baseline, latest)
+    assert (None if pd.isna(row["phq9_response"]) else bool(row["phq9_response"])) is response
+    assert bool(row["phq9_reliable_change"]) is reliable
+    assert int(row["phq9_change"]) == sum(latest) - sum(baseline)
+
+
+def test_overview_marks_a_prorated_total_and_a_later_incomplete_phq9() -> None:
+    row = _overview_of(
+        [2] * 9,
+        [2, 2, 2, 2, 1, 1, 1, 1, None],  # one missing: 12 / 8 * 9 = 13.5, half up to 14
+        [None, None, None, 1, 1, 1, 1, 1, 2],  # three missing: no total
+        phq9_difficulty=[3, 2, None],
+    )
+    assert (int(row["phq9_session"]), int(row["phq9_total"])) == (2, 14)
+    assert bool(row["phq9_prorated"]) and not bool(row["phq9_item9_asked"])
+    assert int(row["phq9_difficulty"]) == 2
+    assert int(row["phq9_incomplete_session"]) == 3
+    assert row["safety_flag"].endswith(
+        "above 0: more than half the days at session 1, more than half the days at session 3; "
+        "last asked at session 3."
+    )
 
 
 def test_client_without_phq9_or_focus_has_empty_cells(tiny: Inventory) -> None:

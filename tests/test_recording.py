@@ -142,13 +142,39 @@ def test_blank_phq9_is_no_phq9(tiny: Inventory) -> None:
 
 
 @pytest.mark.parametrize(
+    "phq9",
+    [
+        [None] * 8 + [2],  # item 9 alone
+        [1, None, 1, 1, 1, 1, 1, 1, 2],  # one blank
+        [1, 1, 1, 1, 1, 1, 1, 1, None],  # item 9 left blank: kept as not asked
+    ],
+)
+def test_a_partly_filled_phq9_is_kept_as_given(tiny: Inventory, phq9: list[int | None]) -> None:
+    tables = session_tables(tiny, "c1", **_form(tiny, phq9=phq9))
+    stored = tables["sessions"][list(PHQ9_ITEMS)].iloc[0]
+    assert [None if pd.isna(v) else int(v) for v in stored] == phq9
+
+
+def test_a_partly_filled_phq9_with_item9_is_saved_and_flags(store: Store, tiny: Inventory) -> None:
+    from ipt_network.safety import safety_flag
+
+    saved = record_session(store, "c1", **_form(tiny, phq9=[2, 2, None, 2, 2, 2, 2, 2, 2]))
+    after = store.inventory(["c1"])
+    row = after.sessions[after.sessions["session"] == saved].iloc[0]
+    assert pd.isna(row["phq9_3"]) and int(row["phq9_9"]) == 2
+    flag = safety_flag(after, "c1")
+    assert flag is not None
+    assert any(a.session == saved and a.value == 2 for a in flag.answers)
+
+
+@pytest.mark.parametrize(
     ("change", "column"),
     [
         ({"phq9": [4] + [0] * 8}, "PHQ-9 item 1"),
+        ({"phq9": [None] * 8 + [4]}, "PHQ-9 item 9"),
         ({"phq9": [0] * 8 + ["x"]}, "PHQ-9 item 9"),
         ({"phq9": [1.5] + [0] * 8}, "PHQ-9 item 1"),
         ({"phq9": [True] + [0] * 8}, "PHQ-9 item 1"),
-        ({"phq9": [1] * 8 + [None]}, "PHQ-9 item 9"),
         ({"phq9": [1] * 5}, "PHQ-9"),
         ({"date": "2026-02-31"}, "date"),
         ({"date": "16/02/2026"}, "date"),

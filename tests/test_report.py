@@ -1,18 +1,55 @@
-"""Tests of ipt_network.report: the file opens alone and says what it should."""
+"""Tests of ipt_network.report: the file opens alone, and each audience reads what it should."""
 
 from __future__ import annotations
 
+import html
+import os
 import re
+import stat
+from datetime import date, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from ipt_network import load_samples
+from ipt_network.contract import PHQ9_ITEMS
 from ipt_network.errors import ClientNotFound
 from ipt_network.inventory import Inventory
-from ipt_network.report import map_svg, phq9_chart_svg, render_report, write_report
-from ipt_network.safety import CRISIS_LINE
+from ipt_network.measures import (
+    GAD7_BANDS,
+    LICENSED_BANDS,
+    PHQ9_BANDS,
+    measure_table,
+    other_measures_lines,
+    phq9_text_table,
+)
+from ipt_network.names import CLIENT_AREA_WORDS, RING_LABELS
+from ipt_network.problem_areas import AREA_LABELS, rank_problem_areas
+from ipt_network.regions import region
+from ipt_network.report import (
+    ReportError,
+    map_svg,
+    phq9_chart_svg,
+    render_report,
+    write_report,
+)
+from ipt_network.safety import client_crisis_line, safety_flag
+from ipt_network.timeline import person_labels
+
+#: Words that must never reach the client's copy: they name a flag or an instrument band.
+_FLAG_WORDS = ("flag", "risk", "safety", "item 9", "safe")
+_BAND_WORDS = tuple(
+    sorted(
+        {
+            label
+            for bands in (PHQ9_BANDS, GAD7_BANDS, *LICENSED_BANDS.values())
+            for _, label in bands.bands
+        }
+        | {"normal", "probable depression", "possible depression", "minimal", "isolated"}
+    )
+)
 
 
 class _Page(HTMLParser):
@@ -43,15 +80,79 @@ def samples() -> Inventory:
     return load_samples()
 
 
-def _open(path: Path) -> tuple[str, _Page]:
-    raw = path.read_text(encoding="utf-8")
+def _parse(raw: str) -> _Page:
     page = _Page()
     page.feed(raw)
-    return raw, page
+    return page
 
 
-def test_written_file_is_self_contained(samples: Inventory, tmp_path: Path) -> None:
-    raw, page = _open(write_report(samples, "grief-01", tmp_path / "report.html"))
+def _text(raw: str) -> str:
+    return " ".join(_parse(raw).text)
+
+
+def _open(path: Path) -> tuple[str, _Page]:
+    raw = path.read_text(encoding="utf-8")
+    return raw, _parse(raw)
+
+
+def _words_in(raw: str, words: tuple[str, ...]) -> list[str]:
+    """Which of ``words`` occur in the page (raw HTML and SVG included), as whole words."""
+    low = raw.lower()
+    return [w for w in words if re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-])", low)]
+
+
+def _with(inventory: Inventory, client_id: str, **tables: pd.DataFrame) -> Inventory:
+    """One client's inventory with some tables replaced."""
+    one = inventory.for_clients([client_id])
+    return Inventory(**{**one.tables(), **tables})
+
+
+def _first_last(inventory: Inventory, client_id: str) -> tuple[int, int]:
+    sessions = inventory.sessions_of(client_id)
+    return sessions[0], sessions[-1]
+
+
+def _state(inventory: Inventory, client_id: str, session: int) -> dict[str, tuple[int, int]]:
+    r = inventory.relationships
+    rows = r[(r["client_id"] == client_id) & (r["session"] == session)]
+    return {
+        str(p): (int(a), int(b))
+        for p, a, b in zip(rows["person_id"], rows["ring"], rows["conflict"], strict=True)
+    }
+
+
+def _dead_by_the_end(inventory: Inventory, client_id: str) -> dict[str, str]:
+    """person_id to name of everyone who died by the client's latest session."""
+    s = inventory.sessions
+    last_day = date.fromisoformat(
+        str(s.loc[s["client_id"] == client_id].sort_values("session")["date"].iloc[-1])
+    )
+    p = inventory.people[inventory.people["client_id"] == client_id]
+    return {
+        str(pid): str(name)
+        for pid, name, died in zip(p["person_id"], p["name"], p["deceased_date"], strict=True)
+        if isinstance(died, str) and date.fromisoformat(died) <= last_day
+    }
+
+
+def _phq9_at(
+    inventory: Inventory, client_id: str, session: int, items: list[int | None]
+) -> Inventory:
+    """The client's PHQ-9 at one session replaced by these nine answers (None: left blank)."""
+    sessions = inventory.for_clients([client_id]).sessions.copy()
+    at = sessions["session"] == session
+    for column, value in zip(PHQ9_ITEMS, items, strict=True):
+        sessions.loc[at, column] = pd.NA if value is None else value
+    return _with(inventory, client_id, sessions=sessions)
+
+
+# --------------------------------------------------------------------------- the file
+
+
+@pytest.mark.parametrize("audience", ["client", "clinician"])
+def test_written_file_is_self_contained(samples: Inventory, tmp_path: Path, audience: str) -> None:
+    path = write_report(samples, "grief-01", tmp_path / "report.html", audience=audience)  # type: ignore[arg-type]
+    raw, page = _open(path)
     tags = {t for t, _ in page.tags}
     assert not tags & {"script", "link", "img", "iframe", "object", "embed"}
     for _, attrs in page.tags:
@@ -60,61 +161,326 @@ def test_written_file_is_self_contained(samples: Inventory, tmp_path: Path) -> N
     # The only address is the SVG namespace, which is never fetched.
     assert set(re.findall(r"https?://[^\s\"']+", raw)) == {"http://www.w3.org/2000/svg"}
     assert '<meta charset="utf-8">' in raw and "@media print" in raw
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+def test_unknown_audience_is_refused(samples: Inventory) -> None:
+    with pytest.raises(ReportError, match="unknown report audience 'family'") as info:
+        render_report(samples, "grief-01", audience="family")  # type: ignore[arg-type]
+    assert isinstance(info.value, ValueError)
 
 
 def test_report_content_for_grief_client(samples: Inventory, tmp_path: Path) -> None:
     raw, page = _open(write_report(samples, "grief-01", tmp_path / "r.html"))
     text = " ".join(page.text)
-    assert "Session 1 (2025-04-07)" in text and "Session 14 (2025-07-07)" in text
+    first, last = _first_last(samples, "grief-01")
+    scores = measure_table(samples, "grief-01")
+    day = dict(zip(scores["session"], scores["date"], strict=True))
+    assert f"Session {first} ({day[first]})" in text and f"Session {last} ({day[last]})" in text
+    # two maps and the chart
     assert sum(tag == "svg" and a.get("role") == "img" for tag, a in page.tags) == 3
-    assert (
-        "Moved closer" in text
-        and "Ruth (family): from the middle circle to the inner circle" in text
-    )
-    assert "No longer on the map" in text and "George (family)" in text
-    assert "New on the map" in text and "Dorothy (community), in the middle circle" in text
-    assert "was 19 (moderately severe)" in text and "it was 7 (mild)" in text
-    assert "Not filled in at session 11" in text
-    assert "Call Ruth and tell her how hard the evenings are" in text
-    assert "GAD-7 (anxiety)" in text
-    assert "focus of our work was <strong>grief</strong>, chosen together at session 2" in raw
-
-
-def test_safety_flag_shown_when_it_applies(samples: Inventory) -> None:
-    flagged = render_report(samples, "grief-01")
-    assert CRISIS_LINE in flagged and "at session 2" in flagged
-    assert 'class="safety"' in flagged
-    for cid in ("dispute-01", "transition-01", "deficits-01"):
-        page = render_report(samples, cid)
-        assert 'class="safety"' not in page and "988" not in page
-    for cid in samples.client_ids():
-        assert "low risk" not in render_report(samples, cid).lower()
+    labels = person_labels(samples, "grief-01")
+    before, after = _state(samples, "grief-01", first), _state(samples, "grief-01", last)
+    dead = _dead_by_the_end(samples, "grief-01")
+    closer = [p for p in after if p in before and after[p][0] < before[p][0] and p not in dead]
+    gone = [p for p in before if p not in after and p not in dead]
+    new = [p for p in after if p not in before and p not in dead]
+    assert closer and gone and new  # the sample is written to show all three
+    assert "Moved closer" in text and "No longer on the map" in text and "New on the map" in text
+    for p in closer:
+        ring0, ring1 = RING_LABELS[before[p][0]], RING_LABELS[after[p][0]]
+        assert f"{labels[p]}: from the {ring0} circle to the {ring1} circle" in text
+    assert all(labels[p] in text for p in gone + new)
+    given = scores.dropna(subset=["phq9_total"])
+    t0, t1 = int(given["phq9_total"].iloc[0]), int(given["phq9_total"].iloc[-1])
+    s0, s1 = int(given["session"].iloc[0]), int(given["session"].iloc[-1])
+    assert f"At session {s0} your score was {t0}; at session {s1} it was {t1}." in text
+    no_score = scores.loc[scores["phq9_total"].isna(), "session"].tolist()
+    assert no_score and f"There is no score for session {no_score[0]}" in text
+    work = samples.communication[samples.communication["client_id"] == "grief-01"]
+    assert str(work["planned"].iloc[0]) in text
+    assert "GAD-7" in text and "Looking ahead" in text
 
 
 def test_focus_and_communication_work(samples: Inventory) -> None:
     page = render_report(samples, "dispute-01")
-    assert "<strong>role dispute</strong>, chosen together at session 3" in page
-    assert "Sarah (partner)" in page and "Suggest seeing a couples counsellor together" in page
+    assert "<strong>a disagreement with someone important</strong>, chosen together at" in page
+    work = samples.communication[samples.communication["client_id"] == "dispute-01"]
+    assert str(work["planned"].iloc[-1]) in _text(page)
 
 
 def test_no_focus_recorded(samples: Inventory) -> None:
-    one = samples.for_clients(["deficits-01"])
-    clients = one.clients.copy()
+    clients = samples.for_clients(["deficits-01"]).clients.copy()
     clients["focus"] = None
-    page = render_report(Inventory(**{**one.tables(), "clients": clients}), "deficits-01")
+    page = render_report(_with(samples, "deficits-01", clients=clients), "deficits-01")
     assert "No focus was recorded." in page
+
+
+# --------------------------------------------------------------------------- the client's copy
+
+
+@pytest.mark.parametrize("client_id", ["grief-01", "dispute-01", "transition-01", "deficits-01"])
+def test_client_report_names_no_flag_and_no_band(samples: Inventory, client_id: str) -> None:
+    page = render_report(samples, client_id)
+    assert _words_in(page, _FLAG_WORDS) == []
+    assert _words_in(page, _BAND_WORDS) == []
+    assert "Clinical appendix" not in page and 'role="alert"' not in page
+
+
+def test_flagged_client_reads_the_calm_line_and_nothing_else(samples: Inventory) -> None:
+    flag = safety_flag(samples, "grief-01")
+    assert flag is not None  # grief-01 answered item 9 above 0: the case that matters
+    page = render_report(samples, "grief-01")
+    assert client_crisis_line(None) in _text(page)
+    # nothing of the clinician's banner leaks into the client's copy
+    for line in flag.banner(region("us")).splitlines():
+        assert line not in page
+
+
+def test_every_client_reads_the_same_calm_line(samples: Inventory) -> None:
+    flagged = {c for c in samples.client_ids() if safety_flag(samples, c) is not None}
+    assert flagged and set(samples.client_ids()) - flagged  # both kinds of client are tested
+    calm = client_crisis_line(None)
+    endings = set()
+    for client_id in samples.client_ids():
+        page = render_report(samples, client_id)
+        assert calm in _text(page)
+        endings.add(page[page.index("class='care'") :].split("</p>")[0])
+    assert len(endings) == 1  # word for word the same, flagged or not
+
+
+def test_looking_ahead_has_signs_people_and_the_line(samples: Inventory) -> None:
+    page = render_report(samples, "grief-01")
+    start = page.index("<h2>Looking ahead</h2>")
+    ahead = _text(page[start : page.index("</section>", start)])
+    assert "Warning signs to watch" in ahead and "Who to turn to" in ahead
+    dead = _dead_by_the_end(samples, "grief-01")
+    last = _first_last(samples, "grief-01")[1]
+    after = _state(samples, "grief-01", last)
+    people = samples.people[samples.people["client_id"] == "grief-01"]
+    names = dict(zip(people["person_id"], people["name"], strict=True))
+    inner = [str(names[p]) for p, (ring, _) in after.items() if ring == 1 and p not in dead]
+    assert inner and all(n in ahead for n in inner)
+    closest = ahead.split("closest to you on your last map:")[1].split(".")[0]
+    assert all(names[p] not in closest for p in dead)  # nobody who died is someone to call
+    assert ahead.rstrip().endswith(client_crisis_line(None))
+
+
+def test_client_report_uses_lay_words_for_the_focus(samples: Inventory) -> None:
+    for client_id in samples.client_ids():
+        focus = str(samples.clients.set_index("client_id").loc[client_id, "focus"])
+        page = render_report(samples, client_id)
+        assert f"<strong>{CLIENT_AREA_WORDS[focus]}</strong>" in page
+        assert AREA_LABELS[focus] not in _text(page)
+    clients = samples.for_clients(["transition-01"]).clients.copy()
+    clients["focus"] = "role_transition;grief"
+    page = render_report(_with(samples, "transition-01", clients=clients), "transition-01")
+    assert "<strong>a big change in life and coping with a loss</strong>" in page
+
+
+def test_response_is_said_in_words(samples: Inventory) -> None:
+    # dispute-01 falls from 16 to 8: a response. Before issue 9 the report was silent.
+    last = measure_table(samples, "dispute-01").dropna(subset=["phq9_total"]).iloc[-1]
+    assert bool(last["phq9_response"]) and not bool(last["phq9_remission"])
+    text = _text(render_report(samples, "dispute-01"))
+    assert "come down by half or more since the start" in text
+    assert "what is called a response to treatment" in text
+    assert "remission" not in text and "not helped enough" not in text
+
+
+def _phq9_at_last(inventory: Inventory, client_id: str, items: list[int]) -> Inventory:
+    """The client's latest session given these nine PHQ-9 answers."""
+    return _phq9_at(inventory, client_id, _first_last(inventory, client_id)[1], list(items))
+
+
+def test_remission_is_said_in_words(samples: Inventory) -> None:
+    text = _text(render_report(_phq9_at_last(samples, "grief-01", [0] * 8 + [0]), "grief-01"))
+    assert "latest score is below 5" in text and "what is called remission" in text
+    assert "response to treatment" in text  # 19 to 0 is a response too
+
+
+def test_no_improvement_is_said_kindly(samples: Inventory) -> None:
+    scores = measure_table(samples, "dispute-01").dropna(subset=["phq9_total"])
+    s = samples.sessions
+    first = s[(s["client_id"] == "dispute-01") & (s["session"] == scores["session"].iloc[0])]
+    same = [int(first[c].iloc[0]) for c in PHQ9_ITEMS]
+    worse = [min(v + 1, 3) for v in same]
+    for items in (same, worse):
+        text = _text(render_report(_phq9_at_last(samples, "dispute-01", items), "dispute-01"))
+        assert "Your score has not come down over our sessions." in text
+        assert "this treatment has not helped enough yet" in text
+        assert "that is not your failure" in text
+        assert "other options to discuss with your therapist or doctor" in text
+        assert "response to treatment" not in text and "remission" not in text
+        assert "lower than at the start" not in text
+
+
+def test_some_improvement_without_response_is_said_kindly(samples: Inventory) -> None:
+    # deficits-01 falls from 14 to 8: down, but less than half.
+    last = measure_table(samples, "deficits-01").dropna(subset=["phq9_total"]).iloc[-1]
+    assert not bool(last["phq9_response"]) and int(last["phq9_change"]) < 0
+    text = _text(render_report(samples, "deficits-01"))
+    assert "Your score has come down, but not as far as we hoped." in text
+    assert "not helped enough yet" in text and "not your failure" in text
+
+
+def test_someone_who_died_is_spoken_of_with_care(samples: Inventory) -> None:
+    first, last = _first_last(samples, "grief-01")
+    before, after = _state(samples, "grief-01", first), _state(samples, "grief-01", last)
+    dead = _dead_by_the_end(samples, "grief-01")
+    risen = [p for p in dead if p in before and p in after and after[p][1] > before[p][1]]
+    assert risen  # the sample's late husband: conflict recorded as rising while she mourns
+    labels = person_labels(samples, "grief-01")
+    page = render_report(samples, "grief-01")
+    text = _text(page)
+    for p in risen:
+        assert f"You talked about the harder feelings about {dead[p]} too." in text
+        assert f"Remembering {dead[p]}" in text
+        assert f"{labels[p]}: conflict from" not in text
+    living = [p for p in after if p in before and p not in dead and after[p][1] > before[p][1]]
+    assert ("More conflict" in text) == bool(living)
+
+
+@pytest.mark.parametrize("died", ["never", "after the last session"])
+def test_conflict_with_the_living_is_still_called_conflict(samples: Inventory, died: str) -> None:
+    dead = _dead_by_the_end(samples, "grief-01")
+    last = _first_last(samples, "grief-01")[1]
+    s = samples.sessions
+    last_day = date.fromisoformat(
+        str(s.loc[(s["client_id"] == "grief-01") & (s["session"] == last), "date"].iloc[0])
+    )
+    people = samples.for_clients(["grief-01"]).people.copy()
+    later = (last_day + timedelta(days=1)).isoformat() if died != "never" else pd.NA
+    people.loc[people["person_id"].isin(list(dead)), "deceased_date"] = later
+    text = _text(render_report(_with(samples, "grief-01", people=people), "grief-01"))
+    assert "More conflict" in text and "harder feelings" not in text
+
+
+def test_someone_who_died_and_left_the_map_is_not_listed_as_gone(samples: Inventory) -> None:
+    dead = _dead_by_the_end(samples, "grief-01")
+    last = _first_last(samples, "grief-01")[1]
+    r = samples.for_clients(["grief-01"]).relationships
+    kept = r[~((r["session"] == last) & r["person_id"].isin(list(dead)))]
+    page = render_report(_with(samples, "grief-01", relationships=kept), "grief-01")
+    text = _text(page)
+    listed = re.search(r"<h3>No longer on the map</h3><ul>(.*?)</ul>", page)
+    gone = listed.group(1) if listed else ""
+    labels = person_labels(samples, "grief-01")
+    for p, name in dead.items():
+        assert labels[p] not in gone
+        assert f"{name} is not on your last map" in text and "not mean forgetting" in text
+
+
+# --------------------------------------------------------------------------- the clinician's copy
+
+
+def test_clinician_report_is_the_client_report_plus_an_appendix(samples: Inventory) -> None:
+    client = render_report(samples, "grief-01")
+    clinician = render_report(samples, "grief-01", audience="clinician")
+    body = client[client.index("<h1>") : client.index("</body>")]
+    assert body in clinician
+    appendix = clinician[clinician.index("Clinical appendix") :]
+    assert clinician.index("Looking ahead") < clinician.index("Clinical appendix")
+    flag = safety_flag(samples, "grief-01")
+    assert flag is not None
+    for line in flag.banner(region("us")).splitlines():
+        assert line.replace("'", "&#x27;") in appendix
+    assert 'class="flag"' in appendix
+    # the PHQ-9 as the clinician views word it, bands included, in the table and on the chart
+    table = phq9_text_table(measure_table(samples, "grief-01"))
+    for row in table.itertuples(index=False):
+        assert "".join(f"<td>{html.escape(str(v))}</td>" for v in row) in appendix
+    assert f"<td>{PHQ9_BANDS.band(int(table['PHQ-9'].iloc[0]))}</td>" in appendix
+    assert "minimal (0-4)" in appendix
+    assert all(
+        line in _text(appendix) for line in other_measures_lines(measure_table(samples, "grief-01"))
+    )
+    # the problem-area evidence as the CLI prints it
+    lines = rank_problem_areas(samples, "grief-01").lines()
+    text = _text(appendix)
+    assert all(line.strip() in text for line in lines if line.strip())
+
+
+def test_clinician_report_without_flag_gives_the_lines(samples: Inventory) -> None:
+    assert safety_flag(samples, "dispute-01") is None
+    page = render_report(samples, "dispute-01", audience="clinician")
+    appendix = page[page.index("Clinical appendix") :]
+    assert 'class="flag"' not in page and region("us").summary() in _text(appendix)
+    assert "low risk" not in page.lower() and "no risk" not in page.lower()
+
+
+def test_appendix_shows_lsns6_subscales_and_licensed_bands(samples: Inventory) -> None:
+    page = render_report(samples, "deficits-01", audience="clinician")
+    scores = measure_table(samples, "deficits-01")
+    row = scores.dropna(subset=["lsns6_total"]).iloc[0]
+    appendix = _text(page[page.index("Clinical appendix") :])
+    assert f"family {int(row['lsns6_family'])}, friends {int(row['lsns6_friends'])}" in appendix
+    assert all(line in appendix for line in other_measures_lines(scores))
+    epds = measure_table(samples, "transition-01").dropna(subset=["epds_total"]).iloc[0]
+    page = render_report(samples, "transition-01", audience="clinician")
+    assert f"EPDS {int(epds['epds_total'])} ({epds['epds_band']})" in _text(page)
+    client = render_report(samples, "transition-01")
+    assert str(epds["epds_band"]) not in client
+
+
+def test_prorated_and_incomplete_totals_are_marked(samples: Inventory) -> None:
+    first, last = _first_last(samples, "dispute-01")
+    middle = (first + last) // 2
+    s = samples.sessions
+    row = s[(s["client_id"] == "dispute-01") & (s["session"] == middle)].iloc[0]
+    given = [int(row[c]) for c in PHQ9_ITEMS]
+    one_blank = _phq9_at(samples, "dispute-01", middle, [None, *given[1:]])
+    scores = measure_table(one_blank, "dispute-01")
+    total = int(scores.loc[scores["session"] == middle, "phq9_total"].iloc[0])
+    assert bool(scores.loc[scores["session"] == middle, "phq9_prorated"].iloc[0])
+    clinician = render_report(one_blank, "dispute-01", audience="clinician")
+    assert f"<td>{total} (prorated)</td>" in clinician and f">{total}*<" in clinician
+    client = render_report(one_blank, "dispute-01")
+    assert f">{total}*<" in client and "(estimated from the questions you answered)" not in client
+    assert "prorated" not in client
+    # the first or the latest score, prorated, is said to be an estimate in the words
+    latest = _phq9_at(samples, "dispute-01", last, [None, *([1] * 8)])
+    text = _text(render_report(latest, "dispute-01"))
+    assert "estimated from the questions you answered" in text
+    three_blank = _phq9_at(samples, "dispute-01", middle, [None, None, None, *given[3:]])
+    clinician = render_report(three_blank, "dispute-01", audience="clinician")
+    assert "<td>incomplete</td>" in clinician
+    assert f"There is no score for session {middle}" in _text(
+        render_report(three_blank, "dispute-01")
+    )
+
+
+def test_client_report_does_not_tell_whether_item_9_was_answered(samples: Inventory) -> None:
+    assert safety_flag(samples, "dispute-01") is None
+    last = _first_last(samples, "dispute-01")[1]
+    blank = _phq9_at(samples, "dispute-01", last - 1, [None] * 9)
+    only_item_9 = _phq9_at(samples, "dispute-01", last - 1, [None] * 8 + [2])
+    assert safety_flag(only_item_9, "dispute-01") is not None
+    assert render_report(blank, "dispute-01") == render_report(only_item_9, "dispute-01")
+    clinician = render_report(only_item_9, "dispute-01", audience="clinician")
+    assert 'class="flag"' in clinician and "more than half the days" in clinician
+
+
+@pytest.mark.parametrize("audience", ["client", "clinician"])
+def test_region_sets_the_crisis_lines(samples: Inventory, audience: str) -> None:
+    uk = region("uk")
+    page = render_report(samples, "grief-01", audience=audience, region=uk)  # type: ignore[arg-type]
+    assert "Samaritans" in page and "116 123" in page and "988" not in page
+    assert client_crisis_line(uk) in _text(page)
+
+
+# --------------------------------------------------------------------------- pictures
 
 
 def test_conflict_drawn_by_line_style(samples: Inventory) -> None:
     page = render_report(samples, "dispute-01")
     first_map = page.split("<figure>")[1]
-    # Sarah, conflict 4 at session 1: the heavy dashed line; Karen 3 too.
-    assert first_map.count('stroke-width="3.2" stroke-dasharray="9 4"') == 2
+    first = _first_last(samples, "dispute-01")[0]
+    heavy = sum(c >= 3 for _, c in _state(samples, "dispute-01", first).values())
+    assert heavy and first_map.count('stroke-width="3.2" stroke-dasharray="9 4"') == heavy
 
 
 def test_names_are_escaped() -> None:
-    import pandas as pd
-
     people = pd.DataFrame(
         {
             "person_id": ["a"],
@@ -128,8 +494,6 @@ def test_names_are_escaped() -> None:
 
 
 def test_map_places_people_on_their_ring() -> None:
-    import pandas as pd
-
     people = pd.DataFrame(
         {
             "person_id": ["a", "b"],
@@ -155,6 +519,12 @@ def test_chart_breaks_line_at_missing_total() -> None:
     svg = phq9_chart_svg([1, 2, 3, 4], [20, 15, None, 9])
     assert svg.count("<polyline") == 2
     assert all(band in svg for band in ("minimal (0-4)", "mild (5-9)", "severe (20-27)"))
+
+
+def test_client_chart_names_no_band() -> None:
+    svg = phq9_chart_svg([1, 2, 3, 4], [20, 15, None, 9], bands=False)
+    assert svg.count("<polyline") == 2 and ">20<" in svg
+    assert _words_in(svg, _BAND_WORDS) == []
 
 
 def test_unknown_client(samples: Inventory) -> None:

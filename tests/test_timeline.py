@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
 from ipt_network import load_samples
 from ipt_network.errors import ClientNotFound
 from ipt_network.inventory import Inventory
+from ipt_network.measures import phq9_scores
 from ipt_network.timeline import (
     describe_interval,
     format_timeline,
@@ -50,7 +53,7 @@ def test_onset_and_events_placed_before_first_session(samples: Inventory) -> Non
 def test_session_lines_carry_phq9_and_changes(samples: Inventory) -> None:
     lines = format_timeline(timeline(samples, "grief-01"))
     s2 = next(line for line in lines if "Session 2:" in line)
-    assert "PHQ-9 20 (severe)" in s2 and "item 9 above 0" in s2
+    assert "PHQ-9 20 (severe)" in s2 and "item 9: several days (see the safety flag)" in s2
     s7 = next(line for line in lines if "Session 7:" in line)
     assert "Ruth moved closer" in s7
     s11 = next(line for line in lines if "Session 11:" in line)
@@ -60,10 +63,11 @@ def test_session_lines_carry_phq9_and_changes(samples: Inventory) -> None:
 
 def test_phq9_total_on_session_entries(samples: Inventory) -> None:
     entries = [e for e in timeline(samples, "deficits-01") if e.kind == "session"]
-    s = samples.sessions.set_index(["client_id", "session"]).loc["deficits-01"]
-    items = s[[f"phq9_{i}" for i in range(1, 10)]]
-    expected = [None if r.isna().all() else int(r.sum()) for _, r in items.iterrows()]
+    s = samples.sessions[samples.sessions["client_id"] == "deficits-01"]
+    totals = phq9_scores(s)["phq9_total"]
+    expected = [None if pd.isna(t) else int(t) for t in totals]
     assert [e.phq9_total for e in entries] == expected
+    assert expected[10] is None  # session 11: only item 9 was asked
 
 
 def test_death_from_people_table_without_event(samples: Inventory) -> None:
@@ -124,3 +128,25 @@ def test_person_labels_use_name_and_role(samples: Inventory) -> None:
 )
 def test_describe_interval(days: int, words: str) -> None:
     assert describe_interval(days) == words
+
+
+def test_session_lines_mark_prorated_incomplete_and_item9_not_asked(tiny_folder: Path) -> None:
+    from ipt_network.contract import PHQ9_ITEMS
+    from ipt_network.tidy import read_inventory
+
+    (tiny_folder / "sessions.csv").write_text(
+        f"client_id,session,date,{','.join(PHQ9_ITEMS)},epds_10\n"
+        "c1,1,2026-02-02,3,3,3,3,2,2,2,2,,\n"  # 20 / 8 * 9 = 22.5, half up to 23; item 9 not asked
+        "c1,2,2026-02-09,,,,1,1,1,1,1,3,1\n"  # 4 missing: incomplete; item 9 nearly every day
+        "c2,1,2026-03-01,,,,,,,,,,\n",
+        encoding="utf-8",
+    )
+    entries = [e for e in timeline(read_inventory(tiny_folder), "c1") if e.kind == "session"]
+    assert (entries[0].phq9_total, entries[0].phq9_prorated) == (23, True)
+    assert entries[0].text.startswith("Session 1: PHQ-9 23 (prorated; severe), item 9 not asked")
+    assert entries[1].phq9_total is None
+    assert entries[1].text.startswith(
+        "Session 2: PHQ-9 incomplete (3 or more items missing), "
+        "item 9: nearly every day (see the safety flag); "
+        "EPDS item 10: 1 of 3 (see the safety flag)"
+    )

@@ -18,6 +18,7 @@ from dashboards.components import (
     MAX_SHOWN_ID,
     client_from_path,
     client_href,
+    control_label,
     figure_card,
     safety_banner,
 )
@@ -98,7 +99,7 @@ def _controls(client_id: str, sessions: list[int]) -> html.Div:
         [
             html.Div(
                 [
-                    html.Span("Session", className="control-label"),
+                    control_label("Session", ids.SESSION_SLIDER, class_name="control-label"),
                     dcc.Slider(
                         id=ids.SESSION_SLIDER,
                         min=first,
@@ -129,6 +130,7 @@ def _controls(client_id: str, sessions: list[int]) -> html.Div:
                         value=[],
                         className="switch",
                     ),
+                    control_label("Session to compare with", ids.COMPARE_SESSION, hidden=True),
                     dcc.Dropdown(
                         id=ids.COMPARE_SESSION,
                         options=choices,
@@ -158,6 +160,7 @@ def _controls(client_id: str, sessions: list[int]) -> html.Div:
 
 
 def _clinical_panel(inventory: Inventory) -> html.Aside:
+    timeline_name: dict[str, Any] = {"aria-label": "Timeline"}
     return html.Aside(
         [
             html.Section(
@@ -170,6 +173,7 @@ def _clinical_panel(inventory: Inventory) -> html.Aside:
                         "Click a person on the map, or choose them here.",
                         className="muted",
                     ),
+                    control_label("Person", ids.PERSON, hidden=True),
                     dcc.Dropdown(
                         id=ids.PERSON,
                         options=_people_options(inventory),
@@ -184,7 +188,20 @@ def _clinical_panel(inventory: Inventory) -> html.Aside:
             html.Section(
                 [html.H2("Problem areas"), html.Div(id=ids.PROBLEM_AREAS)], className="card"
             ),
-            html.Section([html.H2("Timeline"), html.Div(id=ids.TIMELINE)], className="card"),
+            html.Section(
+                [
+                    html.H2("Timeline"),
+                    # A scrolling box: focusable, so the keyboard can scroll it too.
+                    html.Div(
+                        id=ids.TIMELINE,
+                        className="scroll-region",
+                        tabIndex="0",
+                        role="region",
+                        **timeline_name,
+                    ),
+                ],
+                className="card",
+            ),
         ],
         id=ids.CLINICAL,
         className="clinical",
@@ -200,8 +217,9 @@ def layout(client_id: str | None = None, **_: Any) -> html.Main:
     cid = client_from_path(client_id)
     if cid is None:
         return not_found(client_id)
+    store = current_store()
     try:
-        inventory = current_store().inventory([cid])
+        inventory = store.inventory([cid])
     except ClientNotFound:
         return not_found(cid)
     sessions = inventory.sessions_of(cid)
@@ -214,7 +232,7 @@ def layout(client_id: str | None = None, **_: Any) -> html.Main:
         className="page-head",
     )
     banner = html.Div(
-        safety_banner(safety_flag(inventory, cid)),
+        safety_banner(safety_flag(inventory, cid), region=store.region),
         id=ids.BANNER,
         role="alert",
         className="banner",

@@ -13,7 +13,13 @@ from typing import Any, Final
 from dash import dcc, html
 
 from dashboards import ids
-from dashboards.components import client_from_path, client_href, safety_banner
+from dashboards.components import (
+    client_from_path,
+    client_href,
+    control_label,
+    safety_banner,
+    visually_hidden,
+)
 from dashboards.context import current_store
 from dashboards.pages.client import not_found
 from ipt_network import names
@@ -133,26 +139,39 @@ def people_table(rows: list[dict[str, Any]]) -> html.Table | html.P:
     body = []
     for row in rows:
         pid = row["person_id"]
-        cells = [html.Td(str(row.get("name") or pid)), html.Td(str(row.get("role") or ""))]
-        for kind, _title, low, high in FIELDS:
+        name = str(row.get("name") or pid)
+        cells: list[Any] = [html.Th(name, scope="row"), html.Td(str(row.get("role") or ""))]
+        for kind, title, low, high in FIELDS:
+            field = ids.person_input(kind, pid)
             cells.append(
                 html.Td(
-                    dcc.Input(
-                        id=ids.person_input(kind, pid),
-                        type="number",
-                        value=_input_value(row.get(_FIELD_KEYS[kind])),
-                        step=1,
-                        inputMode="numeric",
-                        placeholder=f"{low}-{high}",
-                        className=f"item-input {kind}",
-                    )
+                    [
+                        # Each input named for its person: "Ring for Ann".
+                        control_label(
+                            f"{title.split(' (')[0]} for {name}", field, hidden=True, native=True
+                        ),
+                        dcc.Input(
+                            id=field,
+                            type="number",
+                            value=_input_value(row.get(_FIELD_KEYS[kind])),
+                            step=1,
+                            inputMode="numeric",
+                            placeholder=f"{low}-{high}",
+                            className=f"item-input {kind}",
+                        ),
+                    ]
                 )
             )
         cells.append(
             html.Td(
                 dcc.Checklist(
                     id=ids.person_input(ids.RECORD_OFF, pid),
-                    options=[{"label": " take off", "value": "off"}],
+                    options=[
+                        {
+                            "label": html.Span([" take off", visually_hidden(f" {name}")]),
+                            "value": "off",
+                        }
+                    ],
                     value=["off"] if row.get("off") else [],
                 )
             )
@@ -221,8 +240,9 @@ def layout(client_id: str | None = None, **_: Any) -> html.Main:
     cid = client_from_path(client_id)
     if cid is None:
         return not_found(client_id)
+    store = current_store()
     try:
-        inventory = current_store().inventory([cid])
+        inventory = store.inventory([cid])
     except ClientNotFound:
         return not_found(cid)
     draft = draft_next_session(inventory, cid)
@@ -243,9 +263,15 @@ def layout(client_id: str | None = None, **_: Any) -> html.Main:
                 ],
                 className="page-head",
             ),
-            html.Div(safety_banner(safety_flag(inventory, cid)), role="alert", className="banner"),
+            html.Div(
+                safety_banner(safety_flag(inventory, cid), region=store.region),
+                id=ids.RECORD_BANNER,
+                role="alert",
+                className="banner",
+            ),
             _section(
                 "Date",
+                control_label("Date of the session", ids.RECORD_DATE, hidden=True, native=True),
                 dcc.Input(
                     id=ids.RECORD_DATE,
                     type="text",
@@ -261,6 +287,9 @@ def layout(client_id: str | None = None, **_: Any) -> html.Main:
                 html.Div(people_table(draft.people), id=ids.RECORD_PEOPLE),
                 html.Div(
                     [
+                        control_label(
+                            "Person to put back on the map", ids.RECORD_BACK_PERSON, hidden=True
+                        ),
                         dcc.Dropdown(
                             id=ids.RECORD_BACK_PERSON,
                             options=person_options(draft.off_map),
@@ -278,6 +307,9 @@ def layout(client_id: str | None = None, **_: Any) -> html.Main:
                 ),
                 html.Div(
                     [
+                        control_label(
+                            "New person's name", ids.RECORD_NEW_NAME, hidden=True, native=True
+                        ),
                         dcc.Input(
                             id=ids.RECORD_NEW_NAME,
                             type="text",
@@ -285,6 +317,7 @@ def layout(client_id: str | None = None, **_: Any) -> html.Main:
                             maxLength=120,
                             className="grow",
                         ),
+                        control_label("New person's role", ids.RECORD_NEW_ROLE, hidden=True),
                         dcc.Dropdown(
                             id=ids.RECORD_NEW_ROLE,
                             options=[{"label": r, "value": r} for r in names.ROLES],
@@ -311,6 +344,7 @@ def layout(client_id: str | None = None, **_: Any) -> html.Main:
                 ),
                 html.Div(
                     [
+                        control_label("First person of the pair", ids.RECORD_TIE_A, hidden=True),
                         dcc.Dropdown(
                             id=ids.RECORD_TIE_A,
                             options=person_options(draft.people),
@@ -318,6 +352,7 @@ def layout(client_id: str | None = None, **_: Any) -> html.Main:
                             className="grow",
                         ),
                         html.Span("knows"),
+                        control_label("Second person of the pair", ids.RECORD_TIE_B, hidden=True),
                         dcc.Dropdown(
                             id=ids.RECORD_TIE_B,
                             options=person_options(draft.people),
@@ -337,8 +372,10 @@ def layout(client_id: str | None = None, **_: Any) -> html.Main:
                 "PHQ-9",
                 _phq9_inputs(),
                 hint="Over the last 2 weeks: 0 not at all, 1 several days, "
-                "2 more than half the days, 3 nearly every day. Leave all nine empty "
-                "if it was not given this session.",
+                "2 more than half the days, 3 nearly every day. Leave an item empty if "
+                "it was not answered (1 or 2 empty: the total is prorated), and all nine "
+                "if the PHQ-9 was not given this session. Item 9 is kept whatever else "
+                "is empty.",
             ),
             html.Div(
                 [

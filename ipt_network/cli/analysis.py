@@ -105,16 +105,23 @@ def changes_cmd(client_id: str, db: str | None) -> None:
     For each session: who joined the map (and in which circle), who left it,
     who moved closer or further away, and whose conflict rose or fell. It
     ends with one line on the whole course: did the network grow, hold or
-    thin, and in which circles.
+    thin, and in which circles. The safety flag, when there is one, comes
+    first, with the crisis lines of the store's region.
 
     CLIENT is the client's id (see `ipt-network clients`).
     """
     from ipt_network.changes import describe_changes
+    from ipt_network.safety import safety_flag
 
     store = open_store(db)
     with errors_as_messages():
         inventory = store.inventory([client_id])
+        where = store.region
         lines = describe_changes(inventory, client_id)
+    flag = safety_flag(inventory, client_id)
+    if flag is not None:
+        click.echo(flag.banner(where))
+        click.echo()
     click.echo(f"Changes in the network of {client_id}")
     for line in lines:
         click.echo(line)

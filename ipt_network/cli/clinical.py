@@ -10,25 +10,28 @@ import click
 from ipt_network.cli._common import client_argument, db_option, errors_as_messages, open_store
 from ipt_network.inventory import Inventory
 from ipt_network.names import COMMUNICATION_KINDS, COMMUNICATION_OUTCOMES, PROBLEM_AREAS
+from ipt_network.regions import Region
 
 __all__ = ["timeline_cmd", "problem_areas_cmd", "report_cmd", "focus_cmd", "work_cmd"]
 
 
-def _client_inventory(db: str | None, client_id: str) -> Inventory:
+def _client_inventory(db: str | None, client_id: str) -> tuple[Inventory, Region]:
+    """One client's tables and the store's region (for the crisis lines)."""
     store = open_store(db)
     try:
         with errors_as_messages():
-            return store.inventory([client_id])
+            return store.inventory([client_id]), store.region
     finally:
         store.close()
 
 
-def _echo_flag(inventory: Inventory, client_id: str) -> None:
+def _echo_flag(inventory: Inventory, client_id: str, region: Region | None = None) -> None:
+    """Print the safety flag, with the crisis lines of ``region``, when there is one."""
     from ipt_network.safety import safety_flag
 
     flag = safety_flag(inventory, client_id)
     if flag is not None:
-        click.echo(flag.banner())
+        click.echo(flag.banner(region))
         click.echo()
 
 
@@ -44,8 +47,8 @@ def timeline_cmd(client_id: str, db: str | None) -> None:
     """
     from ipt_network.timeline import format_timeline, timeline
 
-    inventory = _client_inventory(db, client_id)
-    _echo_flag(inventory, client_id)
+    inventory, where = _client_inventory(db, client_id)
+    _echo_flag(inventory, client_id, where)
     with errors_as_messages():
         lines = format_timeline(timeline(inventory, client_id))
     click.echo(f"Timeline of {client_id}")
@@ -109,17 +112,19 @@ def problem_areas_cmd(
     discuss; you and the client choose the focus (see `ipt-network focus`).
     """
     from ipt_network.problem_areas import ProblemAreaSettings, rank_problem_areas
+    from ipt_network.safety import safety_flag, safety_json
 
-    inventory = _client_inventory(db, client_id)
+    inventory, where = _client_inventory(db, client_id)
     with errors_as_messages():
         settings = ProblemAreaSettings(
             before_days, after_days, "three" if scheme == "three" else "four"
         )
         result = rank_problem_areas(inventory, client_id, settings, session=session)
     if as_json:
-        click.echo(json.dumps(result.to_dict(), indent=2))
+        flag = safety_flag(inventory, client_id)  # every session, whatever --session says
+        click.echo(json.dumps({**result.to_dict(), "safety": safety_json(flag, where)}, indent=2))
         return
-    _echo_flag(inventory, client_id)
+    _echo_flag(inventory, client_id, where)
     for line in result.lines():
         click.echo(line)
 
@@ -169,23 +174,48 @@ def focus_cmd(client_id: str, areas: tuple[str, ...], session: int, db: str | No
     required=True,
     help="The HTML file to write, such as report.html.",
 )
-def report_cmd(client_id: str, db: str | None, out: Path) -> None:
+@click.option(
+    "--for",
+    "audience",
+    type=click.Choice(["client", "clinician"]),
+    default="client",
+    show_default=True,
+    help="'client': the report to give the client. 'clinician': the same report with a "
+    "clinical appendix (measures with their bands, the safety flag, the problem-area "
+    "evidence) for your record; do not give it to the client.",
+)
+def report_cmd(client_id: str, db: str | None, out: Path, audience: str) -> None:
     """Write the end-of-course report as one HTML file, to print or read together at
     termination.
 
-    It shows the relationship map at the first and the latest session side by
-    side, who moved closer and who further away, the PHQ-9 course against its
-    bands, the chosen focus and the work done on it, and the safety flag where
-    it applies. The file needs nothing else to open: no internet, no other
-    files. It prints well in black and white.
+    The client report is written for the client: the relationship map at the
+    first and the latest session side by side, who moved closer and who
+    further away, how the mood scores changed in plain words, the focus in
+    everyday words and the work done on it, and a "Looking ahead" block with
+    warning signs, people to turn to and the crisis line of the store's region
+    (every client gets the same line). It names no flag and no score band.
+    `--for clinician` adds the clinical appendix. The file needs nothing else
+    to open: no internet, no other files. It prints well in black and white.
+    The safety flag, when there is one, is printed here in the terminal.
     """
     from ipt_network.report import write_report
 
-    inventory = _client_inventory(db, client_id)
+    inventory, where = _client_inventory(db, client_id)
     with errors_as_messages():
-        path = write_report(inventory, client_id, out)
-    _echo_flag(inventory, client_id)
-    click.echo(f"Report for {client_id} written to {path}.")
+        path = write_report(
+            inventory,
+            client_id,
+            out,
+            audience="clinician" if audience == "clinician" else "client",
+            region=where,
+        )
+    _echo_flag(inventory, client_id, where)
+    whose = (
+        "Clinician report (with the clinical appendix)"
+        if audience == "clinician"
+        else "Client report"
+    )
+    click.echo(f"{whose} for {client_id} written to {path}.")
 
 
 @click.command("work")

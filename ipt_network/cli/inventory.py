@@ -8,6 +8,7 @@ import click
 import pandas as pd
 
 from ipt_network.cli._common import client_argument, db_option, errors_as_messages, open_store
+from ipt_network.regions import Region
 
 __all__ = [
     "init_cmd",
@@ -190,29 +191,69 @@ def synth_cmd(n_clients: int, seed: int, out: Path, overwrite: bool) -> None:
 @click.command("clients")
 @db_option
 def clients_cmd(db: str | None) -> None:
-    """List the clients in the store: sessions done of planned, phase, latest PHQ-9, focus."""
+    """List the clients in the store: sessions done of planned, phase, latest PHQ-9
+    (prorated when 1 or 2 items were missing) with its band, the change from the
+    first PHQ-9 (reliable change: a drop of 6 or more; response: half or more from
+    a baseline of 10 or more), focus, and the safety flag with the crisis lines of
+    the store's region.
+    """
     from ipt_network.overview import client_overview
 
     store = open_store(db)
-    table = client_overview(store.inventory())
+    with errors_as_messages():
+        table = client_overview(store.inventory())
+        where = store.region
     if table.empty:
         click.echo("The store has no clients yet. Add some with `ipt-network import FOLDER`.")
         return
-    click.echo(_format_overview(table))
+    click.echo(_format_overview(table, where))
 
 
-def _format_overview(table: pd.DataFrame) -> str:
-    lines = [f"{'client':<16} {'sessions':<9} {'phase':<12} {'latest PHQ-9':<24} focus"]
+def _yes_no(value: object) -> str:
+    return "-" if pd.isna(value) else ("yes" if bool(value) else "no")
+
+
+def _format_overview(table: pd.DataFrame, region: Region) -> str:
+    from ipt_network.measures import ITEM9_NOT_ASKED, phq9_total_text
+    from ipt_network.safety import crisis_lines
+
+    lines = [
+        f"{'client':<16} {'sessions':<9} {'phase':<12} {'latest PHQ-9':<32} "
+        f"{'change':<7} {'reliable':<9} {'response':<9} focus"
+    ]
     for r in table.itertuples(index=False):
-        phq = "-" if pd.isna(r.phq9_total) else f"{int(r.phq9_total)} ({r.phq9_band})"
+        if pd.isna(r.phq9_total):
+            phq = change = "-"
+        else:
+            phq = (
+                f"{phq9_total_text(r.phq9_total, r.phq9_prorated)} {r.phq9_band}, s{r.phq9_session}"
+            )
+            change = f"{int(r.phq9_change):+d}"
         phase = "-" if pd.isna(r.phase) else str(r.phase)
         focus = "-" if pd.isna(r.focus) else str(r.focus)
+        response = (
+            "n/m"
+            if pd.isna(r.phq9_response) and not pd.isna(r.phq9_total)
+            else (_yes_no(r.phq9_response))
+        )
         lines.append(
             f"{r.client_id:<16} {f'{r.sessions_done} of {r.planned_sessions}':<9} "
-            f"{phase:<12} {phq:<24} {focus}"
+            f"{phase:<12} {phq:<32} {change:<7} {_yes_no(r.phq9_reliable_change):<9} "
+            f"{response:<9} {focus}"
         )
+        notes = []
+        if not pd.isna(r.phq9_total) and not r.phq9_item9_asked:
+            notes.append(f"session {r.phq9_session}: {ITEM9_NOT_ASKED}")
+        if not pd.isna(r.phq9_incomplete_session):
+            notes.append(f"session {r.phq9_incomplete_session}: PHQ-9 incomplete")
+        if notes:
+            lines.append(f"{'':<16} {'; '.join(notes)}")
         if not pd.isna(r.safety_flag):
-            lines.append(f"{'':<16} ! {r.safety_flag} Call or text 988.")
+            lines.append(f"{'':<16} ! {r.safety_flag}")
+    if (table["phq9_response"].isna() & table["phq9_total"].notna()).any():
+        lines.append("n/m: response is not measured from a PHQ-9 baseline below 10.")
+    if table["safety_flag"].notna().any():
+        lines.append(f"! {crisis_lines(region)}")
     return "\n".join(lines)
 
 
@@ -222,13 +263,17 @@ def _format_overview(table: pd.DataFrame) -> str:
 def show_cmd(client_id: str, db: str | None) -> None:
     """Print a readable summary of one client's course.
 
-    Sessions with dates, phase and PHQ-9 totals; each person with their ring
-    and conflict at the first and the latest session; the communication work;
-    and the safety flag wherever PHQ-9 item 9 was above 0.
+    Sessions with dates, phase and the PHQ-9 (totals prorated when 1 or 2
+    items were missing, change, response, reliable change, item 9 and the
+    difficulty item); the other measures; each person with their ring and
+    conflict at the first and the latest session; the communication work;
+    and the safety flag, with the crisis lines of the store's region,
+    wherever a self-harm item was above 0.
     """
     from ipt_network.summary import client_summary
 
     store = open_store(db)
     with errors_as_messages():
         inventory = store.inventory([client_id])
-    click.echo(client_summary(inventory, client_id))
+        where = store.region
+    click.echo(client_summary(inventory, client_id, where))
