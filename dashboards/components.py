@@ -209,3 +209,20 @@ def control_label(
         className="visually-hidden" if hidden else class_name,
         **link,
     )
+
+
+def component_text(component: Any) -> str:
+    """Every string inside a Dash component tree, joined by spaces.
+
+    Examples
+    --------
+    >>> component_text(html.Div(["Session", html.B(3), None]))
+    'Session 3 '
+    """
+    if component is None:
+        return ""
+    if isinstance(component, str | int | float):
+        return str(component)
+    if isinstance(component, list | tuple):
+        return " ".join(component_text(c) for c in component)
+    return component_text(getattr(component, "children", None))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -56,3 +58,33 @@ def edit_file(tiny_folder: Path) -> Callable[[str, Callable[[str], str]], Path]:
         return tiny_folder
 
     return edit
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Any]:
+    """A store holding the four sample clients (a module may override it)."""
+    from ipt_network import Store, load_samples
+
+    s = Store.create(tmp_path / "ipt.db")
+    s.import_inventory(load_samples())
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def duo(dash_duo: Any, store: Any) -> Any:
+    """dash_duo serving a fresh app on ``store``, with a roomy window."""
+    from dashboards.app import create_app
+
+    dash_duo.driver.set_window_size(1500, 1300)
+    dash_duo.driver.set_script_timeout(60)
+    dash_duo.start_server(create_app(store))
+    dash_duo.open = functools.partial(open_page, dash_duo)  # duo.open(path, ready)
+    return dash_duo
+
+
+def open_page(duo: Any, path: str, *ready: str) -> None:
+    """Load ``path`` of the served app and wait for every element of ``ready``."""
+    duo.wait_for_page(url=f"{duo.server_url}{path}")
+    for selector in ready:
+        duo.wait_for_element(selector, timeout=20)

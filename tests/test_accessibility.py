@@ -21,7 +21,7 @@ keyboard access.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -32,8 +32,6 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
 from dashboards import ids
-from dashboards.app import create_app
-from ipt_network import load_samples
 from ipt_network.recording import draft_next_session
 from ipt_network.store import Store
 
@@ -73,23 +71,6 @@ def axe_source() -> str:
             pytrace=False,
         )
     return AXE_JS.read_text(encoding="utf-8")
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store.create(tmp_path / "ipt.db")
-    s.import_inventory(load_samples())
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def duo(dash_duo: Any, store: Store) -> Any:
-    """dash_duo serving a fresh app on the sample store, with a roomy window."""
-    dash_duo.driver.set_window_size(1500, 1300)
-    dash_duo.driver.set_script_timeout(60)
-    dash_duo.start_server(create_app(store))
-    return dash_duo
 
 
 # ------------------------------------------------------------------------------ helpers

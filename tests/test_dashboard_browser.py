@@ -34,27 +34,6 @@ MAP_TITLE = f"#{ids.MAP} .gtitle"
 ODD_IDS: Final = ("two words", 'say "hi"', "a/b", "seedling 🌱")
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store.create(tmp_path / "ipt.db")
-    s.import_inventory(load_samples())
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def duo(dash_duo: Any, store: Store) -> Any:
-    """dash_duo serving a fresh app on the sample store, with a roomy window."""
-    dash_duo.driver.set_window_size(1500, 1300)
-    dash_duo.start_server(create_app(store))
-    return dash_duo
-
-
-def _open(duo: Any, path: str, ready: str) -> None:
-    duo.wait_for_page(url=f"{duo.server_url}{path}")
-    duo.wait_for_element(ready, timeout=20)
-
-
 def test_every_page_loads_without_console_errors(duo: Any) -> None:
     pages = {
         "/": f"#{ids.CLIENT_TABLE} table",
@@ -63,13 +42,13 @@ def test_every_page_loads_without_console_errors(duo: Any) -> None:
         "/client/nobody": "h1",
     }
     for path, ready in pages.items():
-        _open(duo, path, ready)
+        duo.open(path, ready)
         assert duo.get_logs() == [], path
     duo.wait_for_contains_text("h1", "Client not found")
 
 
 def test_moving_the_slider_changes_the_map(duo: Any) -> None:
-    _open(duo, "/client/grief-01", MAP_TITLE)
+    duo.open("/client/grief-01", MAP_TITLE)
     duo.wait_for_text_to_equal(MAP_TITLE, "Relationship map, session 14", timeout=20)
     people_before = duo.find_element(f"#{ids.MAP_TABLE}").get_attribute("textContent")
     thumb = duo.find_element(f"#{ids.SESSION_SLIDER} [role=slider]")
@@ -83,7 +62,7 @@ def test_moving_the_slider_changes_the_map(duo: Any) -> None:
 
 
 def test_play_and_compare(duo: Any) -> None:
-    _open(duo, "/client/dispute-01", MAP_TITLE)
+    duo.open("/client/dispute-01", MAP_TITLE)
     duo.find_element(f"#{ids.PLAY}").click()
     duo.wait_for_text_to_equal(MAP_TITLE, "Relationship map, session 2", timeout=20)
     duo.find_element(f"#{ids.PLAY}").click()  # pause
@@ -94,7 +73,7 @@ def test_play_and_compare(duo: Any) -> None:
 
 
 def test_client_view_hides_the_clinical_panel_and_keeps_the_crisis_line(duo: Any) -> None:
-    _open(duo, "/client/grief-01", MAP_TITLE)
+    duo.open("/client/grief-01", MAP_TITLE)
     duo.wait_for_contains_text(f"#{ids.BANNER}", "SAFETY FLAG", timeout=20)
     duo.find_element(f"#{ids.CLIENT_VIEW} input").click()
     duo.wait_for_class_to_equal(f"#{ids.PAGE}", "page client-page client-view", timeout=20)
@@ -115,7 +94,7 @@ def test_recording_a_session_through_the_form(duo: Any, store: Store) -> None:
     before = store.inventory(["dispute-01"])
     first = before.relationships[before.relationships["session"] == 16].iloc[0]
     new_ring = 3 if int(first["ring"]) != 3 else 1
-    _open(duo, "/client/dispute-01/record", f"#{ids.RECORD_PEOPLE} table")
+    duo.open("/client/dispute-01/record", f"#{ids.RECORD_PEOPLE} table")
     where = f"#{ids.RECORD_PEOPLE}"
     ring = duo.find_elements(f"{where} input.{ids.RECORD_RING}, {where} .{ids.RECORD_RING} input")[
         0
@@ -136,7 +115,7 @@ def test_recording_a_session_through_the_form(duo: Any, store: Store) -> None:
 
 def test_a_bad_phq9_shows_the_message_and_changes_nothing(duo: Any, store: Store) -> None:
     before = store.inventory(["dispute-01"])
-    _open(duo, "/client/dispute-01/record", f"#{ids.RECORD_PEOPLE} table")
+    duo.open("/client/dispute-01/record", f"#{ids.RECORD_PEOPLE} table")
     _type_phq9(duo, ["5", "1", "0", "1", "0", "0", "1", "0", "0"])
     duo.find_element(f"#{ids.RECORD_SAVE}").click()
     duo.wait_for_contains_text(
@@ -150,7 +129,7 @@ def test_a_bad_phq9_shows_the_message_and_changes_nothing(duo: Any, store: Store
 
 
 def test_an_inline_script_injected_into_a_page_is_blocked(duo: Any) -> None:
-    _open(duo, "/", f"#{ids.CLIENT_TABLE} table")
+    duo.open("/", f"#{ids.CLIENT_TABLE} table")
     ran = duo.driver.execute_script(
         "var s = document.createElement('script');"
         "s.textContent = 'window.__injected = true';"
@@ -225,7 +204,8 @@ def test_odd_ids_click_through_from_the_client_list(dash_duo: Any, odd_store: St
     dash_duo.driver.set_window_size(1500, 1300)
     dash_duo.start_server(create_app(odd_store))
     for client_id in ODD_IDS:
-        _open(dash_duo, "/", f"#{ids.CLIENT_TABLE} table")
+        dash_duo.wait_for_page(url=f"{dash_duo.server_url}/")
+        dash_duo.wait_for_element(f"#{ids.CLIENT_TABLE} table", timeout=20)
         dash_duo.driver.find_element(By.LINK_TEXT, client_id).click()
         dash_duo.wait_for_text_to_equal("h1", client_id, timeout=20)
         dash_duo.wait_for_element(MAP_TITLE, timeout=20)

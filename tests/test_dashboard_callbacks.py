@@ -11,6 +11,7 @@ from dash.exceptions import PreventUpdate
 
 from dashboards import callbacks as cb
 from dashboards import ids
+from dashboards.components import component_text as text_of
 from dashboards.pages.record import people_table
 from ipt_network import load_samples
 from ipt_network.layout import person_angles, ring_positions
@@ -18,17 +19,6 @@ from ipt_network.recording import draft_next_session
 from ipt_network.regions import region
 from ipt_network.safety import client_crisis_line, crisis_lines, safety_flags
 from ipt_network.store import Store
-
-
-def text_of(component: Any) -> str:
-    """Every string inside a Dash component tree, joined by spaces."""
-    if component is None:
-        return ""
-    if isinstance(component, str | int | float):
-        return str(component)
-    if isinstance(component, list | tuple):
-        return " ".join(text_of(c) for c in component)
-    return text_of(getattr(component, "children", None))
 
 
 @pytest.fixture(scope="module")

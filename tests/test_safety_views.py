@@ -26,6 +26,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from dashboards import callbacks as cb
 from dashboards import ids
 from dashboards.app import create_app
+from dashboards.components import component_text as text_of
 from dashboards.pages import client as client_page
 from dashboards.pages import record as record_page
 from ipt_network.cli import main
@@ -151,17 +152,6 @@ def dash_store(db: str) -> Iterator[Store]:
     store.close()
 
 
-def text_of(component: Any) -> str:
-    """Every string inside a Dash component tree, joined by spaces."""
-    if component is None:
-        return ""
-    if isinstance(component, str | int | float):
-        return str(component)
-    if isinstance(component, list | tuple):
-        return " ".join(text_of(c) for c in component)
-    return text_of(getattr(component, "children", None))
-
-
 def test_every_dashboard_page_shows_the_flag_with_the_region_lines(dash_store: Store) -> None:
     code = dash_store.region.code
     app = create_app(dash_store)
@@ -232,7 +222,7 @@ def test_typing_item9_on_the_recording_page_raises_the_flag_before_the_save(
 
 
 @pytest.fixture
-def browser_store(tmp_path: Path, folder: Path) -> Iterator[Store]:
+def store(tmp_path: Path, folder: Path) -> Iterator[Store]:
     """The two clients in a store of a UK practice."""
     store = Store.create(tmp_path / "browser.db")
     store.set_setting("region", "uk")
@@ -241,21 +231,9 @@ def browser_store(tmp_path: Path, folder: Path) -> Iterator[Store]:
     store.close()
 
 
-@pytest.fixture
-def duo(dash_duo: Any, browser_store: Store) -> Any:
-    dash_duo.driver.set_window_size(1500, 1300)
-    dash_duo.start_server(create_app(browser_store))
-    return dash_duo
-
-
-def _open(duo: Any, path: str, ready: str) -> None:
-    duo.wait_for_page(url=f"{duo.server_url}{path}")
-    duo.wait_for_element(ready, timeout=20)
-
-
 def _client_view(duo: Any, client_id: str) -> str:
     """Open a client's page, switch to the client view, and return the visible text."""
-    _open(duo, f"/client/{client_id}", f"#{ids.MAP} .gtitle")
+    duo.open(f"/client/{client_id}", f"#{ids.MAP} .gtitle")
     duo.find_element(f"#{ids.CLIENT_VIEW} input").click()
     duo.wait_for_class_to_equal(f"#{ids.PAGE}", "page client-page client-view", timeout=20)
     calm = client_crisis_line(region("uk"))
@@ -266,7 +244,7 @@ def _client_view(duo: Any, client_id: str) -> str:
 def test_browser_client_view_has_the_crisis_line_for_all_and_no_flag_wording(duo: Any) -> None:
     unflagged = _client_view(duo, "c2")
     assert client_crisis_line(region("uk")) in unflagged and "116 123" in unflagged
-    _open(duo, "/client/c1", f"#{ids.MAP} .gtitle")
+    duo.open("/client/c1", f"#{ids.MAP} .gtitle")
     duo.wait_for_contains_text(f"#{ids.BANNER}", "SAFETY FLAG", timeout=20)  # the clinician's
     flagged = _client_view(duo, "c1")
     assert client_crisis_line(region("uk")) in flagged
@@ -276,9 +254,9 @@ def test_browser_client_view_has_the_crisis_line_for_all_and_no_flag_wording(duo
 
 
 def test_browser_recording_page_flags_item9_as_typed_and_after_the_save(
-    duo: Any, browser_store: Store
+    duo: Any, store: Store
 ) -> None:
-    _open(duo, "/client/c2/record", f"#{ids.RECORD_PEOPLE} table")
+    duo.open("/client/c2/record", f"#{ids.RECORD_PEOPLE} table")
     banner = f"#{ids.RECORD_BANNER}"
     assert duo.find_element(banner).text == ""
     boxes = duo.find_elements(".phq9-items input")
@@ -296,9 +274,9 @@ def test_browser_recording_page_flags_item9_as_typed_and_after_the_save(
     )
     after = duo.find_element(banner).text
     assert "SAFETY FLAG" in after and "not saved yet" not in after
-    row = browser_store.inventory(["c2"]).sessions.set_index("session").loc[2]
+    row = store.inventory(["c2"]).sessions.set_index("session").loc[2]
     assert pd.isna(row["phq9_3"]) and int(row["phq9_9"]) == 2
-    _open(duo, "/", f"#{ids.CLIENT_TABLE} table")
+    duo.open("/", f"#{ids.CLIENT_TABLE} table")
     duo.wait_for_contains_text(f"#{ids.CLIENT_TABLE}", "SAFETY FLAG", timeout=20)
     assert "116 123" in duo.find_element(f"#{ids.CLIENT_TABLE}").text
     assert duo.get_logs() == []
