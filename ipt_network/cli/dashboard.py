@@ -68,6 +68,12 @@ def _address(host: str, port: int) -> str:
     return f"http://{shown}:{port}/"
 
 
+def _stop_once(*_: object) -> None:
+    """Leave on the first SIGTERM, ignoring repeats while the store closes."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    sys.exit(0)
+
+
 def _serve(app: Dash, host: str, port: int) -> None:
     """Run the app in the foreground, debug off, without request logs or version banner."""
     from dashboards.security import QuietRequestHandler
@@ -114,7 +120,7 @@ def demo_cmd(port: int, host: str) -> None:
     from ipt_network.store import Store
 
     # Stopped by a signal rather than Ctrl+C, still delete the temporary copy.
-    previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    previous = signal.signal(signal.SIGTERM, _stop_once)
     try:
         with tempfile.TemporaryDirectory(prefix="ipt-network-demo-") as tmp:
             with errors_as_messages():
