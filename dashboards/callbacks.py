@@ -76,6 +76,7 @@ __all__ = [
     "add_to_map",
     "add_tie",
     "save_session",
+    "item9_note",
     "record_banner",
 ]
 
@@ -680,6 +681,35 @@ def record_banner(store: Store, client_id: Any, session: Any, phq9: Any) -> list
     return lines
 
 
+def item9_note(store: Store, client_id: Any, session: Any, phq9: Any) -> str:
+    """A line beside item 9 while an answer above 0 is typed and not saved yet.
+
+    The flag itself, with the crisis lines, is the banner at the top of the
+    page (:func:`record_banner`); this line tells a therapist typing at the
+    bottom of the form that it is there.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from ipt_network import Store, load_samples
+    >>> store = Store.create(os.path.join(tempfile.mkdtemp(), "ipt.db"))
+    >>> _ = store.import_inventory(load_samples().for_clients(["dispute-01"]))
+    >>> item9_note(store, "dispute-01", 17, [None] * 8 + [2])
+    'Item 9 above 0: the safety flag and the crisis lines are at the top of this page.'
+    >>> item9_note(store, "dispute-01", 17, [0] * 9)
+    ''
+    >>> store.close()
+    """
+    if _typed_item9(phq9) is None:
+        return ""
+    inventory = _client(store, client_id)
+    if isinstance(session, bool) or not isinstance(session, int):
+        raise PreventUpdate
+    if session in inventory.sessions_of(client_id):
+        return ""
+    return "Item 9 above 0: the safety flag and the crisis lines are at the top of this page."
+
+
 # --------------------------------------------------------------------------- wiring
 
 
@@ -863,3 +893,14 @@ def register(app: dash.Dash) -> None:
     )
     def _record_banner(_saved: Any, phq9: Any, client_id: Any, session: Any) -> list[Any]:
         return record_banner(current_store(), client_id, session, phq9)
+
+    @app.callback(
+        Output(ids.RECORD_ITEM9_NOTE, "children"),
+        Input(ids.RECORD_MESSAGE, "className"),  # after a save the session is stored: no note
+        Input({"type": ids.RECORD_PHQ9, "index": ALL}, "value"),
+        State(ids.CLIENT_ID, "data"),
+        State(ids.RECORD_SESSION, "data"),
+        prevent_initial_call=True,
+    )
+    def _item9_note(_saved: Any, phq9: Any, client_id: Any, session: Any) -> str:
+        return item9_note(current_store(), client_id, session, phq9)

@@ -67,6 +67,7 @@ __all__ = [
     "RECORD_SAVE",
     "RECORD_MESSAGE",
     "RECORD_BANNER",
+    "RECORD_ITEM9_NOTE",
     "phq9_item",
     "person_input",
     "dom_id",
@@ -127,6 +128,7 @@ RECORD_PHQ9: Final = "record-phq9"  # pattern-matching type of the nine item inp
 RECORD_SAVE: Final = "record-save"
 RECORD_MESSAGE: Final = "record-message"
 RECORD_BANNER: Final = "record-banner"  # the safety banner, live as item 9 is typed
+RECORD_ITEM9_NOTE: Final = "record-item9-note"  # beside item 9: the flag is shown at the top
 
 
 def phq9_item(item: int) -> dict[str, str | int]:

@@ -274,6 +274,8 @@ def test_every_callback_is_fuzzed_with_wrong_types_and_none_fails(
     assert set(statuses) == set(app.callback_map)  # every registered callback, page router too
     total = sum(sum(c.values()) for c in statuses.values())
     assert total >= 200
+    tally = sum(statuses.values(), Counter())
+    print(f"fuzz: {total} payloads to {len(statuses)} callbacks: {dict(sorted(tally.items()))}")
     for output, seen in statuses.items():
         assert max(seen) < 500, output
         if not _runs_on_server(app, output):

@@ -280,3 +280,11 @@ def test_browser_recording_page_flags_item9_as_typed_and_after_the_save(
     duo.wait_for_contains_text(f"#{ids.CLIENT_TABLE}", "SAFETY FLAG", timeout=20)
     assert "116 123" in duo.find_element(f"#{ids.CLIENT_TABLE}").text
     assert duo.get_logs() == []
+
+
+def test_a_note_beside_item_9_points_to_the_flag_while_unsaved(dash_store: Store) -> None:
+    typed = [1, 1, None, 1, 1, 1, 1, 1, 2]
+    assert "safety flag" in cb.item9_note(dash_store, "c2", 2, typed)
+    assert cb.item9_note(dash_store, "c2", 2, [0] * 9) == ""
+    assert cb.item9_note(dash_store, "c2", 2, [None] * 9) == ""
+    assert cb.item9_note(dash_store, "c2", 1, typed) == ""  # a stored session: the banner has it

@@ -226,7 +226,8 @@ def _phq9_inputs() -> html.Ol:
                 )
             )
             for i, question in enumerate(PHQ9_QUESTIONS, start=1)
-        ],
+        ]
+        + [html.P(id=ids.RECORD_ITEM9_NOTE, role="status", className="item9-note")],
         className="phq9-items",
     )
 
