@@ -19,8 +19,12 @@ from ipt_network import names
 from ipt_network.errors import (
     ClientExists,
     ClientNotFound,
+    DriverMissing,
     IPTNetworkError,
+    NotAStore,
+    SchemaVersionError,
     SessionNotFound,
+    StoreBusy,
     StoreError,
     ValidationError,
 )
@@ -40,10 +44,14 @@ __version__ = "0.1.0"
 __all__ = [
     "ClientExists",
     "ClientNotFound",
+    "DriverMissing",
     "IPTNetworkError",
     "Inventory",
+    "NotAStore",
+    "SchemaVersionError",
     "SessionNotFound",
     "Store",
+    "StoreBusy",
     "StoreError",
     "ValidationError",
     "cohort_metrics",
