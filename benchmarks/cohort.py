@@ -3,7 +3,7 @@
 Builds the cohort of ``ipt-network synth --clients 10000 --seed 1`` in memory and
 prints, in one run:
 
-* snapshots per second of :func:`ipt_network.metrics.cohort_metrics` (full
+* snapshots per second of :func:`ipt_network.network.metrics.cohort_metrics` (full
   metric table with the change columns, from the two tidy DataFrames);
 * snapshots per second of a per-snapshot loop that starts from the same
   in-memory tables, groups them by snapshot, builds an igraph graph per
@@ -44,9 +44,9 @@ import pandas as pd
 import pyarrow as pa
 from _common import median_seconds, verdict
 
-from ipt_network.inventory import Inventory
-from ipt_network.metrics import cohort_metrics
-from ipt_network.synth import synthesize
+from ipt_network.io.inventory import Inventory
+from ipt_network.io.synth import synthesize
+from ipt_network.network.metrics import cohort_metrics
 
 IntArray = npt.NDArray[np.int64]
 

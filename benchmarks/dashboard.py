@@ -3,8 +3,8 @@
 For one session with 30 and with 300 people, this times the server-side work
 of the dashboard's map callback, layout plus figure JSON:
 
-* ours: :func:`ipt_network.layout.person_angles` on the client's people table,
-  :func:`ipt_network.figures.map_figure` on the snapshot graph, and the JSON
+* ours: :func:`ipt_network.network.layout.person_angles` on the client's people table,
+  :func:`ipt_network.views.figures.map_figure` on the snapshot graph, and the JSON
   encoding Dash applies to a figure (``plotly.io.json.to_json_plotly``);
 * the recipe: ``networkx.spring_layout``, a ``go.Figure`` with one
   ``go.Scatter`` trace per edge plus a node trace, then ``fig.to_json()``.
@@ -34,8 +34,8 @@ import plotly.graph_objects as go
 from plotly.io.json import to_json_plotly
 
 from ipt_network import names
-from ipt_network.figures import map_figure
-from ipt_network.layout import person_angles
+from ipt_network.network.layout import person_angles
+from ipt_network.views.figures import map_figure
 
 SIZES = (30, 300)
 #: size -> (minimum speed-up, maximum payload ratio ours / recipe)

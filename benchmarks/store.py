@@ -33,8 +33,8 @@ import sqlalchemy as sa
 from _common import median_seconds, verdict
 
 from ipt_network import Store, load_samples
-from ipt_network.synth import synthesize
-from ipt_network.tidy import read_inventory, write_inventory
+from ipt_network.io.synth import synthesize
+from ipt_network.io.tidy import read_inventory, write_inventory
 
 TARGET_IMPORT = 2.0
 TARGET_ONE_CLIENT = 1.25

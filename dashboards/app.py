@@ -26,7 +26,7 @@ from dash import html
 
 from dashboards import callbacks, pages, security
 from dashboards.context import STORE_KEY
-from ipt_network.store import Store
+from ipt_network.io.store import Store
 
 __all__ = ["create_app", "ASSETS", "TITLE", "LANG"]
 
@@ -44,7 +44,7 @@ def create_app(db: str | os.PathLike[str] | Store | None = None) -> dash.Dash:
     ----------
     db : path, SQLAlchemy URL or Store, optional
         An existing store (default: the default store path). A path or URL is
-        opened with :meth:`ipt_network.store.Store.open`.
+        opened with :meth:`ipt_network.io.store.Store.open`.
 
     Returns
     -------

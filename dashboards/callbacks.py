@@ -35,31 +35,31 @@ from dashboards.components import (
 )
 from dashboards.context import current_store
 from dashboards.pages.record import draft_rows, people_table, person_options, tie_options
-from ipt_network.changes import describe_changes
-from ipt_network.errors import ClientNotFound, Failure, StoreError, ValidationError
-from ipt_network.figures import figure_table, phq9_figure, relationship_map, trends_figure
-from ipt_network.inventory import Inventory
-from ipt_network.layout import person_angles, ring_positions
-from ipt_network.measures import (
+from ipt_network.clinical.measures import (
     ITEM9_NOT_ASKED,
     measure_table,
     other_measures_lines,
     phq9_text_table,
     phq9_total_text,
 )
-from ipt_network.metrics import cohort_metrics
-from ipt_network.overview import client_overview, person_communication, person_history
-from ipt_network.problem_areas import SUGGESTION_NOTE, rank_problem_areas
-from ipt_network.recording import FORM, RecordingError, add_person, prune_ties, record_session
-from ipt_network.safety import (
+from ipt_network.clinical.problem_areas import SUGGESTION_NOTE, rank_problem_areas
+from ipt_network.clinical.safety import (
     SELF_HARM_ITEMS,
     ItemAnswer,
     crisis_lines,
     safety_flag,
     with_answer,
 )
-from ipt_network.store import Store
-from ipt_network.timeline import timeline
+from ipt_network.errors import ClientNotFound, Failure, StoreError, ValidationError
+from ipt_network.io.inventory import Inventory
+from ipt_network.io.recording import FORM, RecordingError, add_person, prune_ties, record_session
+from ipt_network.io.store import Store
+from ipt_network.network.layout import person_angles, ring_positions
+from ipt_network.network.metrics import cohort_metrics
+from ipt_network.views.changes import describe_changes
+from ipt_network.views.figures import figure_table, phq9_figure, relationship_map, trends_figure
+from ipt_network.views.overview import client_overview, person_communication, person_history
+from ipt_network.views.timeline import timeline
 
 __all__ = [
     "MAX_LISTED",
@@ -481,7 +481,7 @@ def merge_edits(rows: Any, edits: Edits) -> list[dict[str, Any]]:
     edits : dict
         Input type (a key of :data:`EDIT_FIELDS`) to ``(ids, values)`` of the
         pattern-matching inputs, as Dash sends them. Values are left as sent;
-        :func:`ipt_network.recording.session_tables` checks them.
+        :func:`ipt_network.io.recording.session_tables` checks them.
 
     Examples
     --------

@@ -2,7 +2,7 @@
 
 Every chart is paired with a text alternative (:func:`figure_card` puts a
 "show as a table" disclosure under each graph), and the safety banner is
-built from :mod:`ipt_network.safety` only, never from text of our own.
+built from :mod:`ipt_network.clinical.safety` only, never from text of our own.
 
 Examples
 --------
@@ -22,9 +22,9 @@ import pandas as pd
 from dash import dcc, html
 
 from dashboards.ids import dom_id
-from ipt_network.inventory import is_missing
+from ipt_network.clinical.safety import SafetyFlag, client_crisis_line
+from ipt_network.io.inventory import is_missing
 from ipt_network.regions import Region
-from ipt_network.safety import SafetyFlag, client_crisis_line
 
 __all__ = [
     "EMPTY_FIGURE",
@@ -98,12 +98,12 @@ def safety_banner(
     The therapist sees the flag (its headline, the prompt and the crisis
     lines of ``region``), and nothing when there is no flag. The client view
     shows every client, flagged or not, the same calm sentence
-    (:func:`ipt_network.safety.client_crisis_line`): nothing in it depends on
+    (:func:`ipt_network.clinical.safety.client_crisis_line`): nothing in it depends on
     the flag, so a shared screen tells nobody that an item was answered.
 
     Examples
     --------
-    >>> from ipt_network.safety import SELF_HARM_ITEMS, ItemAnswer
+    >>> from ipt_network.clinical.safety import SELF_HARM_ITEMS, ItemAnswer
     >>> phq9 = SELF_HARM_ITEMS[0]
     >>> flag = SafetyFlag("c1", (ItemAnswer(phq9, 2, 1),), ((phq9, 2),))
     >>> safety_banner(flag, client_view=True)[0].children == safety_banner(
@@ -128,7 +128,7 @@ def _cell(value: Any) -> str:
 
 
 def alt_table(rows: Sequence[Mapping[str, str]]) -> html.Table | html.P:
-    """A figure's text alternative (rows of :func:`ipt_network.figures.figure_table`)."""
+    """A figure's text alternative (rows of :func:`ipt_network.views.figures.figure_table`)."""
     if not rows:
         return html.P("Nothing to show.", className="muted")
     return frame_table(

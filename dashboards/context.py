@@ -1,7 +1,7 @@
 """The one piece of server state a request needs: the app's store.
 
 :func:`dashboards.app.create_app` puts the open
-:class:`~ipt_network.store.Store` in the Flask config of its server; page
+:class:`~ipt_network.io.store.Store` in the Flask config of its server; page
 layouts and callbacks fetch it with :func:`current_store` while serving a
 request. Nothing else is kept between requests: every view reads the store.
 
@@ -17,7 +17,7 @@ from typing import Final
 
 import flask
 
-from ipt_network.store import Store
+from ipt_network.io.store import Store
 
 __all__ = ["STORE_KEY", "current_store"]
 

@@ -27,8 +27,8 @@ from werkzeug.serving import make_server
 
 from dashboards import ids
 from dashboards.app import create_app
-from ipt_network.samples import load_samples
-from ipt_network.store import Store
+from ipt_network.io.samples import load_samples
+from ipt_network.io.store import Store
 
 __all__ = ["take_screenshots"]
 

@@ -28,16 +28,16 @@ from ipt_network.errors import (
     StoreError,
     ValidationError,
 )
-from ipt_network.graph import course, snapshot
-from ipt_network.inventory import Inventory
-from ipt_network.samples import load_samples
-from ipt_network.store import Store
-from ipt_network.tidy import read_inventory, write_inventory
-from ipt_network.validation import validate
+from ipt_network.io.inventory import Inventory
+from ipt_network.io.samples import load_samples
+from ipt_network.io.store import Store
+from ipt_network.io.tidy import read_inventory, write_inventory
+from ipt_network.io.validation import validate
+from ipt_network.network.graph import course, snapshot
 
 if TYPE_CHECKING:
-    from ipt_network.metrics import cohort_metrics, snapshot_metrics
-    from ipt_network.synth import synthesize
+    from ipt_network.io.synth import synthesize
+    from ipt_network.network.metrics import cohort_metrics, snapshot_metrics
 
 __version__ = "0.1.0"
 
@@ -67,9 +67,9 @@ __all__ = [
 ]
 
 _LAZY = {
-    "cohort_metrics": "ipt_network.metrics",
-    "snapshot_metrics": "ipt_network.metrics",
-    "synthesize": "ipt_network.synth",
+    "cohort_metrics": "ipt_network.network.metrics",
+    "snapshot_metrics": "ipt_network.network.metrics",
+    "synthesize": "ipt_network.io.synth",
 }
 
 

@@ -103,7 +103,7 @@ EVENT_KINDS: Final = (
 PROBLEM_AREAS: Final = ("grief", "role_dispute", "role_transition", "interpersonal_deficits")
 
 #: The problem areas in everyday words, for what the client reads (the end-of-course
-#: report). Clinician views name them as ``ipt_network.problem_areas.AREA_LABELS`` does.
+#: report). Clinician views name them as ``ipt_network.clinical.problem_areas.AREA_LABELS`` does.
 CLIENT_AREA_WORDS: Final = {
     "grief": "coping with a loss",
     "role_dispute": "a disagreement with someone important",

@@ -32,8 +32,8 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
 from dashboards import ids
-from ipt_network.recording import draft_next_session
-from ipt_network.store import Store
+from ipt_network.io.recording import draft_next_session
+from ipt_network.io.store import Store
 
 #: Where ``make axe`` puts axe-core.
 AXE_JS: Final = Path(__file__).resolve().parents[1] / ".cache/axe/node_modules/axe-core/axe.min.js"

@@ -22,9 +22,9 @@ from click.testing import CliRunner
 
 from ipt_network import Store
 from ipt_network.cli import main
-from ipt_network.contract import MAX_CELL_CHARS
 from ipt_network.errors import Failure
-from ipt_network.validation import latest_date
+from ipt_network.io.contract import MAX_CELL_CHARS
+from ipt_network.io.validation import latest_date
 
 Change = Callable[[Path, pytest.MonkeyPatch], None]
 

@@ -1,4 +1,4 @@
-"""Tests of ipt_network.changes: change columns against sets, and the therapist's narrative."""
+"""Tests of the change engine: change columns against sets, and the therapist's narrative."""
 
 from __future__ import annotations
 
@@ -9,16 +9,12 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from ipt_network import changes, load_samples
-from ipt_network.changes import (
-    CHANGE_COLUMNS,
-    course_verdict,
-    describe_changes,
-    index_snapshots,
-    session_changes,
-)
+from ipt_network import load_samples
 from ipt_network.errors import ClientNotFound
-from ipt_network.inventory import Inventory, empty_table
+from ipt_network.io.inventory import Inventory, empty_table
+from ipt_network.network import engine
+from ipt_network.network.engine import CHANGE_COLUMNS, index_snapshots, session_changes
+from ipt_network.views.changes import course_verdict, describe_changes
 
 Maps = dict[tuple[str, int], dict[str, int]]  # (client, session) -> person -> ring
 
@@ -213,10 +209,10 @@ def test_packed_ids_are_equal_exactly_when_the_strings_are(width: int, kind: pa.
             values.append(text)
     arr = pa.array(values, type=kind)
     for part in (arr, arr.slice(7), arr.slice(3, 5), arr.slice(49)):  # offsets and buffer tails
-        packed = changes._packed([part])
+        packed = engine._packed([part])
         assert packed is not None
         assert same_partition(packed[0], part.to_pylist())
-    both = changes._packed([arr.slice(0, 20), pa.array(values[20:], type=pa.large_string())])
+    both = engine._packed([arr.slice(0, 20), pa.array(values[20:], type=pa.large_string())])
     assert both is not None and same_partition(np.concatenate(both), values)
 
 
@@ -231,7 +227,7 @@ def test_packed_ids_are_equal_exactly_when_the_strings_are(width: int, kind: pa.
     ],
 )
 def test_packing_falls_back_for_other_ids(arrays: list[pa.Array]) -> None:
-    assert changes._packed(arrays) is None
+    assert engine._packed(arrays) is None
 
 
 @pytest.mark.parametrize(
@@ -247,10 +243,10 @@ def test_person_codes_number_equal_ids_alike(
     ids: list[str], lookup: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if lookup:  # packed ids through the lookup table, however few
-        monkeypatch.setattr(changes, "LOOKUP_PER_ID", 2**40)
+        monkeypatch.setattr(engine, "LOOKUP_PER_ID", 2**40)
     else:  # packed ids factorised
-        monkeypatch.setattr(changes, "LOOKUP_LIMIT", 0)
-    (first, second), n = changes._person_codes([pa.array(ids[:3]), pa.array(ids[3:])])
+        monkeypatch.setattr(engine, "LOOKUP_LIMIT", 0)
+    (first, second), n = engine._person_codes([pa.array(ids[:3]), pa.array(ids[3:])])
     codes = np.concatenate([first, second])
     assert codes.min() >= 0 and codes.max() < n
     known = set(ids[:3])
@@ -263,7 +259,7 @@ def test_person_codes_number_equal_ids_alike(
 
 def test_runs_follow_consecutive_client_and_session() -> None:
     for clients in (["a", "a", "b", "a", "a"], ["a", "a", "bb", "a", "a"]):  # packed, strings
-        runs = changes._runs(pa.array(clients), np.array([1, 1, 1, 1, 2], dtype=np.int64))
+        runs = engine._runs(pa.array(clients), np.array([1, 1, 1, 1, 2], dtype=np.int64))
         assert runs.clients.to_pylist() == ["a", clients[2], "a"]
         assert runs.client_of_run.tolist() == [0, 1, 2, 2]
         assert runs.session.tolist() == [1, 1, 1, 2] and runs.length.tolist() == [2, 1, 1, 1]
@@ -272,8 +268,8 @@ def test_runs_follow_consecutive_client_and_session() -> None:
 @pytest.mark.parametrize("block", [1, 2, 3, 1 << 18])
 def test_length_check_looks_at_every_block(block: int) -> None:
     offsets = np.arange(0, 3 * 8, 3, dtype=np.int64)  # seven strings of three bytes
-    assert changes._all_lengths(offsets, 3, block=block)
+    assert engine._all_lengths(offsets, 3, block=block)
     for i in range(1, len(offsets)):
         wrong = offsets.copy()
         wrong[i:] += 1  # string i - 1 is four bytes long
-        assert not changes._all_lengths(wrong, 3, block=block)
+        assert not engine._all_lengths(wrong, 3, block=block)

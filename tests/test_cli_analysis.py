@@ -9,11 +9,11 @@ import pytest
 from click.testing import CliRunner
 
 from ipt_network import load_samples
-from ipt_network.changes import describe_changes
 from ipt_network.cli import main
-from ipt_network.metrics import COLUMNS, cohort_metrics
-from ipt_network.safety import safety_flag
-from ipt_network.store import Store
+from ipt_network.clinical.safety import safety_flag
+from ipt_network.io.store import Store
+from ipt_network.network.metrics import COLUMNS, cohort_metrics
+from ipt_network.views.changes import describe_changes
 
 
 @pytest.fixture(scope="module")

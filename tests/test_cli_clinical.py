@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from ipt_network import load_samples
 from ipt_network.cli import main
 from ipt_network.cli.clinical import focus_cmd, problem_areas_cmd, report_cmd, timeline_cmd
-from ipt_network.safety import crisis_lines
-from ipt_network.store import Store
+from ipt_network.clinical.safety import crisis_lines
+from ipt_network.io.store import Store
 
 
 @pytest.fixture(scope="module")
@@ -140,7 +140,7 @@ def test_report_writes_a_file(db: str, tmp_path: Path) -> None:
 
 
 def test_report_for_clinician_adds_the_appendix(db: str, tmp_path: Path) -> None:
-    from ipt_network.safety import safety_flag
+    from ipt_network.clinical.safety import safety_flag
 
     flag = safety_flag(load_samples(), "grief-01")
     assert flag is not None

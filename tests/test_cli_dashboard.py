@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from dashboards.context import STORE_KEY
 from ipt_network import load_samples
 from ipt_network.cli import main
-from ipt_network.store import Store
+from ipt_network.io.store import Store
 
 
 @pytest.fixture

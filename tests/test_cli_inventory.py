@@ -10,8 +10,8 @@ from click.testing import CliRunner
 
 from ipt_network import Store, load_samples
 from ipt_network.cli import COMMANDS, main
-from ipt_network.contract import TABLES
-from ipt_network.tidy import read_inventory
+from ipt_network.io.contract import TABLES
+from ipt_network.io.tidy import read_inventory
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -46,7 +46,7 @@ def test_every_command_has_help(command: str) -> None:
 
 def test_init_reports_where_and_version(tmp_path: Path) -> None:
     code, out = run("init", "--db", str(tmp_path / "x.db"))
-    from ipt_network.store import SCHEMA_VERSION
+    from ipt_network.io.store import SCHEMA_VERSION
 
     assert code == 0 and f"schema version {SCHEMA_VERSION}" in out and (tmp_path / "x.db").exists()
 
@@ -64,7 +64,7 @@ def test_sqlalchemy_url_works(tmp_path: Path) -> None:
 
 
 def test_samples_round_trip(db: str, tmp_path: Path) -> None:
-    from ipt_network.samples import samples_folder
+    from ipt_network.io.samples import samples_folder
 
     with samples_folder() as folder:
         code, out = run("import", str(folder), "--db", db)
@@ -117,7 +117,7 @@ def test_failed_write_rolls_back(
     db: str, tiny_folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A failure in the middle of the insert leaves the store exactly as it was."""
-    import ipt_network.store as store_module
+    import ipt_network.io.store as store_module
 
     store = Store.open(db)
     calls = {"n": 0}

@@ -1,12 +1,12 @@
-"""Tests of ipt_network.communication: the communication work in words."""
+"""Tests of ipt_network.clinical.communication: the communication work in words."""
 
 from __future__ import annotations
 
 import pandas as pd
 
 from ipt_network import load_samples
-from ipt_network.communication import communication_items, communication_lines
-from ipt_network.inventory import Inventory
+from ipt_network.clinical.communication import communication_items, communication_lines
+from ipt_network.io.inventory import Inventory
 
 
 def test_lines_group_by_person_then_session() -> None:

@@ -24,10 +24,10 @@ from dashboards.callbacks import client_rows, save_session
 from dashboards.pages import client as client_page
 from dashboards.pages import record as record_page
 from ipt_network import load_samples
-from ipt_network.inventory import Inventory
-from ipt_network.recording import draft_next_session
-from ipt_network.safety import CRISIS_LINE
-from ipt_network.store import Store
+from ipt_network.clinical.safety import CRISIS_LINE
+from ipt_network.io.inventory import Inventory
+from ipt_network.io.recording import draft_next_session
+from ipt_network.io.store import Store
 
 MAP_TITLE = f"#{ids.MAP} .gtitle"
 #: Client ids that need percent-encoding in an address: a space, a quote, a slash, an emoji.

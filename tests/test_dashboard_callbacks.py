@@ -14,11 +14,11 @@ from dashboards import ids
 from dashboards.components import component_text as text_of
 from dashboards.pages.record import people_table
 from ipt_network import load_samples
-from ipt_network.layout import person_angles, ring_positions
-from ipt_network.recording import draft_next_session
+from ipt_network.clinical.safety import client_crisis_line, crisis_lines, safety_flags
+from ipt_network.io.recording import draft_next_session
+from ipt_network.io.store import Store
+from ipt_network.network.layout import person_angles, ring_positions
 from ipt_network.regions import region
-from ipt_network.safety import client_crisis_line, crisis_lines, safety_flags
-from ipt_network.store import Store
 
 
 @pytest.fixture(scope="module")

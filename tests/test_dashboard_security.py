@@ -32,9 +32,9 @@ from dashboards import ids, security
 from dashboards.app import create_app
 from dashboards.pages.record import tie_options
 from ipt_network import load_samples
-from ipt_network.layout import person_angles, ring_positions
-from ipt_network.recording import draft_next_session
-from ipt_network.store import Store
+from ipt_network.io.recording import draft_next_session
+from ipt_network.io.store import Store
+from ipt_network.network.layout import person_angles, ring_positions
 
 CLIENT: Final = "dispute-01"
 CALLBACK: Final = "/_dash-update-component"

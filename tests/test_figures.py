@@ -1,4 +1,4 @@
-"""Tests of ipt_network.figures: the relationship map, PHQ-9 course, trends, text alternative."""
+"""Tests of the figures: the relationship map, PHQ-9 course, trends, text alternative."""
 
 from __future__ import annotations
 
@@ -14,7 +14,10 @@ import pytest
 import ipt_network as ipt
 from ipt_network import names
 from ipt_network.errors import ClientNotFound, SessionNotFound
-from ipt_network.figures import (
+from ipt_network.io.inventory import empty_table
+from ipt_network.io.validation import validate
+from ipt_network.network.layout import person_angles
+from ipt_network.views.figures import (
     CONFLICT_STYLES,
     OKABE_ITO,
     TREND_METRICS,
@@ -24,9 +27,6 @@ from ipt_network.figures import (
     relationship_map,
     trends_figure,
 )
-from ipt_network.inventory import empty_table
-from ipt_network.layout import person_angles
-from ipt_network.validation import validate
 
 PHQ9 = [f"phq9_{i}" for i in range(1, 10)]
 NOTE = "Argued about the chores again"

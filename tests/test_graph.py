@@ -8,8 +8,8 @@ import pytest
 
 from ipt_network import course, names, snapshot
 from ipt_network.errors import ClientNotFound, SessionNotFound
-from ipt_network.graph import person_subgraph
-from ipt_network.tidy import read_inventory
+from ipt_network.io.tidy import read_inventory
+from ipt_network.network.graph import person_subgraph
 
 
 def test_snapshot_holds_people_states_and_ties(tiny_folder: Path) -> None:

@@ -1,4 +1,4 @@
-"""Tests of ipt_network.layout: stable angles by role sector, ring positions."""
+"""Tests of ipt_network.network.layout: stable angles by role sector, ring positions."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from ipt_network import names
-from ipt_network.layout import TOP_GAP, person_angles, ring_positions, sector_angles
+from ipt_network.network.layout import TOP_GAP, person_angles, ring_positions, sector_angles
 
 
 def people_table(rows: list[tuple[str, str]], client_id: str = "c1") -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""Tests of ipt_network.measures: scoring, bands, bad values, the per-session table."""
+"""Tests of ipt_network.clinical.measures: scoring, bands, bad values, the per-session table."""
 
 from __future__ import annotations
 
@@ -8,10 +8,7 @@ import pandas as pd
 import pytest
 
 from ipt_network import load_samples
-from ipt_network.contract import GAD7_ITEMS, LSNS6_ITEMS, PHQ9_ITEMS
-from ipt_network.errors import ClientNotFound, IPTNetworkError
-from ipt_network.inventory import Inventory, empty_table
-from ipt_network.measures import (
+from ipt_network.clinical.measures import (
     BDI2_BANDS,
     EPDS_BANDS,
     GAD7_BANDS,
@@ -41,6 +38,9 @@ from ipt_network.measures import (
     phq9_totals,
     prorate,
 )
+from ipt_network.errors import ClientNotFound, IPTNetworkError
+from ipt_network.io.contract import GAD7_ITEMS, LSNS6_ITEMS, PHQ9_ITEMS
+from ipt_network.io.inventory import Inventory, empty_table
 
 
 def test_measure_error_is_a_value_error_and_ours() -> None:

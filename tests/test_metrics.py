@@ -1,4 +1,4 @@
-"""Tests of ipt_network.metrics: the cohort engine against networkx, edge cases, errors."""
+"""Tests of ipt_network.network.metrics: the cohort engine against networkx, edge cases, errors."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from ipt_network import changes, load_samples, names
-from ipt_network.graph import course
-from ipt_network.metrics import COLUMNS, METRIC_COLUMNS, cohort_metrics, snapshot_metrics
+from ipt_network import load_samples, names
+from ipt_network.network import engine
+from ipt_network.network.graph import course
+from ipt_network.network.metrics import COLUMNS, METRIC_COLUMNS, cohort_metrics, snapshot_metrics
 
 SPEC_COLUMNS = [
     "client_id", "session", "n_people", "n_inner", "closeness_sum", "conflict_sum",
@@ -176,9 +177,9 @@ def test_shuffled_rows_give_the_same_table() -> None:
 def test_hashed_lookup_gives_the_same_table(monkeypatch: pytest.MonkeyPatch) -> None:
     rel, ties, ses = random_cohort(6, n_clients=10).tables()
     expected = cohort_metrics(rel, ties, sessions=ses)
-    monkeypatch.setattr(changes, "DENSE_LIMIT", 0)
-    monkeypatch.setattr(changes, "DENSE_PER_ROW", 0)
-    idx = changes.index_snapshots(rel, ties, ses)
+    monkeypatch.setattr(engine, "DENSE_LIMIT", 0)
+    monkeypatch.setattr(engine, "DENSE_PER_ROW", 0)
+    idx = engine.index_snapshots(rel, ties, ses)
     assert idx.nodes.index is not None  # the hashed path really ran
     pd.testing.assert_frame_equal(cohort_metrics(rel, ties, sessions=ses), expected)
 
@@ -258,7 +259,7 @@ def test_non_dataframe_input_is_a_type_error() -> None:
 
 def test_progress_bar_goes_to_stderr(capsys: pytest.CaptureFixture[str],
                                      monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
-    from ipt_network import metrics
+    from ipt_network.network import metrics
 
     monkeypatch.setattr(metrics, "PROGRESS_MIN", 1)
     rel, ties = small_tables()
@@ -293,7 +294,7 @@ def test_every_person_id_path_gives_the_same_table(
     cohort = random_cohort(10, n_clients=8)
     rel, ties, ses = cohort.tables()
     expected = cohort_metrics(rel, ties, sessions=ses)
-    monkeypatch.setattr(changes, setting, value)
+    monkeypatch.setattr(engine, setting, value)
     got = cohort_metrics(rel, ties, sessions=ses)
     pd.testing.assert_frame_equal(got, expected)
     assert_matches_networkx(got, cohort.graphs)

@@ -1,4 +1,4 @@
-"""Tests of ipt_network.overview: client list rows and one person's history."""
+"""Tests of ipt_network.views.overview: client list rows and one person's history."""
 
 from __future__ import annotations
 
@@ -10,16 +10,16 @@ import pandas as pd
 import pytest
 
 from ipt_network import load_samples, names
+from ipt_network.clinical.measures import phq9_totals
 from ipt_network.errors import ClientNotFound
-from ipt_network.inventory import Inventory
-from ipt_network.measures import phq9_totals
-from ipt_network.overview import (
+from ipt_network.io.inventory import Inventory
+from ipt_network.io.tidy import read_inventory
+from ipt_network.views.overview import (
     OVERVIEW_COLUMNS,
     client_overview,
     person_communication,
     person_history,
 )
-from ipt_network.tidy import read_inventory
 
 
 @pytest.fixture
@@ -45,8 +45,8 @@ def test_client_rows_follow_the_course(tiny: Inventory) -> None:
 
 def _overview_of(*phq9: Sequence[int | None], **extra: Sequence[int | None]) -> pd.Series:
     """The overview row of one client whose sessions hold these PHQ-9 answers."""
-    from ipt_network.contract import PHQ9_ITEMS
-    from ipt_network.inventory import empty_table
+    from ipt_network.io.contract import PHQ9_ITEMS
+    from ipt_network.io.inventory import empty_table
 
     n = len(phq9)
     sessions = pd.DataFrame(

@@ -1,4 +1,4 @@
-"""Tests of ipt_network.problem_areas: each rule, ties, schemes, stages, no timeline."""
+"""Tests of ipt_network.clinical.problem_areas: each rule, ties, schemes, stages, no timeline."""
 
 from __future__ import annotations
 
@@ -10,17 +10,17 @@ import pandas as pd
 import pytest
 
 from ipt_network import load_samples
-from ipt_network.errors import SessionNotFound
-from ipt_network.inventory import Inventory
-from ipt_network.problem_areas import (
+from ipt_network.clinical.problem_areas import (
     SUGGESTION_NOTE,
     ProblemAreaError,
     ProblemAreaSettings,
     ProblemAreaSuggestion,
     rank_problem_areas,
 )
-from ipt_network.samples import SAMPLE_CLIENTS
-from ipt_network.validation import validate
+from ipt_network.errors import SessionNotFound
+from ipt_network.io.inventory import Inventory
+from ipt_network.io.samples import SAMPLE_CLIENTS
+from ipt_network.io.validation import validate
 
 ONSET = date(2026, 1, 1)
 FIRST = date(2026, 2, 2)

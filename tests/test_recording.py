@@ -1,4 +1,4 @@
-"""Tests of ipt_network.recording: drafting, checking and saving a session."""
+"""Tests of ipt_network.io.recording: drafting, checking and saving a session."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 
 from ipt_network import names
-from ipt_network.contract import PHQ9_ITEMS, TABLES
 from ipt_network.errors import ClientNotFound
-from ipt_network.inventory import Inventory
-from ipt_network.recording import (
+from ipt_network.io.contract import PHQ9_ITEMS, TABLES
+from ipt_network.io.inventory import Inventory
+from ipt_network.io.recording import (
     RecordingError,
     add_person,
     draft_next_session,
@@ -23,8 +23,8 @@ from ipt_network.recording import (
     record_session,
     session_tables,
 )
-from ipt_network.store import Store
-from ipt_network.tidy import read_inventory
+from ipt_network.io.store import Store
+from ipt_network.io.tidy import read_inventory
 
 
 @pytest.fixture
@@ -156,7 +156,7 @@ def test_a_partly_filled_phq9_is_kept_as_given(tiny: Inventory, phq9: list[int |
 
 
 def test_a_partly_filled_phq9_with_item9_is_saved_and_flags(store: Store, tiny: Inventory) -> None:
-    from ipt_network.safety import safety_flag
+    from ipt_network.clinical.safety import safety_flag
 
     saved = record_session(store, "c1", **_form(tiny, phq9=[2, 2, None, 2, 2, 2, 2, 2, 2]))
     after = store.inventory(["c1"])

@@ -1,4 +1,4 @@
-"""Tests of ipt_network.report: the file opens alone, and each audience reads what it should."""
+"""Tests of the report: the file opens alone, and each audience reads what it should."""
 
 from __future__ import annotations
 
@@ -14,10 +14,7 @@ import pandas as pd
 import pytest
 
 from ipt_network import load_samples
-from ipt_network.contract import PHQ9_ITEMS
-from ipt_network.errors import ClientNotFound
-from ipt_network.inventory import Inventory
-from ipt_network.measures import (
+from ipt_network.clinical.measures import (
     GAD7_BANDS,
     LICENSED_BANDS,
     PHQ9_BANDS,
@@ -25,18 +22,21 @@ from ipt_network.measures import (
     other_measures_lines,
     phq9_text_table,
 )
+from ipt_network.clinical.problem_areas import AREA_LABELS, rank_problem_areas
+from ipt_network.clinical.safety import client_crisis_line, safety_flag
+from ipt_network.errors import ClientNotFound
+from ipt_network.io.contract import PHQ9_ITEMS
+from ipt_network.io.inventory import Inventory
 from ipt_network.names import CLIENT_AREA_WORDS, RING_LABELS
-from ipt_network.problem_areas import AREA_LABELS, rank_problem_areas
 from ipt_network.regions import region
-from ipt_network.report import (
+from ipt_network.views.report import (
     ReportError,
     map_svg,
     phq9_chart_svg,
     render_report,
     write_report,
 )
-from ipt_network.safety import client_crisis_line, safety_flag
-from ipt_network.timeline import person_labels
+from ipt_network.views.timeline import person_labels
 
 #: Words that must never reach the client's copy: they name a flag or an instrument band.
 _FLAG_WORDS = ("flag", "risk", "safety", "item 9", "safe")

@@ -1,4 +1,4 @@
-"""Tests of ipt_network.safety: which answers raise the flag, and what it says."""
+"""Tests of ipt_network.clinical.safety: which answers raise the flag, and what it says."""
 
 from __future__ import annotations
 
@@ -8,11 +8,7 @@ from collections.abc import Sequence
 import pandas as pd
 import pytest
 
-from ipt_network.contract import PHQ9_ITEMS
-from ipt_network.errors import ClientNotFound
-from ipt_network.inventory import Inventory, empty_table
-from ipt_network.regions import REGIONS, region
-from ipt_network.safety import (
+from ipt_network.clinical.safety import (
     CRISIS_LINE,
     SELF_HARM_ITEMS,
     ItemAnswer,
@@ -23,6 +19,10 @@ from ipt_network.safety import (
     safety_json,
     with_answer,
 )
+from ipt_network.errors import ClientNotFound
+from ipt_network.io.contract import PHQ9_ITEMS
+from ipt_network.io.inventory import Inventory, empty_table
+from ipt_network.regions import REGIONS, region
 
 #: Words that would say or imply that a client is safe or at low risk.
 REASSURING = re.compile(r"\b(low risk|no risk|not at risk|safe)\b", re.IGNORECASE)

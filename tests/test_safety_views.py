@@ -30,11 +30,11 @@ from dashboards.components import component_text as text_of
 from dashboards.pages import client as client_page
 from dashboards.pages import record as record_page
 from ipt_network.cli import main
-from ipt_network.contract import PHQ9_ITEMS
+from ipt_network.clinical.safety import client_crisis_line, crisis_lines
+from ipt_network.io.contract import PHQ9_ITEMS
+from ipt_network.io.store import Store
+from ipt_network.io.tidy import read_inventory
 from ipt_network.regions import region
-from ipt_network.safety import client_crisis_line, crisis_lines
-from ipt_network.store import Store
-from ipt_network.tidy import read_inventory
 
 #: c1: a full PHQ-9 (item 9 = 0), then one with item 3 blank and item 9 = 2.
 #: c2: item 9 not asked, one item of nine missing; never flagged.

@@ -9,12 +9,12 @@ from pathlib import Path
 import pandas as pd
 
 from ipt_network import load_samples
-from ipt_network.contract import PHQ9_ITEMS
-from ipt_network.measures import phq9_scores
+from ipt_network.clinical.measures import phq9_scores
+from ipt_network.io.contract import PHQ9_ITEMS
+from ipt_network.io.samples import SAMPLE_CLIENTS, samples_folder
+from ipt_network.io.synth import synthesize
+from ipt_network.io.tidy import read_inventory, write_inventory
 from ipt_network.names import PROBLEM_AREAS
-from ipt_network.samples import SAMPLE_CLIENTS, samples_folder
-from ipt_network.synth import synthesize
-from ipt_network.tidy import read_inventory, write_inventory
 
 REPO = Path(__file__).resolve().parents[1]
 

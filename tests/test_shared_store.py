@@ -26,9 +26,9 @@ from selenium.webdriver.common.keys import Keys
 
 from dashboards import ids
 from ipt_network import Store, load_samples
-from ipt_network.inventory import Inventory
-from ipt_network.synth import synthesize
-from ipt_network.tidy import write_inventory
+from ipt_network.io.inventory import Inventory
+from ipt_network.io.synth import synthesize
+from ipt_network.io.tidy import write_inventory
 
 CLI = [sys.executable, "-c", "from ipt_network.cli import main; main()"]
 

@@ -8,9 +8,8 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-import ipt_network.store._schema as schema
+import ipt_network.io.store._schema as schema
 from ipt_network import Store, load_samples
-from ipt_network.contract import TABLES
 from ipt_network.errors import (
     ClientNotFound,
     SchemaVersionError,
@@ -18,6 +17,7 @@ from ipt_network.errors import (
     StoreError,
     ValidationError,
 )
+from ipt_network.io.contract import TABLES
 
 
 @pytest.fixture

@@ -27,9 +27,9 @@ from click.testing import CliRunner
 from ipt_network import Store, load_samples
 from ipt_network.cli import main
 from ipt_network.errors import NotAStore, StoreBusy, StoreError
-from ipt_network.inventory import Inventory
-from ipt_network.synth import synthesize
-from ipt_network.tidy import write_inventory
+from ipt_network.io.inventory import Inventory
+from ipt_network.io.synth import synthesize
+from ipt_network.io.tidy import write_inventory
 
 CLI = [sys.executable, "-c", "from ipt_network.cli import main; main()"]
 CRASH_TRIALS = int(os.environ.get("IPT_CRASH_TRIALS", "3"))

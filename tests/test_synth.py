@@ -1,4 +1,4 @@
-"""Tests of ipt_network.synth: a synthetic cohort in the tidy contract."""
+"""Tests of ipt_network.io.synth: a synthetic cohort in the tidy contract."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ipt_network.contract import PHQ9_ITEMS, TABLES
-from ipt_network.inventory import Inventory, dtype_of
-from ipt_network.measures import phq9_remission, phq9_response, phq9_scores
+from ipt_network.clinical.measures import phq9_remission, phq9_response, phq9_scores
+from ipt_network.io.contract import PHQ9_ITEMS, TABLES
+from ipt_network.io.inventory import Inventory, dtype_of
+from ipt_network.io.synth import synthesize
+from ipt_network.io.tidy import read_inventory, write_inventory
+from ipt_network.io.validation import validate
 from ipt_network.names import PROBLEM_AREAS
-from ipt_network.synth import synthesize
-from ipt_network.tidy import read_inventory, write_inventory
-from ipt_network.validation import validate
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Tests of ipt_network.timeline: order, entries, deaths, no timeline."""
+"""Tests of ipt_network.views.timeline: order, entries, deaths, no timeline."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 
 from ipt_network import load_samples
+from ipt_network.clinical.measures import phq9_scores
 from ipt_network.errors import ClientNotFound
-from ipt_network.inventory import Inventory
-from ipt_network.measures import phq9_scores
-from ipt_network.timeline import (
+from ipt_network.io.inventory import Inventory
+from ipt_network.views.timeline import (
     describe_interval,
     format_timeline,
     onset_date,
@@ -131,8 +131,8 @@ def test_describe_interval(days: int, words: str) -> None:
 
 
 def test_session_lines_mark_prorated_incomplete_and_item9_not_asked(tiny_folder: Path) -> None:
-    from ipt_network.contract import PHQ9_ITEMS
-    from ipt_network.tidy import read_inventory
+    from ipt_network.io.contract import PHQ9_ITEMS
+    from ipt_network.io.tidy import read_inventory
 
     (tiny_folder / "sessions.csv").write_text(
         f"client_id,session,date,{','.join(PHQ9_ITEMS)},epds_10\n"

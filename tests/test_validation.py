@@ -9,11 +9,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ipt_network import validation
-from ipt_network.contract import EARLIEST_DATE, MAX_CELL_CHARS, TABLES
 from ipt_network.errors import Failure, ValidationError
-from ipt_network.tidy import read_inventory
-from ipt_network.validation import latest_date, validate
+from ipt_network.io import validation
+from ipt_network.io.contract import EARLIEST_DATE, MAX_CELL_CHARS, TABLES
+from ipt_network.io.tidy import read_inventory
+from ipt_network.io.validation import latest_date, validate
 
 Edit = Callable[[str, Callable[[str], str]], Path]
 

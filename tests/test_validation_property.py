@@ -31,11 +31,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ipt_network import Store, load_samples
-from ipt_network.contract import MAX_CELL_CHARS, TABLES, Column
 from ipt_network.errors import ValidationError
-from ipt_network.inventory import Inventory
-from ipt_network.tidy import read_inventory, write_inventory
-from ipt_network.validation import latest_date, validate
+from ipt_network.io.contract import MAX_CELL_CHARS, TABLES, Column
+from ipt_network.io.inventory import Inventory
+from ipt_network.io.tidy import read_inventory, write_inventory
+from ipt_network.io.validation import latest_date, validate
 
 #: Random cells per column (the file runs in under a minute); set
 #: IPT_PROPERTY_EXAMPLES higher for a deeper run. A BEL, which every column

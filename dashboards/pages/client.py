@@ -23,10 +23,10 @@ from dashboards.components import (
     safety_banner,
 )
 from dashboards.context import current_store
+from ipt_network.clinical.safety import safety_flag
 from ipt_network.errors import ClientNotFound
-from ipt_network.inventory import Inventory
-from ipt_network.overview import client_overview
-from ipt_network.safety import safety_flag
+from ipt_network.io.inventory import Inventory
+from ipt_network.views.overview import client_overview
 
 __all__ = ["NAME", "PLAY_INTERVAL_MS", "layout", "not_found", "session_marks", "header_line"]
 

@@ -1,8 +1,8 @@
 """Recording the next session: start from the last map, edit it, enter the PHQ-9, save.
 
 The form is drafted from the store by
-:func:`ipt_network.recording.draft_next_session`. Everything it sends back is
-checked by :func:`ipt_network.recording.record_session` in the save callback;
+:func:`ipt_network.io.recording.draft_next_session`. Everything it sends back is
+checked by :func:`ipt_network.io.recording.record_session` in the save callback;
 a session is stored whole or not at all.
 """
 
@@ -23,9 +23,9 @@ from dashboards.components import (
 from dashboards.context import current_store
 from dashboards.pages.client import not_found
 from ipt_network import names
+from ipt_network.clinical.safety import safety_flag
 from ipt_network.errors import ClientNotFound
-from ipt_network.recording import draft_next_session
-from ipt_network.safety import safety_flag
+from ipt_network.io.recording import draft_next_session
 
 __all__ = [
     "NAME",

@@ -51,7 +51,7 @@ def open_store(db: str | None, *, write: bool = False) -> Any:
     taken); commands that write pass ``write=True``, which also upgrades an
     older store.
     """
-    from ipt_network.store import Store
+    from ipt_network.io.store import Store
 
     with errors_as_messages():
         return Store.open(db, write=write)

@@ -36,7 +36,7 @@ def write_table(table: pd.DataFrame, out: Path) -> None:
     kind = _FORMATS.get(out.suffix.lower())
     if kind is None:
         raise click.BadParameter("the file name must end in .csv or .parquet", param_hint="'--out'")
-    from ipt_network._files import private_output
+    from ipt_network.io._files import private_output
 
     with private_output(out) as tmp:  # whole file or nothing, readable by the owner only
         if kind == "csv":
@@ -77,7 +77,7 @@ def metrics_cmd(db: str | None, out: Path, progress: bool) -> None:
 
     The file holds ids and numbers only, no names or notes.
     """
-    from ipt_network.metrics import cohort_metrics
+    from ipt_network.network.metrics import cohort_metrics
 
     store = open_store(db)
     with errors_as_messages():
@@ -110,8 +110,8 @@ def changes_cmd(client_id: str, db: str | None) -> None:
 
     CLIENT is the client's id (see `ipt-network clients`).
     """
-    from ipt_network.changes import describe_changes
-    from ipt_network.safety import safety_flag
+    from ipt_network.clinical.safety import safety_flag
+    from ipt_network.views.changes import describe_changes
 
     store = open_store(db)
     with errors_as_messages():

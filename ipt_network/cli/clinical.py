@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ipt_network.cli._common import client_argument, db_option, errors_as_messages, open_store
-from ipt_network.inventory import Inventory
+from ipt_network.io.inventory import Inventory
 from ipt_network.names import COMMUNICATION_KINDS, COMMUNICATION_OUTCOMES, PROBLEM_AREAS
 from ipt_network.regions import Region
 
@@ -27,7 +27,7 @@ def _client_inventory(db: str | None, client_id: str) -> tuple[Inventory, Region
 
 def _echo_flag(inventory: Inventory, client_id: str, region: Region | None = None) -> None:
     """Print the safety flag, with the crisis lines of ``region``, when there is one."""
-    from ipt_network.safety import safety_flag
+    from ipt_network.clinical.safety import safety_flag
 
     flag = safety_flag(inventory, client_id)
     if flag is not None:
@@ -45,7 +45,7 @@ def timeline_cmd(client_id: str, db: str | None) -> None:
     Use it in the initial sessions to link the depression to what was going on
     in the client's relationships, and later to see the course at a glance.
     """
-    from ipt_network.timeline import format_timeline, timeline
+    from ipt_network.views.timeline import format_timeline, timeline
 
     inventory, where = _client_inventory(db, client_id)
     _echo_flag(inventory, client_id, where)
@@ -111,8 +111,8 @@ def problem_areas_cmd(
     (renegotiation, impasse, dissolution) is named. It is a suggestion to
     discuss; you and the client choose the focus (see `ipt-network focus`).
     """
-    from ipt_network.problem_areas import ProblemAreaSettings, rank_problem_areas
-    from ipt_network.safety import safety_flag, safety_json
+    from ipt_network.clinical.problem_areas import ProblemAreaSettings, rank_problem_areas
+    from ipt_network.clinical.safety import safety_flag, safety_json
 
     inventory, where = _client_inventory(db, client_id)
     with errors_as_messages():
@@ -158,7 +158,7 @@ def focus_cmd(client_id: str, areas: tuple[str, ...], session: int, db: str | No
             store.set_focus(client_id, list(areas), session)
     finally:
         store.close()
-    from ipt_network.problem_areas import AREA_LABELS
+    from ipt_network.clinical.problem_areas import AREA_LABELS
 
     chosen = " and ".join(AREA_LABELS[a].lower() for a in areas)
     click.echo(f"Focus of {client_id} set to {chosen}, chosen at session {session}.")
@@ -198,7 +198,7 @@ def report_cmd(client_id: str, db: str | None, out: Path, audience: str) -> None
     to open: no internet, no other files. It prints well in black and white.
     The safety flag, when there is one, is printed here in the terminal.
     """
-    from ipt_network.report import write_report
+    from ipt_network.views.report import write_report
 
     inventory, where = _client_inventory(db, client_id)
     with errors_as_messages():

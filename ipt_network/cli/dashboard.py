@@ -116,8 +116,8 @@ def demo_cmd(port: int, host: str) -> None:
     prints in your web browser.
     """
     from dashboards.app import create_app
-    from ipt_network.samples import load_samples
-    from ipt_network.store import Store
+    from ipt_network.io.samples import load_samples
+    from ipt_network.io.store import Store
 
     # Stopped by a signal rather than Ctrl+C, still delete the temporary copy.
     previous = signal.signal(signal.SIGTERM, _stop_once)

@@ -50,9 +50,9 @@ def init_cmd(db: str | None, region: str | None) -> None:
     user data folder; `ipt-network init` prints where. The file is readable
     by you only.
     """
+    from ipt_network.io.store import Store, resolve_url
     from ipt_network.regions import DEFAULT_REGION
     from ipt_network.regions import region as lookup
-    from ipt_network.store import Store, resolve_url
 
     with errors_as_messages(), Store.create(db) as store:
         if region is not None or store.setting("region") is None:
@@ -100,7 +100,7 @@ def import_cmd(folder: Path, db: str | None, replace: bool) -> None:
     is listed with its file, line and column, and nothing is written. The
     import is one transaction: it lands whole or not at all.
     """
-    from ipt_network.tidy import read_inventory
+    from ipt_network.io.tidy import read_inventory
 
     store = open_store(db, write=True)
     with errors_as_messages():
@@ -132,8 +132,8 @@ def export_cmd(
     db: str | None, out: Path, clients: tuple[str, ...], deidentify: bool, overwrite: bool
 ) -> None:
     """Export the store as a tidy inventory folder that `import` reads back."""
-    from ipt_network.tidy import deidentify as strip
-    from ipt_network.tidy import write_inventory
+    from ipt_network.io.tidy import deidentify as strip
+    from ipt_network.io.tidy import write_inventory
 
     store = open_store(db)
     with errors_as_messages():
@@ -174,8 +174,8 @@ def synth_cmd(n_clients: int, seed: int, out: Path, overwrite: bool) -> None:
     fit the problem area and PHQ-9 scores that mostly fall. For testing and
     teaching; never real people.
     """
-    from ipt_network.synth import synthesize
-    from ipt_network.tidy import write_inventory
+    from ipt_network.io.synth import synthesize
+    from ipt_network.io.tidy import write_inventory
 
     inventory = synthesize(n_clients, seed, progress=True)
     try:
@@ -197,7 +197,7 @@ def clients_cmd(db: str | None) -> None:
     a baseline of 10 or more), focus, and the safety flag with the crisis lines of
     the store's region.
     """
-    from ipt_network.overview import client_overview
+    from ipt_network.views.overview import client_overview
 
     store = open_store(db)
     with errors_as_messages():
@@ -214,8 +214,8 @@ def _yes_no(value: object) -> str:
 
 
 def _format_overview(table: pd.DataFrame, region: Region) -> str:
-    from ipt_network.measures import ITEM9_NOT_ASKED, phq9_total_text
-    from ipt_network.safety import crisis_lines
+    from ipt_network.clinical.measures import ITEM9_NOT_ASKED, phq9_total_text
+    from ipt_network.clinical.safety import crisis_lines
 
     lines = [
         f"{'client':<16} {'sessions':<9} {'phase':<12} {'latest PHQ-9':<32} "
@@ -270,7 +270,7 @@ def show_cmd(client_id: str, db: str | None) -> None:
     and the safety flag, with the crisis lines of the store's region,
     wherever a self-harm item was above 0.
     """
-    from ipt_network.summary import client_summary
+    from ipt_network.views.summary import client_summary
 
     store = open_store(db)
     with errors_as_messages():

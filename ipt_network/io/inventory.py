@@ -1,10 +1,10 @@
 """The in-memory inventory: the tidy tables of one or many clients.
 
 An :class:`Inventory` holds one pandas DataFrame per table of the contract
-(:mod:`ipt_network.contract`), with every column of the contract present and
+(:mod:`ipt_network.io.contract`), with every column of the contract present and
 typed: ids, text, dates and choices as pandas ``string`` (ISO dates stay
 strings), integers as nullable ``Int64`` and flags as nullable ``boolean``.
-Build one with :func:`ipt_network.validation.validate` (or the readers that
+Build one with :func:`ipt_network.io.validation.validate` (or the readers that
 call it); it is then known to satisfy every rule of the contract.
 
 Examples
@@ -25,8 +25,8 @@ from dataclasses import dataclass, fields
 
 import pandas as pd
 
-from ipt_network.contract import TABLES, Column
 from ipt_network.errors import ClientNotFound
+from ipt_network.io.contract import TABLES, Column
 
 __all__ = ["Inventory", "empty_table", "dtype_of", "is_missing"]
 
@@ -48,7 +48,7 @@ def dtype_of(column: Column) -> str:
 
     Examples
     --------
-    >>> from ipt_network.contract import TABLES
+    >>> from ipt_network.io.contract import TABLES
     >>> dtype_of(TABLES["relationships"].column("ring"))
     'Int64'
     """
@@ -74,7 +74,7 @@ class Inventory:
     Parameters
     ----------
     clients, sessions, people, relationships, person_ties, events, communication : DataFrame
-        The tables, with the columns of :data:`ipt_network.contract.TABLES`.
+        The tables, with the columns of :data:`ipt_network.io.contract.TABLES`.
     """
 
     clients: pd.DataFrame
@@ -100,7 +100,7 @@ class Inventory:
     def from_tables(cls, tables: dict[str, pd.DataFrame]) -> Inventory:
         """Build from a mapping of table name to DataFrame, filling absent tables empty.
 
-        No validation happens here: use :func:`ipt_network.validation.validate`
+        No validation happens here: use :func:`ipt_network.io.validation.validate`
         on tables that come from outside.
         """
         return cls(**{n: tables[n] if n in tables else empty_table(n) for n in TABLES})

@@ -1,6 +1,6 @@
 """The typed domain model: clients, people, relationship states, sessions, events.
 
-The tidy tables (:class:`~ipt_network.inventory.Inventory`) are the workhorse
+The tidy tables (:class:`~ipt_network.io.inventory.Inventory`) are the workhorse
 for analysis; these frozen dataclasses are the same facts one record at a
 time, for code that handles one client. :class:`CoursePlan` gives each
 session its phase of the IPT course.
@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ipt_network.contract import DEFAULT_PLANNED_SESSIONS, PHQ9_ITEMS
+from ipt_network.io.contract import DEFAULT_PLANNED_SESSIONS, PHQ9_ITEMS
 from ipt_network.names import closeness_weight
 
 __all__ = [

@@ -9,7 +9,7 @@ and said kindly when the scores did not come down), the focus in everyday
 words (:data:`ipt_network.names.CLIENT_AREA_WORDS`), the work done on it, and a
 "Looking ahead" block: warning signs, who to turn to and the crisis line of the
 practice's region. Every client gets the same calm crisis sentence
-(:func:`ipt_network.safety.client_crisis_line`), flagged or not, and nothing
+(:func:`ipt_network.clinical.safety.client_crisis_line`), flagged or not, and nothing
 in it names a flag, an instrument band or an answer to a single item.
 Someone who has died is spoken of with care: a rise in the conflict recorded
 with them is mourning, not "more conflict".
@@ -17,7 +17,7 @@ with them is mourning, not "more conflict".
 The **clinician report** (``audience="clinician"``) is the client report with
 a clinical appendix: every measure by session with its band, the safety flag
 in clinical wording with the region's crisis lines, and the problem-area
-evidence of :func:`ipt_network.problem_areas.rank_problem_areas`.
+evidence of :func:`ipt_network.clinical.problem_areas.rank_problem_areas`.
 
 The file stands alone: CSS is inline, the maps and the chart are inline SVG,
 and nothing is loaded from anywhere else (no scripts, fonts or images), so it
@@ -51,12 +51,8 @@ from typing import Final, Literal
 import pandas as pd
 
 from ipt_network import names
-from ipt_network._files import private_output
-from ipt_network.communication import communication_items
-from ipt_network.errors import IPTNetworkError, SessionNotFound
-from ipt_network.inventory import Inventory, is_missing
-from ipt_network.layout import person_angles, ring_positions
-from ipt_network.measures import (
+from ipt_network.clinical.communication import communication_items
+from ipt_network.clinical.measures import (
     PHQ9_BANDS,
     PHQ9_RELIABLE_DROP,
     PHQ9_RESPONSE_MIN_BASELINE,
@@ -64,10 +60,14 @@ from ipt_network.measures import (
     other_measures_lines,
     phq9_text_table,
 )
-from ipt_network.problem_areas import rank_problem_areas
+from ipt_network.clinical.problem_areas import rank_problem_areas
+from ipt_network.clinical.safety import client_crisis_line, crisis_lines, safety_flag
+from ipt_network.errors import IPTNetworkError, SessionNotFound
+from ipt_network.io._files import private_output
+from ipt_network.io.inventory import Inventory, is_missing
+from ipt_network.network.layout import person_angles, ring_positions
 from ipt_network.regions import Region
-from ipt_network.safety import client_crisis_line, crisis_lines, safety_flag
-from ipt_network.timeline import person_labels
+from ipt_network.views.timeline import person_labels
 
 __all__ = [
     "AUDIENCES",
@@ -607,7 +607,7 @@ _CLIENT_MEASURES: Final = (
 def _phq9_paragraphs(scores: pd.DataFrame) -> list[str]:
     """The PHQ-9 course in plain words for the client, a paragraph each: no band, no item.
 
-    Response and remission are read from :func:`ipt_network.measures.measure_table`
+    Response and remission are read from :func:`ipt_network.clinical.measures.measure_table`
     at the latest PHQ-9; the rules are not computed again here.
     """
     estimated = dict(zip(scores["session"].astype(int), _estimated(scores), strict=True))
@@ -802,8 +802,9 @@ def _html_table(frame: pd.DataFrame) -> str:
 
 def _appendix(c: _Course, where: Region | None) -> str:
     """Measures with their bands, the flag and the problem-area evidence, as the
-    clinician views word them (:mod:`ipt_network.measures`, :mod:`ipt_network.safety`,
-    :mod:`ipt_network.problem_areas`)."""
+    clinician views word them (:mod:`ipt_network.clinical.measures`,
+    :mod:`ipt_network.clinical.safety`,
+    :mod:`ipt_network.clinical.problem_areas`)."""
     flag = safety_flag(c.inventory, c.client_id)
     out = [
         "<section class='appendix'><h2>Clinical appendix (clinician copy)</h2>",

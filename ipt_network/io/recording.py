@@ -11,7 +11,7 @@ is treated as untrusted JSON: every value is checked for its type and range,
 every problem is collected, and :class:`RecordingError` (a
 :class:`~ipt_network.errors.ValidationError`) lists them all in words that
 name fields and ids, never a clinical value. The save goes through
-:meth:`ipt_network.store.Store.append`, which checks the new rows with the
+:meth:`ipt_network.io.store.Store.append`, which checks the new rows with the
 client's whole record and writes them in one transaction: a session lands
 whole or not at all.
 
@@ -48,12 +48,12 @@ from typing import TYPE_CHECKING, Any, Final
 import pandas as pd
 
 from ipt_network import names
-from ipt_network.contract import PHQ9_ITEMS, TABLES
 from ipt_network.errors import Failure, ValidationError
-from ipt_network.inventory import Inventory, dtype_of, is_missing
+from ipt_network.io.contract import PHQ9_ITEMS, TABLES
+from ipt_network.io.inventory import Inventory, dtype_of, is_missing
 
 if TYPE_CHECKING:
-    from ipt_network.store import Store
+    from ipt_network.io.store import Store
 
 __all__ = [
     "RecordingError",
@@ -561,7 +561,7 @@ def record_session(
     """Check a session entered in a form and store it whole, or store nothing.
 
     Parameters are those of :func:`session_tables`; ``store`` is an open
-    :class:`~ipt_network.store.Store` holding the client.
+    :class:`~ipt_network.io.store.Store` holding the client.
 
     Returns
     -------

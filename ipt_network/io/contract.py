@@ -1,12 +1,12 @@
 """The tidy inventory contract: which files, which columns, which values.
 
 This module is declarative: it says what a valid tidy inventory folder holds.
-:mod:`ipt_network.validation` enforces it, :mod:`ipt_network.tidy` reads and
-writes it, and :mod:`ipt_network.store` mirrors it in SQL.
+:mod:`ipt_network.io.validation` enforces it, :mod:`ipt_network.io.tidy` reads and
+writes it, and :mod:`ipt_network.io.store` mirrors it in SQL.
 
 Examples
 --------
->>> from ipt_network.contract import TABLES
+>>> from ipt_network.io.contract import TABLES
 >>> [t.file for t in TABLES.values()][:3]
 ['clients.csv', 'sessions.csv', 'people.csv']
 >>> TABLES["relationships"].column("ring").bounds

@@ -40,8 +40,8 @@ from typing import Any, Final
 
 import pandas as pd
 
-from ipt_network.inventory import Inventory
-from ipt_network.measures import ITEM9_NOT_ASKED, PHQ9_ANSWER_WORDS
+from ipt_network.clinical.measures import ITEM9_NOT_ASKED, PHQ9_ANSWER_WORDS
+from ipt_network.io.inventory import Inventory
 from ipt_network.regions import Region, region
 
 __all__ = [
@@ -241,7 +241,7 @@ class SafetyFlag:
         Parameters
         ----------
         region : Region, optional
-            The practice's region (:attr:`ipt_network.store.Store.region`);
+            The practice's region (:attr:`ipt_network.io.store.Store.region`);
             default: :data:`~ipt_network.regions.DEFAULT_REGION`.
 
         Examples

@@ -34,7 +34,7 @@ or not). Response is a drop of at least 50% from a baseline of at least
 not measured (empty). Remission is a total below 5. Reliable change is a
 drop of at least :data:`PHQ9_RELIABLE_DROP` (6) points. The optional
 difficulty item (``phq9_difficulty``, 0 to 3) is shown as given, in words.
-Item 9 above 0 raises the safety flag of :mod:`ipt_network.safety`; an item
+Item 9 above 0 raises the safety flag of :mod:`ipt_network.clinical.safety`; an item
 9 of 0 says nothing about risk.
 
 **LSNS-6.** Below 12 in total: at risk of social isolation. Each subscale
@@ -66,15 +66,15 @@ from typing import Any, Final
 
 import pandas as pd
 
-from ipt_network.contract import (
+from ipt_network.errors import IPTNetworkError
+from ipt_network.io.contract import (
     GAD7_ITEMS,
     ITEM_COLUMNS,
     LSNS6_ITEMS,
     PHQ9_ITEMS,
     TOTAL_COLUMNS,
 )
-from ipt_network.errors import IPTNetworkError
-from ipt_network.inventory import Inventory, is_missing
+from ipt_network.io.inventory import Inventory, is_missing
 
 __all__ = [
     "MeasureError",
@@ -310,7 +310,7 @@ def score_items(
     >>> score_items("GAD-7", [1, 0, 2, None, 0, 0, 0], 7, 3)
     Traceback (most recent call last):
     ...
-    ipt_network.measures.MeasureError: GAD-7 item 4 is missing: all 7 items are needed
+    ipt_network.clinical.measures.MeasureError: GAD-7 item 4 is missing: all 7 items are needed
     """
     values = list(items)
     if len(values) != n:
@@ -484,7 +484,7 @@ def phq9_total(items: Sequence[Any]) -> int:
     >>> phq9_total([1] * 8)
     Traceback (most recent call last):
     ...
-    ipt_network.measures.MeasureError: PHQ-9 needs 9 items, not 8
+    ipt_network.clinical.measures.MeasureError: PHQ-9 needs 9 items, not 8
     """
     return sum(score_items("PHQ-9", items, 9, 3))
 
@@ -569,7 +569,7 @@ def phq9_item9_flag(items: Sequence[Any]) -> bool:
     """Whether item 9 (thoughts of death or self-harm) is above 0.
 
     Other items may be missing. ``True`` raises the safety flag
-    (:func:`ipt_network.safety.safety_flag`). ``False`` means only that no
+    (:func:`ipt_network.clinical.safety.safety_flag`). ``False`` means only that no
     flag was raised (item 9 was 0 or not asked): it never means low risk.
 
     Examples
@@ -643,10 +643,10 @@ def lsns6_scores(items: Sequence[Any]) -> LSNS6:
     (12, 9, 3, False)
     >>> s.family_low, s.friends_low, lsns6_scores([2, 2, 2, 2, 2, 2]).friends_low
     (False, True, False)
-    >>> lsns6_scores([0, 0, 6, 0, 0, 0])
+    >>> lsns6_scores([0, 0, 6, 0, 0, 0])  # doctest: +IGNORE_EXCEPTION_DETAIL
     Traceback (most recent call last):
     ...
-    ipt_network.measures.MeasureError: LSNS-6 item 3 is out of range: items are scored 0 to 5
+    MeasureError: LSNS-6 item 3 is out of range: items are scored 0 to 5
     """
     v = score_items("LSNS-6", items, 6, 5)
     total, family, friends = sum(v), sum(v[:3]), sum(v[3:])
@@ -684,7 +684,7 @@ def licensed_total(column: str, total: Any, bands: Mapping[str, Bands] | None = 
     >>> licensed_total("epds_total", 31)
     Traceback (most recent call last):
     ...
-    ipt_network.measures.MeasureError: EPDS total is out of range: must be 0 to 30
+    ipt_network.clinical.measures.MeasureError: EPDS total is out of range: must be 0 to 30
     """
     chosen = {**LICENSED_BANDS, **(bands or {})}
     if column not in chosen:
@@ -926,7 +926,7 @@ def other_measures_lines(scores: pd.DataFrame) -> list[str]:
 
     Examples
     --------
-    >>> from ipt_network.inventory import Inventory
+    >>> from ipt_network.io.inventory import Inventory
     >>> row = {"session": 1, "date": "2026-01-05", "lsns6_total": 16, "lsns6_family": 11,
     ...        "lsns6_friends": 5, "lsns6_isolated": False, "lsns6_family_low": False,
     ...        "lsns6_friends_low": True}

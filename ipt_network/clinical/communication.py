@@ -23,8 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from ipt_network.inventory import Inventory, is_missing
-from ipt_network.timeline import person_labels
+from ipt_network.io.inventory import Inventory, is_missing
+from ipt_network.views.timeline import person_labels
 
 __all__ = [
     "KIND_WORDS",

@@ -2,7 +2,7 @@
 
 :func:`validate` takes raw tables (strings straight from CSV files, or typed
 frames built in Python), checks each column and the rules that span tables,
-and returns a typed :class:`~ipt_network.inventory.Inventory`. When anything
+and returns a typed :class:`~ipt_network.io.inventory.Inventory`. When anything
 is wrong it raises :class:`~ipt_network.errors.ValidationError` carrying every
 failure with its file, line and column; messages name ids and rules, never a
 clinical value.
@@ -47,7 +47,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ipt_network import names
-from ipt_network.contract import (
+from ipt_network.errors import Failure, ValidationError
+from ipt_network.io.contract import (
     EARLIEST_DATE,
     ITEM_GROUPS,
     MAX_CELL_CHARS,
@@ -56,8 +57,7 @@ from ipt_network.contract import (
     Column,
     Table,
 )
-from ipt_network.errors import Failure, ValidationError
-from ipt_network.inventory import Inventory, dtype_of, empty_table
+from ipt_network.io.inventory import Inventory, dtype_of, empty_table
 
 __all__ = ["validate", "check", "latest_date"]
 
@@ -75,7 +75,7 @@ _FALSE = {"false", "0", "no"}
 
 
 def latest_date(today: dt.date | None = None) -> str:
-    """The latest date a date column accepts: :data:`~ipt_network.contract.YEARS_AHEAD` after today.
+    """The latest date a date column accepts: ``YEARS_AHEAD`` (the contract) after today.
 
     Parameters
     ----------
@@ -258,7 +258,7 @@ def _cells(
 
 
 def _convert_column(col: Column, raw: pd.Series, report: _Collector, latest: str) -> pd.Series:
-    """One column checked and typed as :func:`~ipt_network.inventory.dtype_of` says."""
+    """One column checked and typed as :func:`~ipt_network.io.inventory.dtype_of` says."""
     if col.kind == "int":
         return _convert_int(col, raw, report)
     text, filled, given = _cells(col, _arrow_text(col, raw), report)
@@ -477,7 +477,7 @@ def _check_rules(inv: Inventory, reports: Mapping[str, _Collector]) -> None:
 
 
 def _check_item_groups(sessions: pd.DataFrame, report: _Collector) -> None:
-    """Each item group of :data:`~ipt_network.contract.ITEM_GROUPS` is given whole or not at all.
+    """Each item group of :data:`~ipt_network.io.contract.ITEM_GROUPS` is given whole or not at all.
 
     A row with some items of a group empty is reported at its first empty
     item. A row where an item was already refused (say, an item of 4) is not
@@ -565,12 +565,12 @@ def validate(
     Parameters
     ----------
     tables : mapping of str to DataFrame, or Inventory
-        One frame per table name of :data:`~ipt_network.contract.TABLES`;
+        One frame per table name of :data:`~ipt_network.io.contract.TABLES`;
         cells may be strings (as read from CSV) or already typed. An optional
         table may be left out.
     lines : mapping of str to array of int, optional
         For a table read from a file, the physical line each row starts on
-        (as :func:`ipt_network.tidy.read_table_file` gives), so failures name
+        (as :func:`ipt_network.io.tidy.read_table_file` gives), so failures name
         the line a text editor shows. Without it, row ``i`` (from 0) is
         line ``i + 2``.
 
@@ -587,10 +587,10 @@ def validate(
     Notes
     -----
     Beyond each column's rule, every cell holds at most
-    :data:`~ipt_network.contract.MAX_CELL_CHARS` characters and no control
+    :data:`~ipt_network.io.contract.MAX_CELL_CHARS` characters and no control
     characters (multiline free text may keep tab and line feed); whole
     numbers are plain literals of the digits 0-9; dates are real dates in
-    ASCII digits from :data:`~ipt_network.contract.EARLIEST_DATE` to
+    ASCII digits from :data:`~ipt_network.io.contract.EARLIEST_DATE` to
     :func:`latest_date`.
     """
     inventory, failures = check(tables, lines=lines)

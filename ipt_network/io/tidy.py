@@ -1,10 +1,10 @@
 """Reading and writing the tidy inventory folder (GUIDE section 2).
 
 A folder of UTF-8 CSV files with a header row, one file per table of
-:mod:`ipt_network.contract`. :func:`read_inventory` reads each file once with
+:mod:`ipt_network.io.contract`. :func:`read_inventory` reads each file once with
 Python's ``csv`` module (strict quoting; LF or CRLF line endings; blank lines
 skipped), checks encoding, quoting and row shape, then every contract rule
-through :func:`~ipt_network.validation.validate`. Every failure names the file,
+through :func:`~ipt_network.io.validation.validate`. Every failure names the file,
 the physical line where the record starts (as a text editor counts: quoted
 line breaks and blank lines included) and the column. :func:`write_inventory`
 writes a folder that reads back to the same tables.
@@ -41,11 +41,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ipt_network._files import make_private, private_folder
-from ipt_network.contract import TABLES, Table
 from ipt_network.errors import Failure, ValidationError
-from ipt_network.inventory import Inventory
-from ipt_network.validation import check, validate
+from ipt_network.io._files import make_private, private_folder
+from ipt_network.io.contract import TABLES, Table
+from ipt_network.io.inventory import Inventory
+from ipt_network.io.validation import check, validate
 
 __all__ = ["read_inventory", "write_inventory", "read_table_file", "RawTable", "deidentify"]
 
@@ -74,7 +74,7 @@ _FIELD_LIMIT = threading.Lock()
 def _field_limit(size: int) -> Iterator[None]:
     """Let the ``csv`` module read cells of up to ``size`` characters, then restore its limit.
 
-    The contract's own maximum (:data:`~ipt_network.contract.MAX_CELL_CHARS`)
+    The contract's own maximum (:data:`~ipt_network.io.contract.MAX_CELL_CHARS`)
     is enforced by validation, which can then name the column of a long cell.
     """
     with _FIELD_LIMIT:
@@ -302,7 +302,7 @@ def read_table_file(path: Path, table: Table, failures: list[Failure]) -> RawTab
     Examples
     --------
     >>> import tempfile
-    >>> from ipt_network.contract import TABLES
+    >>> from ipt_network.io.contract import TABLES
     >>> folder = Path(tempfile.mkdtemp())
     >>> _ = (folder / "person_ties.csv").write_text(
     ...     'client_id,session,source,target\n\nc1,1,p1,p2\n"c\n1",1,p1,p2\n')

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ipt_network.communication import communication_lines
-from ipt_network.inventory import Inventory
-from ipt_network.measures import measure_table, other_measures_lines, phq9_text_table
-from ipt_network.model import CoursePlan
+from ipt_network.clinical.communication import communication_lines
+from ipt_network.clinical.measures import measure_table, other_measures_lines, phq9_text_table
+from ipt_network.clinical.model import CoursePlan
+from ipt_network.clinical.safety import safety_flag
+from ipt_network.io.inventory import Inventory
 from ipt_network.names import RING_LABELS
 from ipt_network.regions import Region
-from ipt_network.safety import safety_flag
 
 __all__ = ["client_summary"]
 

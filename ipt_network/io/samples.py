@@ -16,7 +16,7 @@ from contextlib import AbstractContextManager
 from importlib import resources
 from pathlib import Path
 
-from ipt_network.inventory import Inventory
+from ipt_network.io.inventory import Inventory
 
 __all__ = ["load_samples", "samples_folder", "SAMPLE_CLIENTS"]
 
@@ -37,8 +37,8 @@ def samples_folder() -> AbstractContextManager[Path]:
 
 
 def load_samples() -> Inventory:
-    """The four sample clients as a validated :class:`~ipt_network.inventory.Inventory`."""
-    from ipt_network.tidy import read_inventory
+    """The four sample clients as a validated :class:`~ipt_network.io.inventory.Inventory`."""
+    from ipt_network.io.tidy import read_inventory
 
     with samples_folder() as folder:
         return read_inventory(folder)

@@ -30,7 +30,7 @@ import pandas as pd
 
 from ipt_network import names
 from ipt_network.errors import SessionNotFound
-from ipt_network.inventory import Inventory, is_missing
+from ipt_network.io.inventory import Inventory, is_missing
 
 __all__ = ["snapshot", "course", "person_subgraph"]
 

@@ -1,6 +1,6 @@
 """The store's SQL schema, its version, and the migrations between versions.
 
-The tables mirror the tidy contract (:mod:`ipt_network.contract`) table for
+The tables mirror the tidy contract (:mod:`ipt_network.io.contract`) table for
 table. ``meta`` holds the schema version and the store revision, a counter
 that every write transaction bumps so that caches (in this process or another)
 know when what they hold is stale.
@@ -21,8 +21,8 @@ from typing import Any, Final
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ipt_network.contract import TABLES, Column
 from ipt_network.errors import SchemaVersionError
+from ipt_network.io.contract import TABLES, Column
 
 __all__ = [
     "metadata",

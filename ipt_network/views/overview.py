@@ -3,9 +3,9 @@
 :func:`client_overview` gives one row per client, the way the dashboard's
 client list shows them: sessions done of planned, the phase of the course,
 the latest PHQ-9 total (prorated when 1 or 2 items were missing) and its band
-(:func:`ipt_network.measures.phq9_band`), its change from baseline with
+(:func:`ipt_network.clinical.measures.phq9_band`), its change from baseline with
 response and reliable change, the focus and the safety flag
-(:func:`ipt_network.safety.safety_flags`, the one rule for the flag).
+(:func:`ipt_network.clinical.safety.safety_flags`, the one rule for the flag).
 :func:`person_history` follows one person across the sessions of a client
 (ring, conflict and support, or off the map) and :func:`person_communication`
 lists the communication work recorded with them.
@@ -36,16 +36,16 @@ import numpy as np
 import pandas as pd
 
 from ipt_network import names
-from ipt_network.contract import DEFAULT_PLANNED_SESSIONS
-from ipt_network.inventory import Inventory
-from ipt_network.measures import (
+from ipt_network.clinical.measures import (
     PHQ9_RELIABLE_DROP,
     PHQ9_RESPONSE_MIN_BASELINE,
     phq9_band,
     phq9_scores,
 )
-from ipt_network.model import CoursePlan
-from ipt_network.safety import safety_flags
+from ipt_network.clinical.model import CoursePlan
+from ipt_network.clinical.safety import safety_flags
+from ipt_network.io.contract import DEFAULT_PLANNED_SESSIONS
+from ipt_network.io.inventory import Inventory
 
 __all__ = [
     "OVERVIEW_COLUMNS",
@@ -107,8 +107,8 @@ def client_overview(inventory: Inventory) -> pd.DataFrame:
     Examples
     --------
     >>> import pandas as pd
-    >>> from ipt_network.contract import PHQ9_ITEMS
-    >>> from ipt_network.inventory import Inventory
+    >>> from ipt_network.io.contract import PHQ9_ITEMS
+    >>> from ipt_network.io.inventory import Inventory
     >>> clients = pd.DataFrame({"client_id": ["a"], "label": ["A"],
     ...     "planned_sessions": pd.array([12], dtype="Int64"), "onset_date": [None],
     ...     "focus": ["role_dispute"]})

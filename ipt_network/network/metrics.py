@@ -4,7 +4,7 @@ The metric table has one row per client and session and the columns of
 :data:`COLUMNS`: the map's size and make-up, the structure of the person ties
 (density, components, isolates) and Burt's structural-hole measures of the
 client (effective size and constraint), then the change from the previous
-session (:mod:`ipt_network.changes`).
+session (:mod:`ipt_network.network.engine`).
 
 :func:`cohort_metrics` computes the table from the tidy ``relationships`` and
 ``person_ties`` tables on whole arrays at once (numpy, scipy.sparse), never
@@ -53,7 +53,7 @@ from scipy.sparse.csgraph import connected_components
 from tqdm.auto import tqdm
 
 from ipt_network import names
-from ipt_network.changes import (
+from ipt_network.network.engine import (
     CHANGE_COLUMNS,
     SnapshotIndex,
     change_frame,
@@ -125,7 +125,7 @@ def metric_arrays(idx: SnapshotIndex) -> dict[str, FloatArray]:
     Parameters
     ----------
     idx : SnapshotIndex
-        From :func:`ipt_network.changes.index_snapshots`, with the person ties.
+        From :func:`ipt_network.network.engine.index_snapshots`, with the person ties.
 
     Returns
     -------
@@ -299,7 +299,7 @@ def snapshot_metrics(G: nx.Graph) -> dict[str, Any]:
     Parameters
     ----------
     G : networkx.Graph
-        A snapshot as built by :func:`ipt_network.graph.snapshot`: an
+        A snapshot as built by :func:`ipt_network.network.graph.snapshot`: an
         :data:`~ipt_network.names.EGO` node whose edges carry ``ring``,
         ``conflict`` and ``support``, and person ties between people.
 
@@ -318,7 +318,7 @@ def snapshot_metrics(G: nx.Graph) -> dict[str, Any]:
     Examples
     --------
     >>> from ipt_network import load_samples
-    >>> from ipt_network.graph import snapshot
+    >>> from ipt_network.network.graph import snapshot
     >>> m = snapshot_metrics(snapshot(load_samples(), "grief-01", 1))
     >>> m["n_people"] >= m["n_inner"]
     True

@@ -10,8 +10,8 @@ IPT ties the interpersonal inventory to a timeline of life events and mood.
   items were missing, "incomplete" when 3 or more were), response and
   reliable change from baseline, item 9 ("item 9 not asked" when the PHQ-9
   was given without it), any self-harm item above 0 (see
-  :mod:`ipt_network.safety`), and the people whose ring or conflict changed
-  since the previous session (from :func:`ipt_network.changes.describe_changes`).
+  :mod:`ipt_network.clinical.safety`), and the people whose ring or conflict changed
+  since the previous session (from :func:`ipt_network.views.changes.describe_changes`).
 
 :func:`format_timeline` prints it one line per entry, for the ``timeline``
 command and the report.
@@ -34,15 +34,15 @@ from typing import Final, Literal
 
 import pandas as pd
 
-from ipt_network.changes import describe_changes
-from ipt_network.inventory import Inventory, is_missing
-from ipt_network.measures import (
+from ipt_network.clinical.measures import (
     ITEM9_NOT_ASKED,
     PHQ9_ANSWER_WORDS,
     measure_table,
     phq9_difficulty_words,
 )
-from ipt_network.safety import SELF_HARM_ITEMS
+from ipt_network.clinical.safety import SELF_HARM_ITEMS
+from ipt_network.io.inventory import Inventory, is_missing
+from ipt_network.views.changes import describe_changes
 
 __all__ = [
     "TimelineEntry",

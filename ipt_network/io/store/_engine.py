@@ -8,7 +8,7 @@ own POSIX locks, and when one closes its last connection it checkpoints and
 deletes the ``-wal`` and ``-shm`` files under the other, which corrupts the
 store (SQLite's "How To Corrupt An SQLite Database File", section 2.2.1).
 Fast bulk reads use a columnar copy written at a known store revision instead
-(:mod:`ipt_network.store._bulk`).
+(:mod:`ipt_network.io.store._bulk`).
 
 **Readers never wait for writers.** The store runs in WAL mode: a read sees
 the last committed state and takes no write lock. Opening a store for reading
@@ -41,8 +41,8 @@ from typing import Any, Final
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from ipt_network._files import private_folder
 from ipt_network.errors import DriverMissing, IPTNetworkError, NotAStore, StoreBusy, StoreError
+from ipt_network.io._files import private_folder
 
 __all__ = [
     "default_db_path",

@@ -1,7 +1,7 @@
 """Bulk reads: whole tables as typed DataFrames, fast, with one SQLite library.
 
 Rows come from the store through the same ``sqlite3`` connection as every
-other read (never a second SQLite library: see :mod:`ipt_network.store._engine`).
+other read (never a second SQLite library: see :mod:`ipt_network.io.store._engine`).
 For a SQLite file the tables are then kept as a columnar copy (Parquet,
 written with pyarrow) in a private folder beside the store, named by the
 store revision they were read at. The revision is read in the same snapshot
@@ -26,9 +26,9 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ipt_network._files import private_output
-from ipt_network.contract import TABLES
-from ipt_network.inventory import dtype_of
+from ipt_network.io._files import private_output
+from ipt_network.io.contract import TABLES
+from ipt_network.io.inventory import dtype_of
 
 __all__ = ["typed", "read_rows", "cache_folder", "cached_read", "clear_cache"]
 
@@ -54,7 +54,7 @@ def read_rows(
 
     ``absent`` names columns an older store does not have yet: they come back empty.
     """
-    from ipt_network.store._schema import metadata
+    from ipt_network.io.store._schema import metadata
 
     table = metadata.tables[name]
     columns = [c for c in TABLES[name].names if c not in absent]

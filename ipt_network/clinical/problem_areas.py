@@ -67,10 +67,10 @@ from typing import Any, Final, Literal
 import pandas as pd
 
 from ipt_network import names
+from ipt_network.clinical.measures import LSNS6_ISOLATION_CUTOFF, measure_table
 from ipt_network.errors import IPTNetworkError, SessionNotFound
-from ipt_network.inventory import Inventory, is_missing
-from ipt_network.measures import LSNS6_ISOLATION_CUTOFF, measure_table
-from ipt_network.timeline import describe_interval, onset_date, person_labels
+from ipt_network.io.inventory import Inventory, is_missing
+from ipt_network.views.timeline import describe_interval, onset_date, person_labels
 
 __all__ = [
     "ProblemAreaSettings",
@@ -155,10 +155,10 @@ class ProblemAreaSettings:
     --------
     >>> ProblemAreaSettings(window_before_days=90).window_after_days
     31
-    >>> ProblemAreaSettings(scheme="five")
+    >>> ProblemAreaSettings(scheme="five")  # doctest: +IGNORE_EXCEPTION_DETAIL
     Traceback (most recent call last):
     ...
-    ipt_network.problem_areas.ProblemAreaError: scheme must be 'four' or 'three', not 'five'
+    ProblemAreaError: scheme must be 'four' or 'three', not 'five'
     """
 
     window_before_days: int = 183

@@ -3,12 +3,12 @@
 SQLAlchemy Core over SQLite by default (WAL journal, foreign keys on); any
 SQLAlchemy URL works, so the same code runs on PostgreSQL. The schema mirrors
 the tidy contract table for table and carries a version number
-(:mod:`ipt_network.store._schema`). Every write runs in one transaction after
-the data has passed :func:`~ipt_network.validation.validate`, so a failed
+(:mod:`ipt_network.io.store._schema`). Every write runs in one transaction after
+the data has passed :func:`~ipt_network.io.validation.validate`, so a failed
 write leaves the store exactly as it was.
 
 The rules that keep a store safe while the dashboard and the command line
-share it (:mod:`ipt_network.store._engine`):
+share it (:mod:`ipt_network.io.store._engine`):
 
 - **One SQLite library per store file per process**: Python's ``sqlite3``,
   nothing else (a second copy, such as ADBC's, corrupts a live store).
@@ -48,7 +48,6 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from ipt_network.contract import TABLE_ORDER, TABLES
 from ipt_network.errors import (
     ClientExists,
     ClientNotFound,
@@ -59,10 +58,10 @@ from ipt_network.errors import (
     StoreError,
     ValidationError,
 )
-from ipt_network.inventory import Inventory
-from ipt_network.regions import Region, region
-from ipt_network.store import _bulk, _schema
-from ipt_network.store._engine import (
+from ipt_network.io.contract import TABLE_ORDER, TABLES
+from ipt_network.io.inventory import Inventory
+from ipt_network.io.store import _bulk, _schema
+from ipt_network.io.store._engine import (
     WRITE,
     busy_timeout,
     default_db_path,
@@ -73,8 +72,9 @@ from ipt_network.store._engine import (
     sqlite_path,
     translate,
 )
-from ipt_network.store._schema import MIGRATIONS, SCHEMA_VERSION
-from ipt_network.validation import validate
+from ipt_network.io.store._schema import MIGRATIONS, SCHEMA_VERSION
+from ipt_network.io.validation import validate
+from ipt_network.regions import Region, region
 
 __all__ = [
     "Store",
@@ -97,7 +97,7 @@ class Store:
     Parameters
     ----------
     engine : sqlalchemy.engine.Engine
-        The engine to the database, made by :func:`~ipt_network.store._engine.make_engine`.
+        The engine to the database, made by :func:`~ipt_network.io.store._engine.make_engine`.
     """
 
     def __init__(self, engine: Engine) -> None:
@@ -208,7 +208,7 @@ class Store:
     def _write(self, *, bulk: bool = False) -> Iterator[Connection]:
         """A write transaction: the write lock at once (bounded wait), the revision bumped.
 
-        ``bulk`` is for whole clients that :func:`~ipt_network.validation.validate`
+        ``bulk`` is for whole clients that :func:`~ipt_network.io.validation.validate`
         has just checked, every reference included: SQLite's own foreign-key
         checks are then left out for that transaction (they cost three
         quarters of an import's time and can find nothing more, since every
@@ -459,7 +459,7 @@ class Store:
         """Whole tables as typed DataFrames, read in bulk from one consistent snapshot.
 
         A SQLite store keeps a columnar copy of each table read this way,
-        keyed by the store revision (:mod:`ipt_network.store._bulk`): the
+        keyed by the store revision (:mod:`ipt_network.io.store._bulk`): the
         next read at the same revision comes from it, several times faster
         than SQL. Python's ``sqlite3`` is the only SQLite library used.
 

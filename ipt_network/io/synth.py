@@ -27,7 +27,7 @@ are built once, from column arrays, at the end.
 
 Examples
 --------
->>> from ipt_network.synth import synthesize
+>>> from ipt_network.io.synth import synthesize
 >>> inv = synthesize(3, seed=7)
 >>> len(inv)
 3
@@ -44,8 +44,8 @@ import pandas as pd
 from numpy.typing import NDArray
 from tqdm import tqdm
 
-from ipt_network.contract import GAD7_ITEMS, LSNS6_ITEMS, PHQ9_ITEMS, TABLES, Column
-from ipt_network.inventory import Inventory, dtype_of
+from ipt_network.io.contract import GAD7_ITEMS, LSNS6_ITEMS, PHQ9_ITEMS, TABLES, Column
+from ipt_network.io.inventory import Inventory, dtype_of
 from ipt_network.names import (
     COMMUNICATION_KINDS,
     COMMUNICATION_OUTCOMES,
@@ -852,8 +852,8 @@ def synthesize(n_clients: int, seed: int, *, progress: bool = False) -> Inventor
     Returns
     -------
     Inventory
-        Every table of :data:`ipt_network.contract.TABLES` with the contract's
-        columns in order, typed as :func:`ipt_network.inventory.dtype_of` says.
+        Every table of :data:`ipt_network.io.contract.TABLES` with the contract's
+        columns in order, typed as :func:`ipt_network.io.inventory.dtype_of` says.
 
     Raises
     ------

@@ -1,0 +1,1 @@
+"""The clinical layer: measures, safety, problem areas and communication work."""

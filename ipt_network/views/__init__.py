@@ -1,0 +1,1 @@
+"""Views and reports: words, colours, figures, the timeline, summaries and the report."""
