@@ -45,9 +45,10 @@ pytest: setup browser axe
 
 test: lint typecheck pytest
 
-bench: setup
+bench: setup browser
 	$(BIN)/python benchmarks/cohort.py
 	$(BIN)/python benchmarks/dashboard.py
+	$(BIN)/python benchmarks/slider.py
 	$(BIN)/python benchmarks/store.py
 
 clean:

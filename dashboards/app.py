@@ -12,6 +12,8 @@ Examples
 ['/', '/client/<client_id>', '/client/<client_id>/record']
 >>> '<html lang="en">' in app.index_string
 True
+>>> css_variables() in app.index_string  # the theme's colours, as CSS variables
+True
 >>> app.server.config[STORE_KEY].close()
 """
 
@@ -24,9 +26,10 @@ from typing import Final
 import dash
 from dash import html
 
-from dashboards import callbacks, pages, security
+from dashboards import callbacks, ids, pages, security
 from dashboards.context import STORE_KEY
 from ipt_network.io.store import Store
+from ipt_network.views.theme import css_variables
 
 __all__ = ["create_app", "ASSETS", "TITLE", "LANG"]
 
@@ -66,10 +69,12 @@ def create_app(db: str | os.PathLike[str] | Store | None = None) -> dash.Dash:
         assets_folder=str(ASSETS),
         title=TITLE,
         update_title="",
-        suppress_callback_exceptions=True,
         serve_locally=True,
+        on_error=callbacks.show_error,
     )
-    app.index_string = app.index_string.replace("<html>", f'<html lang="{LANG}">', 1)
+    app.index_string = app.index_string.replace("<html>", f'<html lang="{LANG}">', 1).replace(
+        "{%css%}", f"<style>{css_variables()}</style>{{%css%}}", 1
+    )
     app.server.config[STORE_KEY] = store
     pages.register()
     app.layout = html.Div(
@@ -81,9 +86,16 @@ def create_app(db: str | os.PathLike[str] | Store | None = None) -> dash.Dash:
                 ],
                 className="topbar",
             ),
+            html.Div(id=ids.ERROR, role="alert", className="message error"),
             dash.page_container,
         ],
         className="shell",
+    )
+    # Every component of every page, for checking the callbacks' ids: a page's
+    # layout called with no client is its skeleton. Dash rebuilds the same
+    # from the registered pages when it starts serving.
+    app.validation_layout = html.Div(  # type: ignore[assignment]  # Dash types it None
+        [app.layout, *(module.layout() for module, _ in pages.PAGES)]
     )
     callbacks.register(app)
     security.install(app)

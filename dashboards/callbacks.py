@@ -17,7 +17,9 @@ Examples
 
 from __future__ import annotations
 
+import copy
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import dash
@@ -33,7 +35,7 @@ from dashboards.components import (
     frame_table,
     safety_banner,
 )
-from dashboards.context import current_store
+from dashboards.context import ClientContext, client_context, current_store
 from dashboards.pages.record import draft_rows, people_table, person_options, tie_options
 from ipt_network.clinical.measures import (
     ITEM9_NOT_ASKED,
@@ -50,7 +52,13 @@ from ipt_network.clinical.safety import (
     safety_flag,
     with_answer,
 )
-from ipt_network.errors import ClientNotFound, Failure, StoreError, ValidationError
+from ipt_network.errors import (
+    ClientNotFound,
+    Failure,
+    IPTNetworkError,
+    StoreError,
+    ValidationError,
+)
 from ipt_network.io.inventory import Inventory
 from ipt_network.io.recording import FORM, RecordingError, add_person, prune_ties, record_session
 from ipt_network.io.store import Store
@@ -59,14 +67,21 @@ from ipt_network.network.metrics import cohort_metrics
 from ipt_network.views.changes import describe_changes
 from ipt_network.views.figures import figure_table, phq9_figure, relationship_map, trends_figure
 from ipt_network.views.overview import client_overview, person_communication, person_history
-from ipt_network.views.timeline import timeline
+from ipt_network.views.timeline import TimelineEntry, timeline
+from ipt_network.words import COMMUNICATION_WORDS, OUTCOME_WORDS, focus_words
 
 __all__ = [
     "MAX_LISTED",
     "register",
     "client_rows",
+    "show_error",
+    "error_sentence",
+    "CoursePanels",
+    "course_panels",
     "map_outputs",
     "clinical_outputs",
+    "clinical_step",
+    "step_outputs",
     "person_outputs",
     "clicked_person",
     "play_step",
@@ -95,26 +110,64 @@ def _is_on(value: Any) -> bool:
     return isinstance(value, list) and "on" in value
 
 
-def _client(store: Store, client_id: Any) -> Inventory:
-    """The stored tables of one client, or stop the update for a bad id."""
+def _context(store: Store, client_id: Any) -> ClientContext:
+    """The client's context at the store's revision, or stop the update for a bad id."""
     if not isinstance(client_id, str) or not client_id:
         raise PreventUpdate
     try:
-        return store.inventory([client_id])
+        return client_context(store, client_id)
     except ClientNotFound:
         raise PreventUpdate from None
 
 
-def _session(inventory: Inventory, client_id: str, value: Any) -> int:
+def _client(store: Store, client_id: Any) -> Inventory:
+    """The stored tables of one client, or stop the update for a bad id."""
+    return _context(store, client_id).inventory
+
+
+def _session(ctx: ClientContext, value: Any) -> int:
     """A session number the client has, or stop the update."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise PreventUpdate
     if isinstance(value, float) and not value.is_integer():
         raise PreventUpdate
     session = int(value)
-    if session not in inventory.sessions_of(client_id):
+    if session not in ctx.sessions:
         raise PreventUpdate
     return session
+
+
+def show_error(err: Exception) -> None:
+    """The error handler of every callback: a library error becomes a sentence on the page.
+
+    An :class:`~ipt_network.errors.IPTNetworkError` (the store locked or
+    gone, say) is shown in the page's error line (:data:`dashboards.ids.ERROR`)
+    and the callback's outputs are left as they were: no traceback, no
+    error status. Any other exception is a bug and is raised again.
+
+    Examples
+    --------
+    >>> show_error(ValueError("a bug"))
+    Traceback (most recent call last):
+    ...
+    ValueError: a bug
+    """
+    if not isinstance(err, IPTNetworkError):
+        raise err
+    dash.set_props(ids.ERROR, {"children": error_sentence(err)})
+
+
+def error_sentence(err: IPTNetworkError) -> str:
+    """The message of a library error as a sentence: capital first letter, full stop.
+
+    Examples
+    --------
+    >>> error_sentence(StoreError("the store is locked; try again"))
+    'The store is locked; try again.'
+    """
+    text = str(err).strip() or type(err).__name__
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 # --------------------------------------------------------------------------- client list
@@ -233,6 +286,89 @@ def _client_row(row: Any) -> html.Tr:
 
 # --------------------------------------------------------------------------- client page
 
+#: The words of the current-session label on the PHQ-9 and trends figures.
+_MARKER_TEXT = "this session"
+
+Path_ = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class CoursePanels:
+    """The clinical panels of one client that do not depend on the session.
+
+    Built once per client and store revision (:func:`course_panels`); a
+    slider step only moves the current-session marker of the figures and
+    the ``current`` class of the timeline.
+    """
+
+    #: The changes in words, one line per session, and the closing summary line.
+    changes: tuple[str, ...]
+    #: PHQ-9 figure, its marker at the last session, and the marker's paths in it.
+    phq9: dict[str, Any]
+    phq9_marker: tuple[Path_, ...]
+    #: The measures panel (PHQ-9 as text, other measures).
+    measures: list[Any]
+    trends: dict[str, Any]
+    trends_marker: tuple[Path_, ...]
+    trends_table: Any
+    timeline: tuple[TimelineEntry, ...]
+    #: The line naming the chosen focus.
+    focus: str
+
+
+def _marker_paths(fig: dict[str, Any], session: int) -> tuple[Path_, ...]:
+    """Where ``fig`` holds the x of its current-session marker (dotted lines and label)."""
+    layout = fig["layout"]
+    paths: list[Path_] = []
+    for i, shape in enumerate(layout.get("shapes") or []):
+        line = shape.get("line") or {}
+        if line.get("dash") == "dot" and shape.get("x0") == shape.get("x1") == session:
+            paths += [("layout", "shapes", i, "x0"), ("layout", "shapes", i, "x1")]
+    for i, note in enumerate(layout.get("annotations") or []):
+        if note.get("text") == _MARKER_TEXT and note.get("x") == session:
+            paths.append(("layout", "annotations", i, "x"))
+    return tuple(paths)
+
+
+def _set_paths(target: Any, paths: tuple[Path_, ...], value: Any) -> Any:
+    """Set every path of ``target`` (a dict or a :class:`dash.Patch`) to ``value``."""
+    for path in paths:
+        node = target
+        for key in path[:-1]:
+            node = node[key]
+        node[path[-1]] = value
+    return target
+
+
+def course_panels(ctx: ClientContext) -> CoursePanels:
+    """The session-independent clinical panels of the context's client (built once)."""
+
+    def build() -> CoursePanels:
+        inventory, cid, last = ctx.inventory, ctx.client_id, ctx.sessions[-1]
+        phq = phq9_figure(inventory, cid, current_session=last)
+        scores = measure_table(inventory, cid)
+        other = other_measures_lines(scores)
+        measures: list[Any] = [frame_table(phq9_text_table(scores))]
+        if other:
+            measures += [html.H3("Other measures"), html.Ul([html.Li(line) for line in other])]
+        metrics = cohort_metrics(
+            inventory.relationships, inventory.person_ties, sessions=inventory.sessions
+        )
+        trends = trends_figure(metrics, current_session=last)
+        return CoursePanels(
+            changes=tuple(describe_changes(inventory, cid)),
+            phq9=phq,
+            phq9_marker=_marker_paths(phq, last),
+            measures=measures,
+            trends=trends,
+            trends_marker=_marker_paths(trends, last),
+            trends_table=alt_table(figure_table(trends)),
+            timeline=tuple(timeline(inventory, cid)),
+            focus=_focus_line(inventory),
+        )
+
+    return ctx.once("course", build)
+
 
 def map_outputs(
     store: Store,
@@ -245,73 +381,98 @@ def map_outputs(
     """The relationship map of the chosen session and its table alternative.
 
     In compare mode (``compare_on``) the map shows ``compare_session`` too:
-    people who left as ghosts, people who joined ringed.
+    people who left as ghosts, people who joined ringed. Built once per
+    client, store revision and choice of session, compare session and view.
     """
-    inventory = _client(store, client_id)
-    s = _session(inventory, client_id, session)
+    ctx = _context(store, client_id)
+    s = _session(ctx, session)
     other = None
     if _is_on(compare_on):
-        other = _session(inventory, client_id, compare_session)
+        other = _session(ctx, compare_session)
         if other == s:
             other = None
-    fig = relationship_map(
-        inventory, client_id, s, compare_with=other, client_view=_is_on(client_view)
-    )
-    return fig, alt_table(figure_table(fig))
+    view = _is_on(client_view)
+
+    def build() -> tuple[dict[str, Any], Any]:
+        fig = relationship_map(
+            ctx.inventory, ctx.client_id, s, compare_with=other, client_view=view
+        )
+        return fig, alt_table(figure_table(fig))
+
+    return ctx.once(("map", s, other, view), build)
 
 
-def _changes(inventory: Inventory, client_id: str, session: int) -> list[Any]:
-    lines = describe_changes(inventory, client_id)
-    mine = [line for line in lines[:-1] if line.startswith(f"Session {session}:")]
-    return [html.P(line) for line in mine] + [html.P(lines[-1], className="muted")]
+def _changes(panels: CoursePanels, session: int) -> list[Any]:
+    mine = [line for line in panels.changes[:-1] if line.startswith(f"Session {session}:")]
+    return [html.P(line) for line in mine] + [html.P(panels.changes[-1], className="muted")]
 
 
-def _problem_areas(inventory: Inventory, client_id: str, session: int) -> list[Any]:
-    suggestion = rank_problem_areas(inventory, client_id, session=session)
+def _focus_line(inventory: Inventory) -> str:
     client = inventory.clients.iloc[0]
     focus = client["focus"]
-    if isinstance(focus, str) and focus:
-        when = client["focus_session"]
-        at = f" at session {when}" if when is not pd.NA else ""
-        chosen = f"Chosen focus: {focus.replace('_', ' ').replace(';', ', ')}{at}."
-    else:
-        chosen = "No focus chosen yet."
-    items = []
-    for area in suggestion.areas:
-        detail: list[Any] = [
-            html.Strong(f"{area.rank}. {area.label}"),
-            html.Span(f" score {area.score}{', tied' if area.tied else ''}", className="muted"),
-            html.Ul([html.Li(e) for e in area.evidence]),
+    if not (isinstance(focus, str) and focus):
+        return "No focus chosen yet."
+    when = client["focus_session"]
+    at = f" at session {when}" if when is not pd.NA else ""
+    return f"Chosen focus: {focus_words(focus)}{at}."
+
+
+def _problem_areas(ctx: ClientContext, panels: CoursePanels, session: int) -> list[Any]:
+    def build() -> list[Any]:
+        suggestion = rank_problem_areas(ctx.inventory, ctx.client_id, session=session)
+        items = []
+        for area in suggestion.areas:
+            detail: list[Any] = [
+                html.Strong(f"{area.rank}. {area.label}"),
+                html.Span(f" score {area.score}{', tied' if area.tied else ''}", className="muted"),
+                html.Ul([html.Li(e) for e in area.evidence]),
+            ]
+            if area.stage:
+                detail.append(html.P(f"Likely stage: {area.stage}. {area.stage_reason}"))
+            items.append(html.Li(detail, className="area"))
+        return [
+            html.P(panels.focus, className="focus"),
+            html.P(f"Ranked as of session {session}:", className="muted"),
+            html.Ol(items, className="areas"),
+            html.P(SUGGESTION_NOTE, className="muted small"),
         ]
-        if area.stage:
-            detail.append(html.P(f"Likely stage: {area.stage}. {area.stage_reason}"))
-        items.append(html.Li(detail, className="area"))
-    return [
-        html.P(chosen, className="focus"),
-        html.P(f"Ranked as of session {session}:", className="muted"),
-        html.Ol(items, className="areas"),
-        html.P(SUGGESTION_NOTE, className="muted small"),
-    ]
+
+    return ctx.once(("areas", session), build)
 
 
-def _timeline(inventory: Inventory, client_id: str, session: int) -> html.Ol:
-    entries = timeline(inventory, client_id)
+def _entry_class(entry: TimelineEntry, session: int) -> str:
+    return f"entry {entry.kind}" + (" current" if entry.session == session else "")
+
+
+def _timeline(panels: CoursePanels, session: int) -> html.Ol:
     return html.Ol(
         [
             html.Li(
                 [html.Span(e.date, className="date"), " ", e.text],
-                className=f"entry {e.kind}" + (" current" if e.session == session else ""),
+                className=_entry_class(e, session),
             )
-            for e in entries
+            for e in panels.timeline
         ],
         className="timeline",
     )
 
 
+def _timeline_patch(panels: CoursePanels, session: int) -> dash.Patch:
+    """Move the timeline's ``current`` class to ``session`` (entries with a session only)."""
+    patch = dash.Patch()
+    for i, entry in enumerate(panels.timeline):
+        if entry.session is not None:
+            patch["props"]["children"][i]["props"]["className"] = _entry_class(entry, session)
+    return patch
+
+
 def clinical_outputs(
     store: Store, client_id: Any, session: Any, client_view: Any = None
 ) -> tuple[Any, ...]:
-    """The clinical panel for the chosen session; hidden and emptied in client view.
+    """The whole clinical panel for the chosen session; hidden and emptied in client view.
+
+    Sent when a client's page loads and when the client view is switched;
+    a slider step sends :func:`clinical_step` instead.
 
     Returns
     -------
@@ -319,40 +480,83 @@ def clinical_outputs(
         Panel style, changes in words, PHQ-9 figure and its table, trends
         figure and its table, problem areas, timeline.
     """
-    inventory = _client(store, client_id)
-    s = _session(inventory, client_id, session)
+    ctx = _context(store, client_id)
+    s = _session(ctx, session)
     if _is_on(client_view):
         return ({"display": "none"}, [], EMPTY_FIGURE, [], EMPTY_FIGURE, [], [], [])
-    phq = phq9_figure(inventory, client_id, current_session=s)
-    scores = measure_table(inventory, client_id)
-    other = other_measures_lines(scores)
-    measures: list[Any] = [frame_table(phq9_text_table(scores))]
-    if other:
-        measures += [html.H3("Other measures"), html.Ul([html.Li(line) for line in other])]
-    metrics = cohort_metrics(
-        inventory.relationships, inventory.person_ties, sessions=inventory.sessions
-    )
-    trends = trends_figure(metrics, current_session=s)
+    panels = course_panels(ctx)
     return (
         {},
-        _changes(inventory, client_id, s),
-        phq,
-        measures,
-        trends,
-        alt_table(figure_table(trends)),
-        _problem_areas(inventory, client_id, s),
-        _timeline(inventory, client_id, s),
+        _changes(panels, s),
+        _set_paths(copy.deepcopy(panels.phq9), panels.phq9_marker, s),
+        panels.measures,
+        _set_paths(copy.deepcopy(panels.trends), panels.trends_marker, s),
+        panels.trends_table,
+        _problem_areas(ctx, panels, s),
+        _timeline(panels, s),
     )
+
+
+def clinical_step(
+    store: Store, client_id: Any, session: Any, client_view: Any = None
+) -> tuple[Any, ...]:
+    """What a slider step changes in the clinical panel (nothing in client view).
+
+    Returns
+    -------
+    tuple
+        Changes in words and problem areas of the session; patches moving
+        the current-session marker of the PHQ-9 and trends figures and the
+        timeline's ``current`` entry. In client view, ``dash.no_update`` for each.
+    """
+    ctx = _context(store, client_id)
+    s = _session(ctx, session)
+    if _is_on(client_view):
+        return (dash.no_update,) * 5  # the panel is hidden and empty
+    panels = course_panels(ctx)
+    return (
+        _changes(panels, s),
+        _set_paths(dash.Patch(), panels.phq9_marker, s),
+        _set_paths(dash.Patch(), panels.trends_marker, s),
+        _problem_areas(ctx, panels, s),
+        _timeline_patch(panels, s),
+    )
+
+
+def step_outputs(
+    store: Store,
+    client_id: Any,
+    session: Any,
+    compare: tuple[Any, Any] = (None, None),
+    client_view: Any = None,
+    *,
+    slider_moved: bool = True,
+) -> tuple[Any, ...]:
+    """Everything a slider step changes, in one answer: the map, then :func:`clinical_step`.
+
+    The map also follows the compare switches (``compare``: the switch's
+    value and the session to compare with) and the client view; the
+    clinical panel only follows the slider (``slider_moved``): the page's
+    load and the view switch send it whole (:func:`clinical_outputs`).
+    """
+    figure, table = map_outputs(store, client_id, session, *compare, client_view)
+    if not slider_moved:
+        return figure, table, *(dash.no_update,) * 5
+    return figure, table, *clinical_step(store, client_id, session, client_view)
 
 
 def person_outputs(store: Store, client_id: Any, person_id: Any, client_view: Any = None) -> Any:
     """One person's ring, conflict and support over the sessions, and the work done with them."""
     if _is_on(client_view) or not isinstance(person_id, str) or not person_id:
         return []
-    inventory = _client(store, client_id)
+    ctx = _context(store, client_id)
+    return ctx.once(("person", person_id), lambda: _person_panel(ctx, person_id))
+
+
+def _person_panel(ctx: ClientContext, person_id: str) -> list[Any]:
     try:
-        history = person_history(inventory, client_id, person_id)
-        work = person_communication(inventory, client_id, person_id)
+        history = person_history(ctx.inventory, ctx.client_id, person_id)
+        work = person_communication(ctx.inventory, ctx.client_id, person_id)
     except ValueError:
         raise PreventUpdate from None
     shown = history.assign(
@@ -366,8 +570,8 @@ def person_outputs(store: Store, client_id: Any, person_id: Any, client_view: An
         out.append(html.P("None recorded with this person.", className="muted"))
     else:
         work = work.assign(
-            kind=work["kind"].str.replace("_", " "),
-            outcome=work["outcome"].str.replace("_", " "),
+            kind=work["kind"].map(COMMUNICATION_WORDS, na_action="ignore"),
+            outcome=work["outcome"].map(OUTCOME_WORDS, na_action="ignore"),
         )
         out.append(frame_table(work))
     return out
@@ -381,8 +585,9 @@ def clicked_person(store: Store, client_id: Any, session: Any, click: Any) -> st
     if not points or not isinstance(points[0], dict):
         raise PreventUpdate
     where = (_coordinate(points[0].get("x")), _coordinate(points[0].get("y")))
-    inventory = _client(store, client_id)
-    s = _session(inventory, client_id, session)
+    ctx = _context(store, client_id)
+    s = _session(ctx, session)
+    inventory = ctx.inventory
     rel = inventory.relationships[inventory.relationships["session"] == s]
     rings = dict(zip(rel["person_id"].astype(str), rel["ring"].astype(int), strict=True))
     if not rings:
@@ -721,20 +926,6 @@ def register(app: dash.Dash) -> None:
         return client_rows(current_store(), search)
 
     @app.callback(
-        Output(ids.MAP, "figure"),
-        Output(ids.MAP_TABLE, "children"),
-        Input(ids.SESSION_SLIDER, "value"),
-        Input(ids.COMPARE_ON, "value"),
-        Input(ids.COMPARE_SESSION, "value"),
-        Input(ids.CLIENT_VIEW, "value"),
-        State(ids.CLIENT_ID, "data"),
-    )
-    def _map(
-        session: Any, compare_on: Any, compare_session: Any, view: Any, client_id: Any
-    ) -> tuple[dict[str, Any], Any]:
-        return map_outputs(current_store(), client_id, session, compare_on, compare_session, view)
-
-    @app.callback(
         Output(ids.CLINICAL, "style"),
         Output(ids.CHANGES, "children"),
         Output(ids.PHQ9, "figure"),
@@ -743,12 +934,36 @@ def register(app: dash.Dash) -> None:
         Output(ids.TRENDS_TABLE, "children"),
         Output(ids.PROBLEM_AREAS, "children"),
         Output(ids.TIMELINE, "children"),
-        Input(ids.SESSION_SLIDER, "value"),
-        Input(ids.CLIENT_VIEW, "value"),
+        Input(ids.CLIENT_VIEW, "value"),  # the page's load, and the view switched
+        State(ids.SESSION_SLIDER, "value"),
         State(ids.CLIENT_ID, "data"),
     )
-    def _clinical(session: Any, view: Any, client_id: Any) -> tuple[Any, ...]:
+    def _clinical(view: Any, session: Any, client_id: Any) -> tuple[Any, ...]:
         return clinical_outputs(current_store(), client_id, session, view)
+
+    @app.callback(
+        Output(ids.MAP, "figure"),
+        Output(ids.MAP_TABLE, "children"),
+        Output(ids.CHANGES, "children", allow_duplicate=True),
+        Output(ids.PHQ9, "figure", allow_duplicate=True),
+        Output(ids.TRENDS, "figure", allow_duplicate=True),
+        Output(ids.PROBLEM_AREAS, "children", allow_duplicate=True),
+        Output(ids.TIMELINE, "children", allow_duplicate=True),
+        Input(ids.SESSION_SLIDER, "value"),
+        Input(ids.COMPARE_ON, "value"),
+        Input(ids.COMPARE_SESSION, "value"),
+        Input(ids.CLIENT_VIEW, "value"),
+        State(ids.CLIENT_ID, "data"),
+        prevent_initial_call="initial_duplicate",  # the map is drawn on the page's load
+    )
+    def _step(
+        session: Any, compare_on: Any, compare_session: Any, view: Any, client_id: Any
+    ) -> tuple[Any, ...]:
+        # one request per slider step; on the page's load and the view switch
+        # the clinical panel comes whole from _clinical
+        moved = ctx.triggered_id == ids.SESSION_SLIDER and len(ctx.triggered) == 1
+        compare = (compare_on, compare_session)
+        return step_outputs(current_store(), client_id, session, compare, view, slider_moved=moved)
 
     @app.callback(
         Output(ids.PERSON_HISTORY, "children"),

@@ -27,6 +27,7 @@ from ipt_network.io.inventory import is_missing
 from ipt_network.regions import Region
 
 __all__ = [
+    "SKELETON",
     "EMPTY_FIGURE",
     "safety_banner",
     "figure_card",
@@ -42,6 +43,11 @@ __all__ = [
 
 #: The longest client id worth looking up: an address holding more is not one of ours.
 MAX_SHOWN_ID: Final = 200
+
+#: The client id a page's layout gets when none is given: Dash calls each page's
+#: layout so, to check callbacks against every component (its validation layout);
+#: the page then has every component and no data.
+SKELETON: Final = object()
 
 #: A figure with nothing in it, for graphs whose content is withheld.
 EMPTY_FIGURE: dict[str, Any] = {"data": [], "layout": {}}

@@ -21,6 +21,7 @@ from typing import Final
 __all__ = [
     "ALL",
     "PAGE",
+    "ERROR",
     "CLIENT_ID",
     "CLIENT_SEARCH",
     "CLIENT_TABLE",
@@ -75,6 +76,7 @@ __all__ = [
 
 # Every page
 PAGE: Final = "page"
+ERROR: Final = "error-message"  # the app's line for an error a callback met (in the shell)
 CLIENT_ID: Final = "client-id"  # dcc.Store holding the client id of a client page
 
 # Client list

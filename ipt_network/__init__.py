@@ -17,16 +17,21 @@ from typing import TYPE_CHECKING, Any
 
 from ipt_network import names
 from ipt_network.errors import (
+    BadArgument,
+    BadTable,
     ClientExists,
     ClientNotFound,
     DriverMissing,
     IPTNetworkError,
     NotAStore,
+    OutputExists,
+    PersonNotFound,
     SchemaVersionError,
     SessionNotFound,
     StoreBusy,
     StoreError,
     ValidationError,
+    WrongType,
 )
 from ipt_network.io.inventory import Inventory
 from ipt_network.io.samples import load_samples
@@ -34,26 +39,41 @@ from ipt_network.io.store import Store
 from ipt_network.io.tidy import read_inventory, write_inventory
 from ipt_network.io.validation import validate
 from ipt_network.network.graph import course, snapshot
+from ipt_network.regions import UnknownRegion
 
 if TYPE_CHECKING:
+    from ipt_network.clinical.measures import MeasureError
+    from ipt_network.clinical.problem_areas import ProblemAreaError
+    from ipt_network.io.recording import RecordingError
     from ipt_network.io.synth import synthesize
     from ipt_network.network.metrics import cohort_metrics, snapshot_metrics
+    from ipt_network.views.report import ReportError
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "BadArgument",
+    "BadTable",
     "ClientExists",
     "ClientNotFound",
     "DriverMissing",
     "IPTNetworkError",
     "Inventory",
+    "MeasureError",
     "NotAStore",
+    "OutputExists",
+    "PersonNotFound",
+    "ProblemAreaError",
+    "RecordingError",
+    "ReportError",
     "SchemaVersionError",
     "SessionNotFound",
     "Store",
     "StoreBusy",
     "StoreError",
+    "UnknownRegion",
     "ValidationError",
+    "WrongType",
     "cohort_metrics",
     "course",
     "load_samples",
@@ -66,7 +86,12 @@ __all__ = [
     "write_inventory",
 ]
 
+#: Errors defined beside the code that raises them, exported here without importing it early.
 _LAZY = {
+    "MeasureError": "ipt_network.clinical.measures",
+    "ProblemAreaError": "ipt_network.clinical.problem_areas",
+    "RecordingError": "ipt_network.io.recording",
+    "ReportError": "ipt_network.views.report",
     "cohort_metrics": "ipt_network.network.metrics",
     "snapshot_metrics": "ipt_network.network.metrics",
     "synthesize": "ipt_network.io.synth",

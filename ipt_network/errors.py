@@ -26,6 +26,11 @@ __all__ = [
     "StoreBusy",
     "NotAStore",
     "DriverMissing",
+    "BadArgument",
+    "BadTable",
+    "WrongType",
+    "PersonNotFound",
+    "OutputExists",
 ]
 
 
@@ -99,6 +104,34 @@ class ValidationError(IPTNetworkError, ValueError):
         return "\n".join(lines)
 
 
+class BadArgument(IPTNetworkError, ValueError):
+    """A value given to a function is outside what it accepts (a ring of 4, a session
+    compared with itself, a negative count). The message names the argument.
+
+    Examples
+    --------
+    >>> from ipt_network.names import closeness_weight
+    >>> try:
+    ...     closeness_weight(4)
+    ... except ValueError as exc:
+    ...     print(type(exc).__name__, exc)
+    BadArgument ring must be 1, 2 or 3, not 4
+    """
+
+
+class BadTable(BadArgument):
+    """A table (or graph) given to a function lacks columns, or holds rows it cannot use.
+
+    Tables read with :func:`~ipt_network.io.tidy.read_inventory` or checked with
+    :func:`~ipt_network.io.validation.validate` never raise it; frames built by
+    hand can. The message names the table and column, never a cell's value.
+    """
+
+
+class WrongType(IPTNetworkError, TypeError):
+    """An argument of the wrong kind, such as a list where a DataFrame is needed."""
+
+
 class ClientNotFound(IPTNetworkError, KeyError):
     """No client with that id in the store or table."""
 
@@ -111,6 +144,25 @@ class SessionNotFound(IPTNetworkError, KeyError):
 
     def __str__(self) -> str:
         return f"client {self.args[0]!r} has no session {self.args[1]!r}"
+
+
+class PersonNotFound(IPTNetworkError, ValueError):
+    """The client has no person with that id.
+
+    A ``ValueError``, as it has always been, so callers that catch that still do.
+
+    Examples
+    --------
+    >>> print(PersonNotFound("grief-01", "p99"))
+    client 'grief-01' has no person 'p99'
+    """
+
+    def __str__(self) -> str:
+        return f"client {self.args[0]!r} has no person {self.args[1]!r}"
+
+
+class OutputExists(IPTNetworkError, FileExistsError):
+    """The folder to write into already holds files that would be replaced."""
 
 
 class ClientExists(IPTNetworkError, ValueError):

@@ -10,13 +10,13 @@ Examples
 ('ego', 'closeness')
 >>> names.closeness_weight(1)
 3
->>> names.CLIENT_AREA_WORDS["grief"]
-'coping with a loss'
 """
 
 from __future__ import annotations
 
 from typing import Final
+
+from ipt_network.errors import BadArgument
 
 __all__ = [
     "EGO",
@@ -39,8 +39,7 @@ __all__ = [
     "ROLES",
     "EVENT_KINDS",
     "PROBLEM_AREAS",
-    "RING_LABELS",
-    "CLIENT_AREA_WORDS",
+    "EPISODES",
     "COMMUNICATION_KINDS",
     "COMMUNICATION_OUTCOMES",
     "CONTACT_FREQUENCIES",
@@ -102,16 +101,8 @@ EVENT_KINDS: Final = (
 
 PROBLEM_AREAS: Final = ("grief", "role_dispute", "role_transition", "interpersonal_deficits")
 
-#: The problem areas in everyday words, for what the client reads (the end-of-course
-#: report). Clinician views name them as ``ipt_network.clinical.problem_areas.AREA_LABELS`` does.
-CLIENT_AREA_WORDS: Final = {
-    "grief": "coping with a loss",
-    "role_dispute": "a disagreement with someone important",
-    "role_transition": "a big change in life",
-    "interpersonal_deficits": "feeling alone or finding it hard to get close",
-}
-
-RING_LABELS: Final = {1: "inner", 2: "middle", 3: "outer"}
+#: The course of the client's depression (``clients.episode``).
+EPISODES: Final = ("single", "recurrent", "chronic")
 
 COMMUNICATION_KINDS: Final = ("role_play", "communication_analysis", "task")
 COMMUNICATION_OUTCOMES: Final = ("went_well", "mixed", "did_not_happen")
@@ -137,5 +128,5 @@ def closeness_weight(ring: int) -> int:
     [3, 2, 1]
     """
     if ring not in (1, 2, 3):
-        raise ValueError(f"ring must be 1, 2 or 3, not {ring!r}")
+        raise BadArgument(f"ring must be 1, 2 or 3, not {ring!r}")
     return 4 - ring

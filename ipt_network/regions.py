@@ -86,19 +86,29 @@ class Region:
     call_text : str
         The calm sentence for client-facing output, naming the first line.
     checked : str
-        ISO date the numbers were last checked.
+        ISO date the numbers were last checked (default: the date every
+        region of :data:`REGIONS` was last checked).
     """
 
     code: str
     name: str
     lines: tuple[CrisisLine, ...]
     call_text: str
-    checked: str
+    checked: str = "2026-11-30"
 
     def summary(self) -> str:
         """Every line as one sentence each, on one line."""
         return " ".join(line.sentence() for line in self.lines)
 
+
+def _emergency(number: str, how: str = "") -> CrisisLine:
+    """The emergency line of a region: "call <number>" unless told otherwise."""
+    return CrisisLine("Emergency", number, how or f"call {number}", emergency=True)
+
+
+_SAMARITANS: Final = CrisisLine("Samaritans", "116 123", "call 116 123 (free, any hour)")
+_SAMARITANS_TEXT: Final = "you can call Samaritans free on 116 123 at any hour"
+_CALL_911: Final = _emergency("911", "call 911 for immediate danger")
 
 #: Every region the tool knows, by code.
 REGIONS: Final[dict[str, Region]] = {
@@ -113,10 +123,9 @@ REGIONS: Final[dict[str, Region]] = {
                     "988",
                     "call or text 988, or chat at 988lifeline.org, at any hour",
                 ),
-                CrisisLine("Emergency", "911", "call 911 for immediate danger", emergency=True),
+                _CALL_911,
             ),
             "you can call or text 988 at any hour, or chat at 988lifeline.org",
-            "2026-11-30",
         ),
         Region(
             "ca",
@@ -125,51 +134,35 @@ REGIONS: Final[dict[str, Region]] = {
                 CrisisLine(
                     "9-8-8 Suicide Crisis Helpline", "9-8-8", "call or text 9-8-8 at any hour"
                 ),
-                CrisisLine("Emergency", "911", "call 911 for immediate danger", emergency=True),
+                _CALL_911,
             ),
             "you can call or text 9-8-8 at any hour",
-            "2026-11-30",
         ),
         Region(
             "uk",
             "United Kingdom",
             (
-                CrisisLine("Samaritans", "116 123", "call 116 123 (free, any hour)"),
+                _SAMARITANS,
                 CrisisLine("NHS 111", "111", "call 111 and choose the mental health option"),
-                CrisisLine("Emergency", "999", "call 999", emergency=True),
+                _emergency("999"),
             ),
-            "you can call Samaritans free on 116 123 at any hour",
-            "2026-11-30",
+            _SAMARITANS_TEXT,
         ),
-        Region(
-            "ie",
-            "Ireland",
-            (
-                CrisisLine("Samaritans", "116 123", "call 116 123 (free, any hour)"),
-                CrisisLine("Emergency", "112 or 999", "call 112 or 999", emergency=True),
-            ),
-            "you can call Samaritans free on 116 123 at any hour",
-            "2026-11-30",
-        ),
+        Region("ie", "Ireland", (_SAMARITANS, _emergency("112 or 999")), _SAMARITANS_TEXT),
         Region(
             "au",
             "Australia",
-            (
-                CrisisLine("Lifeline", "13 11 14", "call 13 11 14 at any hour"),
-                CrisisLine("Emergency", "000", "call 000", emergency=True),
-            ),
+            (CrisisLine("Lifeline", "13 11 14", "call 13 11 14 at any hour"), _emergency("000")),
             "you can call Lifeline on 13 11 14 at any hour",
-            "2026-11-30",
         ),
         Region(
             "nz",
             "New Zealand",
             (
                 CrisisLine("Need to talk?", "1737", "call or text 1737 at any hour"),
-                CrisisLine("Emergency", "111", "call 111", emergency=True),
+                _emergency("111"),
             ),
             "you can call or text 1737 at any hour",
-            "2026-11-30",
         ),
         Region(
             "intl",
@@ -180,15 +173,9 @@ REGIONS: Final[dict[str, Region]] = {
                     "findahelpline.com",
                     "findahelpline.com lists free, confidential lines in your country",
                 ),
-                CrisisLine(
-                    "Emergency",
-                    "local emergency number",
-                    "call your local emergency number",
-                    emergency=True,
-                ),
+                _emergency("local emergency number", "call your local emergency number"),
             ),
             "you can find a free helpline for your country at findahelpline.com",
-            "2026-11-30",
         ),
     )
 }

@@ -5,9 +5,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from ipt_network import Inventory
 
 PHQ = ",".join(f"phq9_{i}" for i in range(1, 10))
 
@@ -49,6 +52,14 @@ def tiny_folder(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def tiny_inv(tiny_folder: Path) -> Inventory:
+    """The tiny folder, read and validated."""
+    from ipt_network.io.tidy import read_inventory
+
+    return read_inventory(tiny_folder)
+
+
+@pytest.fixture
 def edit_file(tiny_folder: Path) -> Callable[[str, Callable[[str], str]], Path]:
     """Change one file of the tiny folder with a text function; returns the folder."""
 
@@ -60,13 +71,39 @@ def edit_file(tiny_folder: Path) -> Callable[[str, Callable[[str], str]], Path]:
     return edit
 
 
+@pytest.fixture(scope="session")
+def samples_once() -> Iterator[Inventory]:
+    """The four sample clients, parsed and validated once for the whole run.
+
+    Shared by every test that asks for it: never change its frames in place
+    (take :func:`samples_inv` for a copy of your own). At the end of the run
+    the tables are compared with a fresh :func:`~ipt_network.load_samples`,
+    so a test that changed them fails the run.
+    """
+    from ipt_network import load_samples
+
+    inventory = load_samples()
+    yield inventory
+    fresh = load_samples()
+    changed = [n for n, f in fresh.items() if not f.equals(getattr(inventory, n))]
+    assert not changed, f"a test changed the shared sample tables in place: {changed}"
+
+
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Any]:
+def samples_inv(samples_once: Inventory) -> Inventory:
+    """A deep copy of the sample clients of :func:`samples_once`, for one test to change freely."""
+    from ipt_network import Inventory
+
+    return Inventory.from_tables({n: f.copy(deep=True) for n, f in samples_once.items()})
+
+
+@pytest.fixture
+def store(tmp_path: Path, samples_once: Inventory) -> Iterator[Any]:
     """A store holding the four sample clients (a module may override it)."""
-    from ipt_network import Store, load_samples
+    from ipt_network import Store
 
     s = Store.create(tmp_path / "ipt.db")
-    s.import_inventory(load_samples())
+    s.import_inventory(samples_once)
     yield s
     s.close()
 

@@ -9,7 +9,6 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from ipt_network import load_samples
 from ipt_network.errors import ClientNotFound
 from ipt_network.io.inventory import Inventory, empty_table
 from ipt_network.network import engine
@@ -175,17 +174,19 @@ def test_empty_first_session_is_described() -> None:
     assert "Ann joins the map in the inner circle" in lines[1]
 
 
-def test_every_sample_client_gets_one_line_per_session_and_a_verdict() -> None:
-    inv = load_samples()
+def test_every_sample_client_gets_one_line_per_session_and_a_verdict(
+    samples_inv: Inventory,
+) -> None:
+    inv = samples_inv
     for client in inv.client_ids():
         lines = describe_changes(inv, client)
         assert len(lines) == len(inv.sessions_of(client)) + 1
         assert lines[-1].startswith("Over the course")
 
 
-def test_unknown_client_raises() -> None:
+def test_unknown_client_raises(samples_inv: Inventory) -> None:
     with pytest.raises(ClientNotFound):
-        describe_changes(load_samples(), "nobody-99")
+        describe_changes(samples_inv, "nobody-99")
 
 
 # --------------------------------------------------------------------------- id fast paths
@@ -202,7 +203,7 @@ def same_partition(codes: np.ndarray, values: list[str]) -> bool:
 def test_packed_ids_are_equal_exactly_when_the_strings_are(width: int, kind: pa.DataType) -> None:
     rng = np.random.default_rng(width)
     alphabet = list("ab\u00e9") if width % 2 == 0 else list("abc")  # é is two bytes
-    values = []
+    values: list[str] = []
     while len(values) < 50:
         text = "".join(rng.choice(alphabet, size=width))
         if len(text.encode()) == width:

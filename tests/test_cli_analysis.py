@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from ipt_network import load_samples
+from ipt_network import Inventory
 from ipt_network.cli import main
 from ipt_network.clinical.safety import safety_flag
 from ipt_network.io.store import Store
@@ -17,10 +17,10 @@ from ipt_network.views.changes import describe_changes
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory) -> str:
+def db(tmp_path_factory: pytest.TempPathFactory, samples_once: Inventory) -> str:
     path = tmp_path_factory.mktemp("store") / "store.db"
     store = Store.create(str(path))
-    store.import_inventory(load_samples())
+    store.import_inventory(samples_once)
     store.engine.dispose()
     return str(path)
 
@@ -31,13 +31,15 @@ def run(*args: str) -> tuple[int, str, str]:
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
-def test_metrics_writes_the_table_of_cohort_metrics(db: str, tmp_path: Path, suffix: str) -> None:
+def test_metrics_writes_the_table_of_cohort_metrics(
+    db: str, tmp_path: Path, suffix: str, samples_inv: Inventory
+) -> None:
     out = tmp_path / f"metrics{suffix}"
     code, _, err = run("metrics", "--db", db, "--out", str(out))
     assert code == 0, err
     written = pd.read_csv(out) if suffix == ".csv" else pd.read_parquet(out)
     assert list(written.columns) == list(COLUMNS)
-    inv = load_samples()
+    inv = samples_inv
     expected = cohort_metrics(inv.relationships, inv.person_ties, sessions=inv.sessions)
     assert len(written) == len(expected) == len(inv.sessions)
     for column in COLUMNS[2:]:
@@ -60,15 +62,15 @@ def test_metrics_without_a_store_says_how_to_make_one(tmp_path: Path) -> None:
     assert code != 0 and "ipt-network init" in err
 
 
-def test_changes_prints_the_narrative(db: str) -> None:
+def test_changes_prints_the_narrative(db: str, samples_inv: Inventory) -> None:
     code, out, err = run("changes", "grief-01", "--db", db)
     assert code == 0, err
     lines = out.splitlines()
-    flag = safety_flag(load_samples(), "grief-01")
+    flag = safety_flag(samples_inv, "grief-01")
     assert flag is not None
     assert lines[:4] == [*flag.banner().splitlines(), ""]  # the flag first, with the US lines
     assert lines[4] == "Changes in the network of grief-01"
-    assert lines[5:] == describe_changes(load_samples(), "grief-01")
+    assert lines[5:] == describe_changes(samples_inv, "grief-01")
     code, out, err = run("changes", "dispute-01", "--db", db)
     assert out.splitlines()[0] == "Changes in the network of dispute-01" and "SAFETY" not in out
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ipt_network import load_samples
+from ipt_network import Inventory
 from ipt_network.cli import main
 from ipt_network.cli.clinical import focus_cmd, problem_areas_cmd, report_cmd, timeline_cmd
 from ipt_network.clinical.safety import crisis_lines
@@ -18,10 +18,10 @@ from ipt_network.io.store import Store
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory) -> str:
+def db(tmp_path_factory: pytest.TempPathFactory, samples_once: Inventory) -> str:
     path = str(tmp_path_factory.mktemp("clinical") / "ipt.db")
     with Store.create(path) as store:
-        store.import_inventory(load_samples())
+        store.import_inventory(samples_once)
     return path
 
 
@@ -102,10 +102,10 @@ def focus(db: str, *args: str) -> tuple[int, str]:
     return run(db, *args, command=focus_cmd)
 
 
-def test_focus_records_and_refuses(tmp_path: Path) -> None:
+def test_focus_records_and_refuses(tmp_path: Path, samples_inv: Inventory) -> None:
     db = str(tmp_path / "f.db")
     with Store.create(db) as store:
-        store.import_inventory(load_samples().for_clients(["transition-01"]))
+        store.import_inventory(samples_inv.for_clients(["transition-01"]))
     code, out = focus(db, "transition-01", "role_transition", "grief", "--session", "4")
     assert code == 0 and "role transition and grief, chosen at session 4" in out
     with Store.open(db) as store:
@@ -139,10 +139,12 @@ def test_report_writes_a_file(db: str, tmp_path: Path) -> None:
     assert stat.S_IMODE(os.stat(out_file).st_mode) == 0o600
 
 
-def test_report_for_clinician_adds_the_appendix(db: str, tmp_path: Path) -> None:
+def test_report_for_clinician_adds_the_appendix(
+    db: str, tmp_path: Path, samples_inv: Inventory
+) -> None:
     from ipt_network.clinical.safety import safety_flag
 
-    flag = safety_flag(load_samples(), "grief-01")
+    flag = safety_flag(samples_inv, "grief-01")
     assert flag is not None
     pages = {}
     for audience in ("client", "clinician"):
@@ -160,10 +162,12 @@ def test_report_for_clinician_adds_the_appendix(db: str, tmp_path: Path) -> None
     assert code == 2 and "Invalid value for '--for'" in out
 
 
-def test_report_shows_the_crisis_lines_of_the_store_region(tmp_path: Path) -> None:
+def test_report_shows_the_crisis_lines_of_the_store_region(
+    tmp_path: Path, samples_inv: Inventory
+) -> None:
     path = str(tmp_path / "uk.db")
     with Store.create(path) as store:
-        store.import_inventory(load_samples().for_clients(["grief-01", "dispute-01"]))
+        store.import_inventory(samples_inv.for_clients(["grief-01", "dispute-01"]))
         store.set_setting("region", "uk")
     for client_id in ("grief-01", "dispute-01"):
         for audience in ("client", "clinician"):
@@ -196,10 +200,10 @@ def test_every_command_has_help(command: object) -> None:
     assert len(result.output.split("Options:")[0]) > 200
 
 
-def test_work_records_communication_work(tmp_path: Path) -> None:
+def test_work_records_communication_work(tmp_path: Path, samples_inv: Inventory) -> None:
     path = str(tmp_path / "work.db")
     with Store.create(path) as store:
-        store.import_inventory(load_samples())
+        store.import_inventory(samples_inv)
         before = len(store.inventory(["deficits-01"]).communication)
     code, out = run(
         path,
@@ -240,14 +244,14 @@ def test_work_records_communication_work(tmp_path: Path) -> None:
     ],
 )
 def test_work_refuses_bad_input_and_writes_nothing(
-    tmp_path: Path, args: list[str], message: str
+    tmp_path: Path, args: list[str], message: str, samples_inv: Inventory
 ) -> None:
     path = str(tmp_path / "work.db")
     with Store.create(path) as store:
-        store.import_inventory(load_samples())
+        store.import_inventory(samples_inv)
     code, out = run(path, "work", "deficits-01", *args)
     assert code != 0 and message in out
     with Store.open(path) as store:
         assert len(store.inventory(["deficits-01"]).communication) == len(
-            load_samples().for_clients(["deficits-01"]).communication
+            samples_inv.for_clients(["deficits-01"]).communication
         )

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from dashboards.context import STORE_KEY
-from ipt_network import load_samples
+from ipt_network import Inventory
 from ipt_network.cli import main
 from ipt_network.io.store import Store
 
@@ -45,19 +45,23 @@ def test_other_hosts_are_refused(runs: list[dict[str, Any]], command: str, host:
     assert runs == []
 
 
-def test_demo_serves_a_temporary_copy_of_the_samples(runs: list[dict[str, Any]]) -> None:
+def test_demo_serves_a_temporary_copy_of_the_samples(
+    runs: list[dict[str, Any]], samples_inv: Inventory
+) -> None:
     result = CliRunner().invoke(main, ["demo"])
     assert result.exit_code == 0, result.output
     assert "http://127.0.0.1:8050/" in result.output
     [call] = runs
     assert (call["host"], call["port"], call["debug"]) == ("127.0.0.1", 8050, False)
-    assert sorted(call["clients"]) == sorted(load_samples().client_ids())
+    assert sorted(call["clients"]) == sorted(samples_inv.client_ids())
     assert not Path(call["db"]).exists()  # the temporary copy is gone after the demo
 
 
-def test_serve_opens_the_given_store(runs: list[dict[str, Any]], tmp_path: Path) -> None:
+def test_serve_opens_the_given_store(
+    runs: list[dict[str, Any]], tmp_path: Path, samples_inv: Inventory
+) -> None:
     db = tmp_path / "mine.db"
-    Store.create(db).import_inventory(load_samples().for_clients(["grief-01"]))
+    Store.create(db).import_inventory(samples_inv.for_clients(["grief-01"]))
     result = CliRunner().invoke(
         main, ["serve", "--db", str(db), "--port", "9123", "--host", "localhost"]
     )

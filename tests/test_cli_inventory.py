@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from ipt_network import Store, load_samples
+from ipt_network import Inventory, Store
 from ipt_network.cli import COMMANDS, main
 from ipt_network.io.contract import TABLES
 from ipt_network.io.tidy import read_inventory
@@ -158,8 +158,8 @@ def test_deidentified_export_drops_names_and_text(
     read_inventory(out)  # still a valid folder
 
 
-def test_show_prints_course_and_flag(db: str) -> None:
-    Store.open(db).import_inventory(load_samples())
+def test_show_prints_course_and_flag(db: str, samples_inv: Inventory) -> None:
+    Store.open(db).import_inventory(samples_inv)
     code, out = run("show", "grief-01", "--db", db)
     assert code == 0
     assert "Sessions" in out and "People" in out and "988" in out
@@ -200,3 +200,28 @@ def test_synthetic_cohort_round_trip(db: str, tmp_path: Path) -> None:
     assert_same_tables(cohort, tmp_path / "back")
     code, out = run("clients", "--db", db)
     assert code == 0 and sum(line.startswith("c0") for line in out.splitlines()) == 40
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["init", "--db", "{file}/x.db"],
+        ["export", "--db", "{db}", "--out", "{file}/out"],
+        ["synth", "--clients", "2", "--out", "{file}/out"],
+        ["metrics", "--db", "{db}", "--out", "{file}/metrics.csv"],
+        ["report", "grief-01", "--db", "{db}", "--out", "{file}/report.html"],
+    ],
+    ids=lambda args: args[0],
+)
+def test_a_path_that_cannot_be_written_is_a_sentence_not_a_traceback(
+    args: list[str], db: str, tmp_path: Path, samples_inv: Inventory
+) -> None:
+    Store.open(db, write=True).import_inventory(samples_inv.for_clients(["grief-01"]))
+    file = tmp_path / "a-file.txt"
+    file.write_text("not a folder", encoding="utf-8")
+    filled = [a.format(file=file, db=db) for a in args]
+    result = CliRunner().invoke(main, filled)
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit)  # click's clean exit, not an error
+    assert f"{file}/" in result.output and "Not a directory" in result.output
+    assert "Traceback" not in result.output

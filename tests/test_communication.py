@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ipt_network import load_samples
 from ipt_network.clinical.communication import communication_items, communication_lines
 from ipt_network.io.inventory import Inventory
 
 
-def test_lines_group_by_person_then_session() -> None:
-    lines = communication_lines(load_samples(), "deficits-01")
+def test_lines_group_by_person_then_session(samples_inv: Inventory) -> None:
+    lines = communication_lines(samples_inv, "deficits-01")
     people = [line for line in lines if not line.startswith("  ")]
     assert people == [
         "Gary (coworker)",
@@ -25,16 +24,16 @@ def test_lines_group_by_person_then_session() -> None:
     assert lines[josh + 2].startswith("  Session 11, role-play:")
 
 
-def test_every_row_appears_once() -> None:
-    inv = load_samples()
+def test_every_row_appears_once(samples_inv: Inventory) -> None:
+    inv = samples_inv
     for cid in inv.client_ids():
         n = int((inv.communication["client_id"] == cid).sum())
         assert len(communication_items(inv, cid)) == n
         assert sum(line.startswith("  Session") for line in communication_lines(inv, cid)) == n
 
 
-def test_kinds_and_outcomes_in_words() -> None:
-    items = communication_items(load_samples(), "dispute-01")
+def test_kinds_and_outcomes_in_words(samples_inv: Inventory) -> None:
+    items = communication_items(samples_inv, "dispute-01")
     assert {i.kind for i in items} == {
         "communication analysis",
         "role-play",
@@ -43,8 +42,8 @@ def test_kinds_and_outcomes_in_words() -> None:
     assert {i.outcome for i in items} == {"went well", "mixed"}
 
 
-def test_missing_fields_are_left_out() -> None:
-    inv = load_samples().for_clients(["grief-01"])
+def test_missing_fields_are_left_out(samples_inv: Inventory) -> None:
+    inv = samples_inv.for_clients(["grief-01"])
     comm = inv.communication.copy()
     comm.loc[:, "happened"] = pd.NA
     comm.loc[:, "outcome"] = pd.NA
@@ -55,7 +54,7 @@ def test_missing_fields_are_left_out() -> None:
     )
 
 
-def test_no_communication_work_gives_no_lines() -> None:
-    inv = load_samples().for_clients(["grief-01"])
+def test_no_communication_work_gives_no_lines(samples_inv: Inventory) -> None:
+    inv = samples_inv.for_clients(["grief-01"])
     empty = Inventory(**{**inv.tables(), "communication": inv.communication.iloc[0:0]})
     assert communication_lines(empty, "grief-01") == []

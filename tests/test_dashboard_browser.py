@@ -23,7 +23,6 @@ from dashboards.app import create_app
 from dashboards.callbacks import client_rows, save_session
 from dashboards.pages import client as client_page
 from dashboards.pages import record as record_page
-from ipt_network import load_samples
 from ipt_network.clinical.safety import CRISIS_LINE
 from ipt_network.io.inventory import Inventory
 from ipt_network.io.recording import draft_next_session
@@ -47,7 +46,7 @@ def test_every_page_loads_without_console_errors(duo: Any) -> None:
     duo.wait_for_contains_text("h1", "Client not found")
 
 
-def test_moving_the_slider_changes_the_map(duo: Any) -> None:
+def test_moving_the_slider_changes_the_map(duo: Any, store: Store) -> None:
     duo.open("/client/grief-01", MAP_TITLE)
     duo.wait_for_text_to_equal(MAP_TITLE, "Relationship map, session 14", timeout=20)
     people_before = duo.find_element(f"#{ids.MAP_TABLE}").get_attribute("textContent")
@@ -58,7 +57,30 @@ def test_moving_the_slider_changes_the_map(duo: Any) -> None:
     thumb.send_keys(Keys.ARROW_RIGHT)
     duo.wait_for_text_to_equal(MAP_TITLE, "Relationship map, session 2", timeout=20)
     duo.wait_for_contains_text(f"#{ids.CHANGES}", "Session 2:", timeout=20)
+    duo.wait_for_contains_text(f"#{ids.PROBLEM_AREAS}", "as of session 2", timeout=20)
+    # the patches moved the markers and the timeline's current entry to session 2
+    for graph in (ids.PHQ9, ids.TRENDS):
+        marked = _marker_sessions(duo, graph)
+        assert marked and set(marked) == {2}, (graph, marked)
+    current = duo.find_elements(f"#{ids.TIMELINE} li.current")
+    sessions = store.inventory(["grief-01"]).sessions
+    date = str(sessions.loc[sessions["session"] == 2, "date"].iloc[0])
+    assert current and all(date in li.text for li in current)
     assert duo.get_logs() == []
+
+
+def _marker_sessions(duo: Any, graph: str) -> list[Any]:
+    """The x of every current-session marker drawn on a graph (lines and label)."""
+    return list(
+        duo.driver.execute_script(
+            "const el = document.querySelector(arguments[0]);"
+            "const lay = el.layout;"
+            "return (lay.shapes || []).filter(s => s.line && s.line.dash === 'dot')"
+            ".map(s => s.x0).concat((lay.annotations || [])"
+            ".filter(a => a.text === 'this session').map(a => a.x));",
+            f"#{graph} .js-plotly-plot",
+        )
+    )
 
 
 def test_play_and_compare(duo: Any) -> None:
@@ -80,6 +102,16 @@ def test_client_view_hides_the_clinical_panel_and_keeps_the_crisis_line(duo: Any
     duo.wait_for_text_to_equal(f"#{ids.BANNER}", CRISIS_LINE, timeout=20)
     assert not duo.find_element(f"#{ids.CLINICAL}").is_displayed()
     assert "support" not in duo.find_element(f"#{ids.MAP_TABLE}").get_attribute("textContent")
+    # a slider step in client view moves the map and sends nothing clinical
+    duo.find_element(f"#{ids.SESSION_SLIDER} [role=slider]").send_keys(Keys.ARROW_LEFT)
+    duo.wait_for_text_to_equal(MAP_TITLE, "Your relationships, session 13", timeout=20)
+    for hidden in (ids.CHANGES, ids.PROBLEM_AREAS, ids.TIMELINE):
+        assert duo.find_element(f"#{hidden}").get_attribute("textContent") == "", hidden
+    assert not duo.find_element(f"#{ids.CLINICAL}").is_displayed()
+    # back in the therapist's view the panel shows the session the slider is on
+    duo.find_element(f"#{ids.CLIENT_VIEW} input").click()
+    duo.wait_for_contains_text(f"#{ids.PROBLEM_AREAS}", "as of session 13", timeout=20)
+    duo.wait_for_contains_text(f"#{ids.BANNER}", "SAFETY FLAG", timeout=20)
     assert duo.get_logs() == []
 
 
@@ -145,9 +177,9 @@ def test_an_inline_script_injected_into_a_page_is_blocked(duo: Any) -> None:
 
 
 @pytest.fixture
-def odd_store(tmp_path: Path) -> Iterator[Store]:
+def odd_store(tmp_path: Path, samples_inv: Inventory) -> Iterator[Store]:
     """The four sample clients renamed to :data:`ODD_IDS`."""
-    samples = load_samples()
+    samples = samples_inv
     renamed = dict(zip(sorted(samples.client_ids()), ODD_IDS, strict=True))
     s = Store.create(tmp_path / "odd.db")
     s.import_inventory(

@@ -2,38 +2,46 @@
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import dash
 import pytest
 from dash.exceptions import PreventUpdate
+from plotly.io.json import to_json_plotly
 
 from dashboards import callbacks as cb
-from dashboards import ids
+from dashboards import context, ids
 from dashboards.components import component_text as text_of
 from dashboards.pages.record import people_table
-from ipt_network import load_samples
+from ipt_network import Inventory
 from ipt_network.clinical.safety import client_crisis_line, crisis_lines, safety_flags
+from ipt_network.errors import ClientNotFound, StoreError
 from ipt_network.io.recording import draft_next_session
 from ipt_network.io.store import Store
 from ipt_network.network.layout import person_angles, ring_positions
+from ipt_network.network.metrics import cohort_metrics
 from ipt_network.regions import region
+from ipt_network.views.figures import trends_figure
 
 
 @pytest.fixture(scope="module")
-def samples(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+def samples(tmp_path_factory: pytest.TempPathFactory, samples_once: Inventory) -> Iterator[Store]:
     """A store of the four sample clients, read only in these tests."""
     store = Store.create(tmp_path_factory.mktemp("samples") / "ipt.db")
-    store.import_inventory(load_samples())
+    store.import_inventory(samples_once)
     yield store
     store.close()
 
 
 @pytest.fixture
-def writable(tmp_path: Path) -> Iterator[Store]:
+def writable(tmp_path: Path, samples_inv: Inventory) -> Iterator[Store]:
     store = Store.create(tmp_path / "ipt.db")
-    store.import_inventory(load_samples().for_clients(["dispute-01"]))
+    store.import_inventory(samples_inv.for_clients(["dispute-01"]))
     yield store
     store.close()
 
@@ -211,11 +219,13 @@ def test_adding_people_keeps_what_was_typed(samples: Store) -> None:
     assert "Mo" in text_of(table) and rows[-1]["person_id"] in {o["value"] for o in tie_people}
     same, _, message, _, _ = cb.add_to_map(samples, "grief-01", "new", rows, {}, None, "", "x")
     assert same == rows and "name" in message and "role" in message
-    if back:
-        who = back[0]["value"]
-        rows3, _, message, back3, _ = cb.add_to_map(samples, "grief-01", "back", rows, {}, who)
-        assert message == "" and rows3[-1]["person_id"] == who
-        assert who not in {o["value"] for o in back3}
+    # grief-01 has one person off the map: offered to be put back, and put back
+    assert [o["value"] for o in back] == [p["person_id"] for p in draft.off_map] and back
+    who = back[0]["value"]
+    rows3, _, message, back3, _ = cb.add_to_map(samples, "grief-01", "back", rows, {}, who)
+    assert message == "" and rows3[-1]["person_id"] == who and len(rows3) == len(rows) + 1
+    assert rows3[:-1] == rows  # the people already on the map and their typed values stay
+    assert who not in {o["value"] for o in back3} and back3 == []
 
 
 def test_merge_edits_ignores_junk() -> None:
@@ -333,24 +343,6 @@ def test_a_bad_ring_typed_in_the_form_saves_nothing(writable: Store) -> None:
     assert writable.inventory(["dispute-01"]).sessions_of("dispute-01") == before
 
 
-def test_every_wired_id_comes_from_the_ids_module(samples: Store) -> None:
-    import json
-
-    from dashboards.app import create_app
-
-    app = create_app(samples)
-    wired = set()
-    for callback in app._callback_list:
-        for dep in [*callback["inputs"], *callback["state"]]:
-            wired.add(dep["id"])
-        for out in callback["output"].strip(".").split("..."):
-            wired.add(out.rsplit(".", 1)[0])
-    plain = {w for w in wired if not w.startswith("{")}
-    patterns = {json.loads(w)["type"] for w in wired if w.startswith("{")}
-    assert ids.MAP in plain and ids.RECORD_PHQ9 in patterns
-    assert plain <= set(ids.ALL) and patterns <= set(ids.ALL)
-
-
 def test_pages_build_from_the_store(samples: Store) -> None:
     from dashboards.app import create_app
     from dashboards.pages import client, clients, record
@@ -364,3 +356,181 @@ def test_pages_build_from_the_store(samples: Store) -> None:
         assert "Client not found" in text_of(record.layout("nobody"))
         assert "Client not found" in text_of(client.layout(None))
         assert "Clients" in text_of(clients.layout())
+
+
+# ---------------------------------------------------------------- one context per client
+
+
+def _applied(target: Any, patch: dash.Patch) -> Any:
+    """``target`` (JSON-ready) with the assignments of ``patch`` made, as the browser makes them."""
+    out = json.loads(to_json_plotly(target))
+    for op in patch.to_plotly_json()["operations"]:
+        assert op["operation"] == "Assign", op  # a step only moves values, never resends a list
+        node = out
+        for key in op["location"][:-1]:
+            node = node[key]
+        node[op["location"][-1]] = op["params"]["value"]
+    return out
+
+
+def _json(value: Any) -> Any:
+    return json.loads(to_json_plotly(value))
+
+
+@pytest.mark.parametrize("client_id", ["grief-01", "dispute-01", "transition-01"])
+def test_a_slider_step_patches_to_what_a_full_render_shows(samples: Store, client_id: str) -> None:
+    inv = samples.inventory([client_id])
+    sessions = inv.sessions_of(client_id)
+    last = sessions[-1]
+    _, _, phq, _, trends, _, areas_last, timeline_last = cb.clinical_outputs(
+        samples, client_id, last
+    )
+    for s in (sessions[0], sessions[len(sessions) // 2]):
+        changes, phq_patch, trends_patch, areas, timeline_patch = cb.clinical_step(
+            samples, client_id, s
+        )
+        full = cb.clinical_outputs(samples, client_id, s)
+        assert _applied(phq, phq_patch) == _json(full[2])
+        assert _applied(trends, trends_patch) == _json(full[4])
+        assert _applied(timeline_last, timeline_patch) == _json(full[7])
+        assert _json(changes) == _json(full[1]) and _json(areas) == _json(full[6])
+        assert _json(areas) != _json(areas_last)  # ranked as of the session chosen
+        assert phq_patch.to_plotly_json()["operations"]  # the marker really moves
+        marks = [x for x in _json(full[2])["layout"]["shapes"] if x.get("x0") == s]
+        assert marks and phq != full[2]
+    # the figures match those the library draws for the session, marker included
+    s = sessions[0]
+    assert _json(cb.clinical_outputs(samples, client_id, s)[4]) == _json(
+        trends_figure(
+            cohort_metrics(inv.relationships, inv.person_ties, sessions=inv.sessions),
+            current_session=s,
+        )
+    )
+
+
+def test_one_answer_per_slider_step_and_nothing_clinical_in_client_view(samples: Store) -> None:
+    step = cb.step_outputs(samples, "grief-01", 3)
+    assert _json(step[:2]) == _json(cb.map_outputs(samples, "grief-01", 3))
+    assert _json(step[2:]) == _json(cb.clinical_step(samples, "grief-01", 3))
+    assert "Session 3:" in text_of(step[2]) and "as of session 3" in text_of(step[5])
+    hidden = cb.step_outputs(samples, "grief-01", 3, client_view=["on"])
+    assert all(o is dash.no_update for o in hidden[2:])
+    assert "support" not in str(hidden[0])  # the map in client view has no scores
+    compared = cb.step_outputs(samples, "grief-01", 3, (["on"], 1), slider_moved=False)
+    assert "compared with session 1" in compared[0]["layout"]["title"]["text"]
+    assert all(o is dash.no_update for o in compared[2:])
+    for junk in (99, "3", None):
+        with pytest.raises(PreventUpdate):
+            cb.step_outputs(samples, "grief-01", junk)
+        with pytest.raises(PreventUpdate):
+            cb.clinical_step(samples, "grief-01", junk)
+
+
+def test_slider_steps_read_the_client_once_and_build_the_course_once(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = "deficits-01"
+    sessions = store.inventory([client]).sessions_of(client)
+    reads: list[Any] = []
+    builds: list[Any] = []
+    inventory = Store.inventory
+    describe = cb.describe_changes
+    monkeypatch.setattr(Store, "inventory", lambda self, *a: reads.append(a) or inventory(self, *a))
+    monkeypatch.setattr(cb, "describe_changes", lambda *a: builds.append(a) or describe(*a))
+    for s in sessions:
+        cb.map_outputs(store, client, s)
+        cb.clinical_step(store, client, s)
+    assert cb.clinical_outputs(store, client, sessions[1])[0] == {}
+    assert len(reads) == 1 and len(builds) == 1
+    store.set_setting("region", "uk")  # a write: the next step reads the client again
+    cb.clinical_step(store, client, sessions[0])
+    assert len(reads) == 2 and len(builds) == 2
+
+
+def test_a_write_from_another_store_is_seen_on_the_next_request(writable: Store) -> None:
+    before = context.client_context(writable, "dispute-01")
+    assert context.client_context(writable, "dispute-01") is before
+    other = Store.open(writable.url, write=True)  # another process's connection
+    try:
+        children, cls = _save(other, [0] * 9)
+    finally:
+        other.close()
+    assert cls == "message ok"
+    after = context.client_context(writable, "dispute-01")
+    assert after is not before and after.revision > before.revision
+    assert after.sessions == [*before.sessions, before.sessions[-1] + 1]
+    fig, _ = cb.map_outputs(writable, "dispute-01", after.sessions[-1])  # the new session is there
+    assert fig["layout"]["title"]["text"].endswith(f"session {after.sessions[-1]}")
+
+
+def test_the_context_keeps_a_few_clients_and_a_few_panels(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    samples = store
+    monkeypatch.setattr(context, "MAX_CLIENTS", 2)
+    monkeypatch.setattr(context, "MAX_PANELS", 3)
+    first = context.client_context(samples, "grief-01")
+    context.client_context(samples, "dispute-01")
+    context.client_context(samples, "transition-01")  # grief-01 is dropped
+    assert context.client_context(samples, "grief-01") is not first
+    ctx = context.client_context(samples, "grief-01")
+    built: list[int] = []
+    for key in range(4):
+        ctx.once(key, lambda k=key: built.append(k) or k)
+    assert ctx.once(3, lambda: -1) == 3 and ctx.once(0, lambda: -1) == -1  # 0 was dropped
+    assert built == [0, 1, 2, 3]
+    with pytest.raises(ClientNotFound):
+        context.client_context(samples, "nobody")
+
+
+def test_two_threads_asking_together_build_a_panel_once(samples: Store) -> None:
+    ctx = context.client_context(samples, "grief-01")
+    built: list[int] = []
+
+    def slow() -> int:
+        built.append(1)
+        time.sleep(0.05)
+        return 7
+
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda _: ctx.once(("slow", id(built)), slow), range(4)))
+    assert got == [7] * 4 and built == [1]
+
+
+# ---------------------------------------------------------------- errors become a sentence
+
+
+def test_a_store_error_in_a_callback_is_a_sentence_not_a_500(
+    samples: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dashboards.app import create_app
+
+    def broken(store: Store, client_id: str) -> Any:
+        raise StoreError("the store is locked by another program; try again")
+
+    app = create_app(samples)
+    client = app.server.test_client()
+    client.get("/")
+    monkeypatch.setattr(cb, "client_context", broken)
+    output = next(key for key in app.callback_map if f"..{ids.MAP}.figure..." in key)
+    parts = [part.rsplit(".", 1) for part in output.strip(".").split("...")]
+    body = {
+        "output": output,
+        "outputs": [{"id": i, "property": prop} for i, prop in parts],
+        "inputs": [
+            {"id": ids.SESSION_SLIDER, "property": "value", "value": 3},
+            {"id": ids.COMPARE_ON, "property": "value", "value": []},
+            {"id": ids.COMPARE_SESSION, "property": "value", "value": 1},
+            {"id": ids.CLIENT_VIEW, "property": "value", "value": []},
+        ],
+        "state": [{"id": ids.CLIENT_ID, "property": "data", "value": "grief-01"}],
+        "changedPropIds": [f"{ids.SESSION_SLIDER}.value"],
+    }
+    response = client.post("/_dash-update-component", json=body)
+    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    assert "Traceback" not in text and not json.loads(text).get("response")  # outputs kept
+    shown = json.loads(text)["sideUpdate"][ids.ERROR]["children"]
+    assert shown == "The store is locked by another program; try again."
+    monkeypatch.setattr(cb, "client_context", lambda *a: 1 / 0)  # a bug is not hidden
+    assert client.post("/_dash-update-component", json=body).status_code == 500

@@ -14,7 +14,7 @@ import pytest
 import ipt_network as ipt
 from ipt_network import names
 from ipt_network.errors import ClientNotFound, SessionNotFound
-from ipt_network.io.inventory import empty_table
+from ipt_network.io.inventory import Inventory, empty_table
 from ipt_network.io.validation import validate
 from ipt_network.network.layout import person_angles
 from ipt_network.views.figures import (
@@ -293,8 +293,8 @@ def test_map_refuses_bad_input(inv: ipt.Inventory) -> None:
         map_figure(nx.Graph(), {})
 
 
-def test_every_sample_client_maps_and_compares() -> None:
-    samples = ipt.load_samples()
+def test_every_sample_client_maps_and_compares(samples_inv: Inventory) -> None:
+    samples = samples_inv
     for cid in samples.client_ids():
         sessions = samples.sessions_of(cid)
         fig = relationship_map(samples, cid, sessions[-1], compare_with=sessions[0])

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 import pandas as pd
 import pytest
 
-from ipt_network import load_samples
 from ipt_network.clinical.measures import (
     BDI2_BANDS,
     EPDS_BANDS,
@@ -395,8 +394,8 @@ def test_measure_table_unknown_client() -> None:
         measure_table(_inventory([_row(1)]), "nobody")
 
 
-def test_measure_table_on_samples_agrees_with_safety_sessions() -> None:
-    inv = load_samples()
+def test_measure_table_on_samples_agrees_with_safety_sessions(samples_inv: Inventory) -> None:
+    inv = samples_inv
     t = measure_table(inv, "grief-01")
     flagged = t.loc[t["phq9_item9"].fillna(0) > 0, "session"].tolist()
     assert flagged == [2]

@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from ipt_network import load_samples, names
+from ipt_network import Inventory, names
 from ipt_network.network import engine
 from ipt_network.network.graph import course
 from ipt_network.network.metrics import COLUMNS, METRIC_COLUMNS, cohort_metrics, snapshot_metrics
@@ -184,8 +184,8 @@ def test_hashed_lookup_gives_the_same_table(monkeypatch: pytest.MonkeyPatch) -> 
     pd.testing.assert_frame_equal(cohort_metrics(rel, ties, sessions=ses), expected)
 
 
-def test_samples_equal_networkx_and_snapshot_metrics() -> None:
-    inv = load_samples()
+def test_samples_equal_networkx_and_snapshot_metrics(samples_inv: Inventory) -> None:
+    inv = samples_inv
     table = cohort_metrics(inv.relationships, inv.person_ties, sessions=inv.sessions)
     graphs = {}
     for client in inv.client_ids():

@@ -4,32 +4,26 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from ipt_network import load_samples, names
+from ipt_network import names
 from ipt_network.clinical.measures import phq9_totals
 from ipt_network.errors import ClientNotFound
 from ipt_network.io.inventory import Inventory
-from ipt_network.io.tidy import read_inventory
 from ipt_network.views.overview import (
     OVERVIEW_COLUMNS,
     client_overview,
     person_communication,
     person_history,
 )
+from ipt_network.words import RING_WORDS
 
 
-@pytest.fixture
-def tiny(tiny_folder: Path) -> Inventory:
-    return read_inventory(tiny_folder)
-
-
-def test_client_rows_follow_the_course(tiny: Inventory) -> None:
-    rows = client_overview(tiny).set_index("client_id")
-    assert list(client_overview(tiny).columns) == list(OVERVIEW_COLUMNS)
+def test_client_rows_follow_the_course(tiny_inv: Inventory) -> None:
+    rows = client_overview(tiny_inv).set_index("client_id")
+    assert list(client_overview(tiny_inv).columns) == list(OVERVIEW_COLUMNS)
     c1 = rows.loc["c1"]
     # c1: 2 sessions of 12 planned; session 2 is in the initial phase of a 12-session course.
     assert (c1["sessions_done"], c1["planned_sessions"], c1["last_session"]) == (2, 12, 2)
@@ -102,23 +96,25 @@ def test_overview_marks_a_prorated_total_and_a_later_incomplete_phq9() -> None:
     )
 
 
-def test_client_without_phq9_or_focus_has_empty_cells(tiny: Inventory) -> None:
-    c2 = client_overview(tiny).set_index("client_id").loc["c2"]
+def test_client_without_phq9_or_focus_has_empty_cells(tiny_inv: Inventory) -> None:
+    c2 = client_overview(tiny_inv).set_index("client_id").loc["c2"]
     assert c2["sessions_done"] == 1
     assert c2["planned_sessions"] == 16  # the default plan
     assert pd.isna(c2["phq9_total"]) and pd.isna(c2["phq9_band"])
     assert pd.isna(c2["safety_flag"]) and pd.isna(c2["focus"])
 
 
-def test_client_with_no_sessions_is_not_started(tiny: Inventory) -> None:
-    none = dataclasses.replace(tiny, sessions=tiny.sessions[tiny.sessions["client_id"] != "c2"])
+def test_client_with_no_sessions_is_not_started(tiny_inv: Inventory) -> None:
+    none = dataclasses.replace(
+        tiny_inv, sessions=tiny_inv.sessions[tiny_inv.sessions["client_id"] != "c2"]
+    )
     c2 = client_overview(none).set_index("client_id").loc["c2"]
     assert c2["sessions_done"] == 0
     assert pd.isna(c2["last_session"]) and pd.isna(c2["phase"])
 
 
-def test_band_follows_the_latest_full_phq9() -> None:
-    inv = load_samples()
+def test_band_follows_the_latest_full_phq9(samples_inv: Inventory) -> None:
+    inv = samples_inv
     rows = client_overview(inv).set_index("client_id")
     for cid in inv.client_ids():
         sessions = inv.sessions[inv.sessions["client_id"] == cid]
@@ -128,25 +124,25 @@ def test_band_follows_the_latest_full_phq9() -> None:
         assert rows.loc[cid, "phq9_total"] == totals[sessions["session"] == last].iloc[0]
 
 
-def test_person_history_marks_sessions_off_the_map(tiny: Inventory) -> None:
-    history = person_history(tiny, "c1", "p3")
+def test_person_history_marks_sessions_off_the_map(tiny_inv: Inventory) -> None:
+    history = person_history(tiny_inv, "c1", "p3")
     assert history["session"].tolist() == [1, 2]
     assert history["on_map"].tolist() == [True, False]
-    assert history["ring_label"].iloc[0] == names.RING_LABELS[1]
+    assert history["ring_label"].iloc[0] == RING_WORDS[1]
     assert history["ring"].isna().tolist() == [False, True]
-    moved = person_history(tiny, "c1", "p2")
+    moved = person_history(tiny_inv, "c1", "p2")
     assert moved["ring"].tolist() == [2, 1]  # p2 moved into the inner ring
 
 
-def test_person_history_refuses_unknown_ids(tiny: Inventory) -> None:
+def test_person_history_refuses_unknown_ids(tiny_inv: Inventory) -> None:
     with pytest.raises(ValueError, match="no person"):
-        person_history(tiny, "c1", "nobody")
+        person_history(tiny_inv, "c1", "nobody")
     with pytest.raises(ClientNotFound):
-        person_history(tiny, "zz", "p1")
+        person_history(tiny_inv, "zz", "p1")
 
 
-def test_person_communication_lists_the_work_by_session() -> None:
-    inv = load_samples()
+def test_person_communication_lists_the_work_by_session(samples_inv: Inventory) -> None:
+    inv = samples_inv
     comm = inv.communication
     pid = str(comm.loc[comm["client_id"] == "grief-01", "person_id"].iloc[0])
     work = person_communication(inv, "grief-01", pid)
@@ -156,5 +152,5 @@ def test_person_communication_lists_the_work_by_session() -> None:
     assert set(work["kind"]) <= set(names.COMMUNICATION_KINDS)
 
 
-def test_person_communication_empty_when_none(tiny: Inventory) -> None:
-    assert person_communication(tiny, "c1", "p1").empty
+def test_person_communication_empty_when_none(tiny_inv: Inventory) -> None:
+    assert person_communication(tiny_inv, "c1", "p1").empty

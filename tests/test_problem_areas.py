@@ -9,7 +9,6 @@ from datetime import date, timedelta
 import pandas as pd
 import pytest
 
-from ipt_network import load_samples
 from ipt_network.clinical.problem_areas import (
     SUGGESTION_NOTE,
     ProblemAreaError,
@@ -127,16 +126,16 @@ CALM: list[Rel] = [
 
 
 @pytest.mark.parametrize("client_id", SAMPLE_CLIENTS)
-def test_samples_top_area_is_the_designed_one(client_id: str) -> None:
-    inv = load_samples()
+def test_samples_top_area_is_the_designed_one(client_id: str, samples_inv: Inventory) -> None:
+    inv = samples_inv
     designed = inv.clients.set_index("client_id").at[client_id, "focus"]
     top = rank_problem_areas(inv, client_id).top
     assert [a.area for a in top] == [designed]
 
 
 @pytest.mark.parametrize("client_id", SAMPLE_CLIENTS)
-def test_samples_top_area_already_at_focus_session(client_id: str) -> None:
-    inv = load_samples()
+def test_samples_top_area_already_at_focus_session(client_id: str, samples_inv: Inventory) -> None:
+    inv = samples_inv
     row = inv.clients.set_index("client_id").loc[client_id]
     top = rank_problem_areas(inv, client_id, session=int(row["focus_session"])).top
     assert [a.area for a in top] == [row["focus"]]
@@ -360,14 +359,14 @@ def test_settings_are_checked() -> None:
         ProblemAreaSettings(scheme="two")  # type: ignore[arg-type]
 
 
-def test_unknown_session_refused() -> None:
+def test_unknown_session_refused(samples_inv: Inventory) -> None:
     with pytest.raises(SessionNotFound):
-        rank_problem_areas(load_samples(), "grief-01", session=40)
+        rank_problem_areas(samples_inv, "grief-01", session=40)
 
 
-def test_to_dict_is_json_and_carries_the_note_and_settings() -> None:
+def test_to_dict_is_json_and_carries_the_note_and_settings(samples_inv: Inventory) -> None:
     settings = ProblemAreaSettings(window_before_days=120, window_after_days=10)
-    d = json.loads(json.dumps(rank_problem_areas(load_samples(), "grief-01", settings).to_dict()))
+    d = json.loads(json.dumps(rank_problem_areas(samples_inv, "grief-01", settings).to_dict()))
     assert d["note"] == SUGGESTION_NOTE
     assert (d["window_before_days"], d["window_after_days"], d["scheme"]) == (120, 10, "four")
     assert d["areas"][0]["label"] == "Grief" and d["areas"][0]["evidence"]
@@ -379,7 +378,7 @@ def test_to_dict_is_json_and_carries_the_note_and_settings() -> None:
     }
 
 
-def test_lines_say_it_is_a_suggestion() -> None:
-    lines = rank_problem_areas(load_samples(), "dispute-01", session=3).lines()
+def test_lines_say_it_is_a_suggestion(samples_inv: Inventory) -> None:
+    lines = rank_problem_areas(samples_inv, "dispute-01", session=3).lines()
     assert lines[-1] == SUGGESTION_NOTE
     assert any(line.startswith("   Likely stage: impasse.") for line in lines)

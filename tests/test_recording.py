@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -24,25 +25,19 @@ from ipt_network.io.recording import (
     session_tables,
 )
 from ipt_network.io.store import Store
-from ipt_network.io.tidy import read_inventory
 
 
 @pytest.fixture
-def tiny(tiny_folder: Path) -> Inventory:
-    return read_inventory(tiny_folder)
+def store(tmp_path: Path, tiny_inv: Inventory) -> Iterator[Store]:
+    """A store of the two tiny clients (not the samples the shared fixture holds)."""
+    with closing(Store.create(tmp_path / "ipt.db")) as made:
+        made.import_inventory(tiny_inv)
+        yield made
 
 
-@pytest.fixture
-def store(tmp_path: Path, tiny: Inventory) -> Iterator[Store]:
-    s = Store.create(tmp_path / "ipt.db")
-    s.import_inventory(tiny)
-    yield s
-    s.close()
-
-
-def _form(tiny: Inventory, **changes: Any) -> dict[str, Any]:
+def _form(tiny_inv: Inventory, **changes: Any) -> dict[str, Any]:
     """The draft of c1's next session as a form would send it, with changes."""
-    draft = draft_next_session(tiny, "c1")
+    draft = draft_next_session(tiny_inv, "c1")
     form = {
         "session": draft.session,
         "date": draft.date,
@@ -57,8 +52,8 @@ def _columns(err: RecordingError) -> set[str]:
     return {str(f.column) for f in err.failures}
 
 
-def test_draft_starts_from_the_last_map(tiny: Inventory) -> None:
-    draft = draft_next_session(tiny, "c1")
+def test_draft_starts_from_the_last_map(tiny_inv: Inventory) -> None:
+    draft = draft_next_session(tiny_inv, "c1")
     assert draft.session == 3
     assert draft.date == "2026-02-16"  # a week after session 2
     state = {p["person_id"]: (p["ring"], p["conflict"], p["support"]) for p in draft.people}
@@ -68,21 +63,23 @@ def test_draft_starts_from_the_last_map(tiny: Inventory) -> None:
     assert [p["person_id"] for p in draft.off_map] == ["p3"]
 
 
-def test_draft_of_a_client_without_sessions(tiny: Inventory) -> None:
-    bare = dataclasses.replace(tiny, sessions=tiny.sessions[tiny.sessions["client_id"] != "c2"])
+def test_draft_of_a_client_without_sessions(tiny_inv: Inventory) -> None:
+    bare = dataclasses.replace(
+        tiny_inv, sessions=tiny_inv.sessions[tiny_inv.sessions["client_id"] != "c2"]
+    )
     draft = draft_next_session(bare, "c2", today=dt.date(2026, 5, 4))
     assert (draft.session, draft.date, draft.people) == (1, "2026-05-04", [])
     assert [p["person_id"] for p in draft.off_map] == ["p1"]
 
 
-def test_draft_unknown_client(tiny: Inventory) -> None:
+def test_draft_unknown_client(tiny_inv: Inventory) -> None:
     with pytest.raises(ClientNotFound):
-        draft_next_session(tiny, "nobody")
+        draft_next_session(tiny_inv, "nobody")
 
 
-def test_add_person_back_and_new(tiny: Inventory) -> None:
-    rows = draft_next_session(tiny, "c1").people
-    back = add_person(rows, tiny, "c1", person_id="p3")
+def test_add_person_back_and_new(tiny_inv: Inventory) -> None:
+    rows = draft_next_session(tiny_inv, "c1").people
+    back = add_person(rows, tiny_inv, "c1", person_id="p3")
     assert back[-1] == {
         "person_id": "p3",
         "name": "Cy",
@@ -91,31 +88,31 @@ def test_add_person_back_and_new(tiny: Inventory) -> None:
         "conflict": 0,
         "support": 2,
     }
-    new = add_person(back, tiny, "c1", name="  Dee ", role="coworker")
+    new = add_person(back, tiny_inv, "c1", name="  Dee ", role="coworker")
     assert new[-1]["name"] == "Dee" and new[-1]["role"] == "coworker"
     assert new[-1]["person_id"] not in {"p1", "p2", "p3"}
     assert len(rows) == 2  # the input rows are not changed
 
 
-def test_add_person_refusals_name_every_problem(tiny: Inventory) -> None:
-    rows = draft_next_session(tiny, "c1").people
+def test_add_person_refusals_name_every_problem(tiny_inv: Inventory) -> None:
+    rows = draft_next_session(tiny_inv, "c1").people
     with pytest.raises(RecordingError, match="already on the map"):
-        add_person(rows, tiny, "c1", person_id="p1")
+        add_person(rows, tiny_inv, "c1", person_id="p1")
     with pytest.raises(RecordingError) as info:
-        add_person(rows, tiny, "c1", name="", role="enemy")
+        add_person(rows, tiny_inv, "c1", name="", role="enemy")
     assert _columns(info.value) == {"name", "role"}
     assert "enemy" not in str(info.value)
 
 
 def test_prune_ties_drops_people_taken_off_the_map() -> None:
-    ties = [{"source": "a", "target": "b"}, {"source": "b", "target": "c"}, "junk"]
+    ties: list[Any] = [{"source": "a", "target": "b"}, {"source": "b", "target": "c"}, "junk"]
     assert prune_ties(ties, [{"person_id": "a"}, {"person_id": "b"}]) == [
         {"source": "a", "target": "b"}
     ]
 
 
-def test_session_tables_turn_the_form_into_contract_rows(tiny: Inventory) -> None:
-    people = [dict(p, ring=3) if p["person_id"] == "p1" else p for p in _form(tiny)["people"]]
+def test_session_tables_turn_the_form_into_contract_rows(tiny_inv: Inventory) -> None:
+    people = [dict(p, ring=3) if p["person_id"] == "p1" else p for p in _form(tiny_inv)["people"]]
     people.append(
         {
             "person_id": "p9",
@@ -126,7 +123,7 @@ def test_session_tables_turn_the_form_into_contract_rows(tiny: Inventory) -> Non
             "support": 4,
         }
     )
-    tables = session_tables(tiny, "c1", **_form(tiny, people=people))
+    tables = session_tables(tiny_inv, "c1", **_form(tiny_inv, people=people))
     for name, frame in tables.items():
         assert list(frame.columns) == TABLES[name].names
     rel = tables["relationships"].set_index("person_id")
@@ -136,8 +133,8 @@ def test_session_tables_turn_the_form_into_contract_rows(tiny: Inventory) -> Non
     assert len(tables["person_ties"]) == 1
 
 
-def test_blank_phq9_is_no_phq9(tiny: Inventory) -> None:
-    tables = session_tables(tiny, "c1", **_form(tiny, phq9=[None, "", " "] + [None] * 6))
+def test_blank_phq9_is_no_phq9(tiny_inv: Inventory) -> None:
+    tables = session_tables(tiny_inv, "c1", **_form(tiny_inv, phq9=[None, "", " "] + [None] * 6))
     assert tables["sessions"][list(PHQ9_ITEMS)].isna().all(axis=None)
 
 
@@ -149,16 +146,18 @@ def test_blank_phq9_is_no_phq9(tiny: Inventory) -> None:
         [1, 1, 1, 1, 1, 1, 1, 1, None],  # item 9 left blank: kept as not asked
     ],
 )
-def test_a_partly_filled_phq9_is_kept_as_given(tiny: Inventory, phq9: list[int | None]) -> None:
-    tables = session_tables(tiny, "c1", **_form(tiny, phq9=phq9))
+def test_a_partly_filled_phq9_is_kept_as_given(tiny_inv: Inventory, phq9: list[int | None]) -> None:
+    tables = session_tables(tiny_inv, "c1", **_form(tiny_inv, phq9=phq9))
     stored = tables["sessions"][list(PHQ9_ITEMS)].iloc[0]
     assert [None if pd.isna(v) else int(v) for v in stored] == phq9
 
 
-def test_a_partly_filled_phq9_with_item9_is_saved_and_flags(store: Store, tiny: Inventory) -> None:
+def test_a_partly_filled_phq9_with_item9_is_saved_and_flags(
+    store: Store, tiny_inv: Inventory
+) -> None:
     from ipt_network.clinical.safety import safety_flag
 
-    saved = record_session(store, "c1", **_form(tiny, phq9=[2, 2, None, 2, 2, 2, 2, 2, 2]))
+    saved = record_session(store, "c1", **_form(tiny_inv, phq9=[2, 2, None, 2, 2, 2, 2, 2, 2]))
     after = store.inventory(["c1"])
     row = after.sessions[after.sessions["session"] == saved].iloc[0]
     assert pd.isna(row["phq9_3"]) and int(row["phq9_9"]) == 2
@@ -187,14 +186,14 @@ def test_a_partly_filled_phq9_with_item9_is_saved_and_flags(store: Store, tiny: 
         ({"ties": [{"source": "p1", "target": "p1"}]}, "tie 1"),
     ],
 )
-def test_bad_values_are_refused(tiny: Inventory, change: dict[str, Any], column: str) -> None:
+def test_bad_values_are_refused(tiny_inv: Inventory, change: dict[str, Any], column: str) -> None:
     with pytest.raises(RecordingError) as info:
-        session_tables(tiny, "c1", **_form(tiny, **change))
+        session_tables(tiny_inv, "c1", **_form(tiny_inv, **change))
     assert column in _columns(info.value)
     assert "nothing was written" in str(info.value)
 
 
-def test_bad_people_rows_are_each_named(tiny: Inventory) -> None:
+def test_bad_people_rows_are_each_named(tiny_inv: Inventory) -> None:
     people = [
         {"person_id": "p1", "ring": 0, "conflict": "a", "support": 2},
         {"person_id": "p1", "ring": 1, "conflict": 0, "support": 2},
@@ -210,7 +209,7 @@ def test_bad_people_rows_are_each_named(tiny: Inventory) -> None:
         ["not", "a", "row"],
     ]
     with pytest.raises(RecordingError) as info:
-        session_tables(tiny, "c1", **_form(tiny, people=people, ties=[]))
+        session_tables(tiny_inv, "c1", **_form(tiny_inv, people=people, ties=[]))
     messages = [str(f) for f in info.value.failures]
     assert any("p1" in m and "ring" in m for m in messages)
     assert any("p1" in m and "conflict" in m for m in messages)
@@ -222,12 +221,12 @@ def test_bad_people_rows_are_each_named(tiny: Inventory) -> None:
     assert "Secret Name" not in str(info.value) and "stranger" not in str(info.value)
 
 
-def test_record_session_stores_the_whole_session(store: Store, tiny: Inventory) -> None:
-    people = _form(tiny)["people"] + [
+def test_record_session_stores_the_whole_session(store: Store, tiny_inv: Inventory) -> None:
+    people = _form(tiny_inv)["people"] + [
         {"person_id": "p9", "name": "Eve", "role": "friend", "ring": 2, "conflict": 1, "support": 3}
     ]
-    ties = [*_form(tiny)["ties"], {"source": "p9", "target": "p1"}]
-    saved = record_session(store, "c1", **_form(tiny, people=people, ties=ties))
+    ties = [*_form(tiny_inv)["ties"], {"source": "p9", "target": "p1"}]
+    saved = record_session(store, "c1", **_form(tiny_inv, people=people, ties=ties))
     assert saved == 3
     after = store.inventory(["c1"])
     assert after.sessions_of("c1") == [1, 2, 3]
@@ -237,23 +236,23 @@ def test_record_session_stores_the_whole_session(store: Store, tiny: Inventory) 
     assert len(after.person_ties[after.person_ties["session"] == 3]) == 2
 
 
-def test_a_bad_session_stores_nothing(store: Store, tiny: Inventory) -> None:
+def test_a_bad_session_stores_nothing(store: Store, tiny_inv: Inventory) -> None:
     before = store.inventory(["c1"])
     with pytest.raises(RecordingError):
-        record_session(store, "c1", **_form(tiny, phq9=[9] * 9))
+        record_session(store, "c1", **_form(tiny_inv, phq9=[9] * 9))
     after = store.inventory(["c1"])
     for name, frame in before.items():
         pd.testing.assert_frame_equal(frame, getattr(after, name))
 
 
-def test_the_same_session_cannot_be_saved_twice(store: Store, tiny: Inventory) -> None:
-    form = _form(tiny)
+def test_the_same_session_cannot_be_saved_twice(store: Store, tiny_inv: Inventory) -> None:
+    form = _form(tiny_inv)
     record_session(store, "c1", **form)
     with pytest.raises(RecordingError, match="next session is 4"):
         record_session(store, "c1", **form)
 
 
-def test_roles_offered_are_the_contract_roles(tiny: Inventory) -> None:
+def test_roles_offered_are_the_contract_roles(tiny_inv: Inventory) -> None:
     for role in names.ROLES:
-        rows = add_person([], tiny, "c1", name="X", role=role)
+        rows = add_person([], tiny_inv, "c1", name="X", role=role)
         assert rows[0]["role"] == role

@@ -13,7 +13,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ipt_network import load_samples
 from ipt_network.clinical.measures import (
     GAD7_BANDS,
     LICENSED_BANDS,
@@ -22,12 +21,11 @@ from ipt_network.clinical.measures import (
     other_measures_lines,
     phq9_text_table,
 )
-from ipt_network.clinical.problem_areas import AREA_LABELS, rank_problem_areas
+from ipt_network.clinical.problem_areas import rank_problem_areas
 from ipt_network.clinical.safety import client_crisis_line, safety_flag
 from ipt_network.errors import ClientNotFound
 from ipt_network.io.contract import PHQ9_ITEMS
 from ipt_network.io.inventory import Inventory
-from ipt_network.names import CLIENT_AREA_WORDS, RING_LABELS
 from ipt_network.regions import region
 from ipt_network.views.report import (
     ReportError,
@@ -37,6 +35,7 @@ from ipt_network.views.report import (
     write_report,
 )
 from ipt_network.views.timeline import person_labels
+from ipt_network.words import AREA_TITLES, CLIENT_AREA_WORDS, RING_WORDS
 
 #: Words that must never reach the client's copy: they name a flag or an instrument band.
 _FLAG_WORDS = ("flag", "risk", "safety", "item 9", "safe")
@@ -76,8 +75,8 @@ class _Page(HTMLParser):
 
 
 @pytest.fixture(scope="module")
-def samples() -> Inventory:
-    return load_samples()
+def samples(samples_once: Inventory) -> Inventory:
+    return samples_once
 
 
 def _parse(raw: str) -> _Page:
@@ -188,7 +187,7 @@ def test_report_content_for_grief_client(samples: Inventory, tmp_path: Path) -> 
     assert closer and gone and new  # the sample is written to show all three
     assert "Moved closer" in text and "No longer on the map" in text and "New on the map" in text
     for p in closer:
-        ring0, ring1 = RING_LABELS[before[p][0]], RING_LABELS[after[p][0]]
+        ring0, ring1 = RING_WORDS[before[p][0]], RING_WORDS[after[p][0]]
         assert f"{labels[p]}: from the {ring0} circle to the {ring1} circle" in text
     assert all(labels[p] in text for p in gone + new)
     given = scores.dropna(subset=["phq9_total"])
@@ -271,7 +270,7 @@ def test_client_report_uses_lay_words_for_the_focus(samples: Inventory) -> None:
         focus = str(samples.clients.set_index("client_id").loc[client_id, "focus"])
         page = render_report(samples, client_id)
         assert f"<strong>{CLIENT_AREA_WORDS[focus]}</strong>" in page
-        assert AREA_LABELS[focus] not in _text(page)
+        assert AREA_TITLES[focus] not in _text(page)
     clients = samples.for_clients(["transition-01"]).clients.copy()
     clients["focus"] = "role_transition;grief"
     page = render_report(_with(samples, "transition-01", clients=clients), "transition-01")

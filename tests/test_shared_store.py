@@ -25,7 +25,7 @@ from typing import Any
 from selenium.webdriver.common.keys import Keys
 
 from dashboards import ids
-from ipt_network import Store, load_samples
+from ipt_network import Store
 from ipt_network.io.inventory import Inventory
 from ipt_network.io.synth import synthesize
 from ipt_network.io.tidy import write_inventory
@@ -70,10 +70,12 @@ def _env() -> dict[str, str]:
     return env
 
 
-def test_dashboard_and_cli_share_a_store_without_harm(dash_duo: Any, tmp_path: Path) -> None:
+def test_dashboard_and_cli_share_a_store_without_harm(
+    dash_duo: Any, tmp_path: Path, samples_inv: Inventory
+) -> None:
     db = tmp_path / "practice.db"
     with Store.create(db) as store:
-        store.import_inventory(load_samples())
+        store.import_inventory(samples_inv)
     extra = _three_new_clients(tmp_path / "three")
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
@@ -154,7 +156,7 @@ def test_dashboard_and_cli_share_a_store_without_harm(dash_duo: Any, tmp_path: P
         }
     finally:
         conn.close()
-    assert ids_stored == set(load_samples().client_ids()) | {
+    assert ids_stored == set(samples_inv.client_ids()) | {
         "cli-c00001",
         "cli-c00002",
         "cli-c00003",

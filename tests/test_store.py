@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 import ipt_network.io.store._schema as schema
-from ipt_network import Store, load_samples
+from ipt_network import Inventory, Store
 from ipt_network.errors import (
     ClientNotFound,
     SchemaVersionError,
@@ -21,9 +21,9 @@ from ipt_network.io.contract import TABLES
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
+def store(tmp_path: Path, samples_inv: Inventory) -> Store:
     s = Store.create(tmp_path / "ipt.db")
-    s.import_inventory(load_samples())
+    s.import_inventory(samples_inv)
     return s
 
 
@@ -48,8 +48,8 @@ def test_open_missing_store_is_refused(tmp_path: Path) -> None:
         Store.open(tmp_path / "nothing.db")
 
 
-def test_read_tables_equals_inventory(store: Store) -> None:
-    samples = load_samples()
+def test_read_tables_equals_inventory(store: Store, samples_inv: Inventory) -> None:
+    samples = samples_inv
     bulk = store.read_tables(["relationships", "sessions", "people"])
     for name in bulk:
         key = list(TABLES[name].key)
@@ -61,10 +61,10 @@ def test_read_tables_equals_inventory(store: Store) -> None:
 NEW_IN_3 = ("phq9_difficulty", "epds_10", "bdi2_9", "hamd17_3")
 
 
-def _old_store(path: Path) -> None:
+def _old_store(path: Path, inventory: Inventory) -> None:
     """A store as version 1 wrote it: no revision row, none of the columns added since."""
     with Store.create(path) as store:
-        store.import_inventory(load_samples())
+        store.import_inventory(inventory)
     engine = sa.create_engine(f"sqlite:///{path}")
     with engine.begin() as conn:
         conn.exec_driver_sql("DELETE FROM meta WHERE key = 'revision'")
@@ -74,9 +74,11 @@ def _old_store(path: Path) -> None:
     engine.dispose()
 
 
-def test_version_1_store_is_read_as_is_and_upgraded_by_a_writer(tmp_path: Path) -> None:
+def test_version_1_store_is_read_as_is_and_upgraded_by_a_writer(
+    tmp_path: Path, samples_inv: Inventory
+) -> None:
     path = tmp_path / "old.db"
-    _old_store(path)
+    _old_store(path, samples_inv)
     reader = Store.open(path)
     assert reader.schema_version == 1  # opening to read changed nothing
     assert reader.revision == 0
@@ -89,7 +91,7 @@ def test_version_1_store_is_read_as_is_and_upgraded_by_a_writer(tmp_path: Path) 
     writer = Store.open(path, write=True)
     assert writer.schema_version == schema.SCHEMA_VERSION == 3
     before = writer.revision
-    writer.import_inventory(load_samples().for_clients(["grief-01"]), replace=True)
+    writer.import_inventory(samples_inv.for_clients(["grief-01"]), replace=True)
     assert writer.revision == before + 1
     with writer.engine.connect() as conn:
         columns = {c["name"] for c in sa.inspect(conn).get_columns("sessions")}
@@ -188,8 +190,10 @@ def test_set_focus(store: Store) -> None:
         store.set_focus("deficits-01", ["grief", "role_dispute", "role_transition"], 3)
 
 
-def test_bulk_import_leaves_every_foreign_key_satisfied_and_checks_back_on(store: Store) -> None:
-    store.import_inventory(load_samples().for_clients(["grief-01"]), replace=True)
+def test_bulk_import_leaves_every_foreign_key_satisfied_and_checks_back_on(
+    store: Store, samples_inv: Inventory
+) -> None:
+    store.import_inventory(samples_inv.for_clients(["grief-01"]), replace=True)
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
@@ -199,3 +203,82 @@ def test_bulk_import_leaves_every_foreign_key_satisfied_and_checks_back_on(store
             "INSERT INTO relationships (client_id, session, person_id, ring, conflict, support) "
             "VALUES ('grief-01', 99, 'nobody', 1, 0, 0)"
         )
+
+
+# ---------------------------------------------------------------- import: validated once, copy kept
+
+
+def test_import_folder_validates_once_and_refuses_a_bad_folder_whole(
+    tmp_path: Path, tiny_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ipt_network.io.store as store_module
+    import ipt_network.io.tidy as tidy
+
+    calls: list[str] = []
+    for module in (tidy, store_module):
+        real = module.validate
+
+        def counted(*args: object, real: object = real, **kwargs: object) -> Inventory:
+            calls.append("validate")
+            return real(*args, **kwargs)  # type: ignore[operator, no-any-return]
+
+        monkeypatch.setattr(module, "validate", counted)
+    store = Store.create(tmp_path / "ipt.db")
+    stored = store.import_folder(tiny_folder)
+    assert calls == ["validate"]
+    assert store.client_ids() == ["c1", "c2"] and stored.client_ids() == ["c1", "c2"]
+    # a second folder with one broken row: nothing of it is written
+    text = (tiny_folder / "relationships.csv").read_text(encoding="utf-8")
+    (tiny_folder / "relationships.csv").write_text(
+        text.replace("c1,1,p1,1,4,1", "c1,1,p1,9,4,1"), encoding="utf-8"
+    )
+    before = snapshot_of(store)
+    with pytest.raises(ValidationError, match="relationships.csv, line 2, column ring"):
+        store.import_folder(tiny_folder, replace=True)
+    assert_unchanged(before, store)
+    store.close()
+
+
+def test_import_into_an_empty_store_keeps_the_columnar_copy_of_what_sql_holds(
+    tmp_path: Path, samples_inv: Inventory
+) -> None:
+    from ipt_network.io.store import _bulk
+
+    unsorted = Inventory.from_tables(
+        {n: f.iloc[::-1].reset_index(drop=True) for n, f in samples_inv.items()}
+    )
+    store = Store.create(tmp_path / "ipt.db")
+    store.import_inventory(unsorted)
+    folder = _bulk.cache_folder(tmp_path / "ipt.db")
+    revision = store.revision
+    assert sorted(p.name for p in folder.glob("*.parquet")) == sorted(
+        f"{name}.r{revision}.parquet" for name in TABLES
+    )
+    warm = store.read_tables(list(TABLES))
+    _bulk.clear_cache(folder)
+    from_sql = store.read_tables(list(TABLES))
+    for name in TABLES:
+        pd.testing.assert_frame_equal(warm[name], from_sql[name], obj=name)
+    # a store that already held clients keeps no copy at import: its tables hold more
+    _bulk.clear_cache(folder)
+    store.import_inventory(samples_inv.for_clients(["grief-01"]), replace=True)
+    assert not list(folder.glob("*.parquet"))
+    store.close()
+
+
+def test_a_new_store_never_reads_the_copies_of_a_deleted_one(
+    tmp_path: Path, samples_inv: Inventory
+) -> None:
+    path = tmp_path / "ipt.db"
+    with Store.create(path) as first:
+        first.import_inventory(samples_inv.for_clients(["grief-01"]))
+        assert list(first.read_tables(["clients"])["clients"]["client_id"]) == ["grief-01"]
+        revision = first.revision
+    for leftover in tmp_path.glob("ipt.db*"):
+        if leftover.is_file():
+            leftover.unlink()
+    with Store.create(path) as second:  # same path; its revisions count up as the first's did
+        while second.revision < revision:
+            second.set_setting("region", "us")
+        assert second.revision == revision
+        assert second.read_tables(["clients"])["clients"].empty

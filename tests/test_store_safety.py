@@ -24,7 +24,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from ipt_network import Store, load_samples
+from ipt_network import Store
 from ipt_network.cli import main
 from ipt_network.errors import NotAStore, StoreBusy, StoreError
 from ipt_network.io.inventory import Inventory
@@ -74,10 +74,10 @@ def stored_ids(path: Path) -> set[str]:
 
 
 @pytest.fixture
-def samples_db(tmp_path: Path) -> Path:
+def samples_db(tmp_path: Path, samples_inv: Inventory) -> Path:
     path = tmp_path / "ipt.db"
     with Store.create(path) as store:
-        store.import_inventory(load_samples())
+        store.import_inventory(samples_inv)
     return path
 
 
@@ -110,7 +110,7 @@ def test_reader_opens_while_another_program_holds_the_write_lock(samples_db: Pat
 
 
 def test_writer_gives_up_after_the_busy_timeout_with_a_sentence(
-    samples_db: Path, tiny_folder: Path, monkeypatch: pytest.MonkeyPatch
+    samples_db: Path, tiny_folder: Path, monkeypatch: pytest.MonkeyPatch, samples_inv: Inventory
 ) -> None:
     monkeypatch.setenv("IPT_NETWORK_BUSY_TIMEOUT", "0.3")
     other = sqlite3.connect(samples_db, isolation_level=None)
@@ -118,7 +118,7 @@ def test_writer_gives_up_after_the_busy_timeout_with_a_sentence(
     try:
         started = time.monotonic()
         with Store.open(samples_db, write=True) as store, pytest.raises(StoreBusy):
-            store.import_inventory(load_samples().for_clients(["grief-01"]), replace=True)
+            store.import_inventory(samples_inv.for_clients(["grief-01"]), replace=True)
         assert time.monotonic() - started < 5
         result = CliRunner().invoke(main, ["import", str(tiny_folder), "--db", str(samples_db)])
     finally:
@@ -128,7 +128,7 @@ def test_writer_gives_up_after_the_busy_timeout_with_a_sentence(
     assert "another program is writing to the store" in result.output
     assert "try again" in result.output
     assert "Traceback" not in result.output
-    assert stored_ids(samples_db) == set(load_samples().client_ids())
+    assert stored_ids(samples_db) == set(samples_inv.client_ids())
 
 
 @pytest.mark.parametrize(
@@ -248,7 +248,9 @@ print(ok, failed)
 """
 
 
-def test_readers_never_fail_while_an_import_runs(tmp_path: Path, samples_db: Path) -> None:
+def test_readers_never_fail_while_an_import_runs(
+    tmp_path: Path, samples_db: Path, samples_inv: Inventory
+) -> None:
     folder = folder_of(cohort(400, "imp-"), tmp_path / "cohort")
     stop = tmp_path / "stop"
     reader = subprocess.Popen(
@@ -273,7 +275,7 @@ def test_readers_never_fail_while_an_import_runs(tmp_path: Path, samples_db: Pat
                 failures += 1
                 print(result.stdout, result.stderr)
         ids = stored_ids(samples_db)
-        seen_partial |= bool(ids - set(load_samples().client_ids())) and len(ids) < 404
+        seen_partial |= bool(ids - set(samples_inv.client_ids())) and len(ids) < 404
     out, err = importer.communicate()
     stop.touch()
     reader_out, reader_err = reader.communicate(timeout=60)
@@ -312,41 +314,32 @@ def test_two_importers_both_land_one_after_the_other(tmp_path: Path, samples_db:
 
 
 def test_second_importer_past_the_busy_timeout_fails_cleanly(
-    tmp_path: Path, samples_db: Path
+    tmp_path: Path, samples_db: Path, samples_inv: Inventory
 ) -> None:
-    a = folder_of(cohort(600, "a-"), tmp_path / "a")
-    b = folder_of(load_samples().for_clients(["grief-01"]), tmp_path / "b")
-    first = subprocess.Popen(
-        [*CLI, "import", str(a), "--db", str(samples_db)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    # wait until the first importer holds the write lock (its insert has begun)
-    probe = sqlite3.connect(samples_db, isolation_level=None, timeout=0)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            probe.execute("BEGIN IMMEDIATE")
-            probe.execute("ROLLBACK")
-            time.sleep(0.02)
-        except sqlite3.OperationalError:
-            break
-    probe.close()
-    second = run(
-        "import",
-        str(b),
-        "--db",
-        str(samples_db),
-        "--replace",
-        env={"IPT_NETWORK_BUSY_TIMEOUT": "0.2"},
-    )
-    first.communicate(timeout=300)
-    assert first.returncode == 0
+    b = folder_of(samples_inv.for_clients(["grief-01"]), tmp_path / "b")
+    before = stored_ids(samples_db)
+    # another program holds the write lock for as long as this test wants (an import
+    # is now too quick to be caught in the act reliably)
+    holder = sqlite3.connect(samples_db, isolation_level=None, timeout=0)
+    holder.execute("BEGIN IMMEDIATE")
+    holder.execute("DELETE FROM person_ties WHERE client_id = 'grief-01'")
+    try:
+        second = run(
+            "import",
+            str(b),
+            "--db",
+            str(samples_db),
+            "--replace",
+            env={"IPT_NETWORK_BUSY_TIMEOUT": "0.2"},
+        )
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
     assert second.returncode == 1
     assert "another program is writing to the store" in second.stderr
     assert "Traceback" not in second.stderr + second.stdout
     assert integrity(samples_db) == "ok"
+    assert stored_ids(samples_db) == before
 
 
 def test_import_killed_at_random_points_leaves_the_store_whole(

@@ -7,7 +7,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ipt_network import load_samples
 from ipt_network.clinical.measures import phq9_scores
 from ipt_network.errors import ClientNotFound
 from ipt_network.io.inventory import Inventory
@@ -21,8 +20,8 @@ from ipt_network.views.timeline import (
 
 
 @pytest.fixture(scope="module")
-def samples() -> Inventory:
-    return load_samples()
+def samples(samples_once: Inventory) -> Inventory:
+    return samples_once
 
 
 def _without_timeline(inv: Inventory, client_id: str) -> Inventory:
@@ -149,4 +148,23 @@ def test_session_lines_mark_prorated_incomplete_and_item9_not_asked(tiny_folder:
         "Session 2: PHQ-9 incomplete (3 or more items missing), "
         "item 9: nearly every day (see the safety flag); "
         "EPDS item 10: 1 of 3 (see the safety flag)"
+    )
+
+
+def test_session_lines_render_the_change_records_not_sentences(
+    tiny_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ipt_network.io.tidy import read_inventory
+    from ipt_network.views import changes
+
+    def no_sentences(*_: object) -> list[str]:
+        raise AssertionError("the timeline must not read describe_changes")
+
+    monkeypatch.setattr(changes, "describe_changes", no_sentences)
+    entries = [e for e in timeline(read_inventory(tiny_folder), "c1") if e.kind == "session"]
+    first, second = (e.text for e in entries)
+    assert "the map starts with 3 people (2 inner, 1 middle, 0 outer)" in first
+    assert second.endswith(
+        "; Cy is no longer on the map; Bo moved closer, from the middle circle to the inner "
+        "circle; conflict with Ann fell from 4 to 2."
     )

@@ -243,11 +243,13 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[list[str]]]
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, Path]]:
+def store(
+    tmp_path_factory: pytest.TempPathFactory, samples_once: Inventory
+) -> Iterator[tuple[Store, Path]]:
     """A store that already holds a client (another sample client)."""
     db = tmp_path_factory.mktemp("store") / "store.db"
     opened = Store.create(db)
-    opened.import_inventory(load_samples().for_clients([KEPT]))
+    opened.import_inventory(samples_once.for_clients([KEPT]))
     yield opened, db
     opened.close()
 

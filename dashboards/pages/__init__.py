@@ -24,8 +24,10 @@ from dashboards.pages import client, clients, record
 
 __all__ = ["PAGES", "register"]
 
-#: (module, path template) of every page. The longer template comes first:
-#: Dash tries them in ``order`` and ``<client_id>`` would also match ``x/record``.
+#: (module, path template) of every page. A module's ``layout()`` called with
+#: no argument has every component and no data (for the app's validation
+#: layout). The longer template comes first: Dash tries them in ``order``
+#: and ``<client_id>`` would also match ``x/record``.
 PAGES: Final = (
     (clients, "/"),
     (record, "/client/<client_id>/record"),

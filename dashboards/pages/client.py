@@ -9,6 +9,7 @@ numbers of the controls.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Final
 
 from dash import dcc, html
@@ -16,19 +17,30 @@ from dash import dcc, html
 from dashboards import ids
 from dashboards.components import (
     MAX_SHOWN_ID,
+    SKELETON,
     client_from_path,
     client_href,
     control_label,
     figure_card,
     safety_banner,
 )
-from dashboards.context import current_store
+from dashboards.context import client_context, current_store
 from ipt_network.clinical.safety import safety_flag
 from ipt_network.errors import ClientNotFound
 from ipt_network.io.inventory import Inventory
 from ipt_network.views.overview import client_overview
 
-__all__ = ["NAME", "PLAY_INTERVAL_MS", "layout", "not_found", "session_marks", "header_line"]
+__all__ = [
+    "NAME",
+    "PLAY_INTERVAL_MS",
+    "layout",
+    "skeleton",
+    "course_page",
+    "client_page",
+    "not_found",
+    "session_marks",
+    "header_line",
+]
 
 NAME: Final = "Client"
 #: Time each session stays on screen while the course plays.
@@ -159,7 +171,7 @@ def _controls(client_id: str, sessions: list[int]) -> html.Div:
     )
 
 
-def _clinical_panel(inventory: Inventory) -> html.Aside:
+def _clinical_panel(people: list[dict[str, str]]) -> html.Aside:
     timeline_name: dict[str, Any] = {"aria-label": "Timeline"}
     return html.Aside(
         [
@@ -176,7 +188,7 @@ def _clinical_panel(inventory: Inventory) -> html.Aside:
                     control_label("Person", ids.PERSON, hidden=True),
                     dcc.Dropdown(
                         id=ids.PERSON,
-                        options=_people_options(inventory),
+                        options=people,
                         placeholder="Choose a person",
                     ),
                     html.Div(id=ids.PERSON_HISTORY),
@@ -208,40 +220,107 @@ def _clinical_panel(inventory: Inventory) -> html.Aside:
     )
 
 
-def layout(client_id: str | None = None, **_: Any) -> html.Main:
+def layout(client_id: object = SKELETON, **_: Any) -> html.Main:
     """The page of one client; a "not found" page for an unknown id.
 
     ``client_id`` is the path's ``<client_id>`` as the browser sends it,
-    percent-encoded (:func:`dashboards.components.client_href`).
+    percent-encoded (:func:`dashboards.components.client_href`). The client's
+    tables come from :func:`dashboards.context.client_context`, which the
+    callbacks filling the page then share. Without it (Dash building its
+    validation layout) the page has every component and no data (:func:`skeleton`).
     """
+    return client_page(client_id, skeleton, _page)
+
+
+def _page(cid: str, inventory: Inventory, banner: list[Any]) -> html.Main:
+    return course_page(
+        cid,
+        inventory.sessions_of(cid),
+        header=header_line(inventory, cid),
+        banner=banner,
+        people=_people_options(inventory),
+    )
+
+
+def client_page(
+    client_id: object,
+    skeleton: Callable[[], html.Main],
+    build: Callable[[str, Inventory, list[Any]], html.Main],
+) -> html.Main:
+    """A page of one client, from the ``<client_id>`` of its address.
+
+    Parameters
+    ----------
+    client_id : str or SKELETON
+        The path's ``<client_id>``, percent-encoded; :data:`SKELETON` when
+        Dash calls the layout without it.
+    skeleton : callable
+        The page without data, returned for :data:`SKELETON`.
+    build : callable
+        ``build(client_id, inventory, banner)``: the page of a stored client,
+        given its tables (:func:`dashboards.context.client_context`) and its
+        safety banner's children.
+
+    Returns
+    -------
+    html.Main
+        The page, or the "not found" page for an id that is not stored.
+    """
+    if client_id is SKELETON:
+        return skeleton()
     cid = client_from_path(client_id)
     if cid is None:
         return not_found(client_id)
     store = current_store()
     try:
-        inventory = store.inventory([cid])
+        inventory = client_context(store, cid).inventory
     except ClientNotFound:
         return not_found(cid)
-    sessions = inventory.sessions_of(cid)
+    return build(cid, inventory, safety_banner(safety_flag(inventory, cid), region=store.region))
+
+
+def skeleton() -> html.Main:
+    """The page with every component and no client: for the app's validation layout."""
+    return course_page("", [1], header="", banner=[], people=[])
+
+
+def course_page(
+    cid: str,
+    sessions: list[int],
+    *,
+    header: str,
+    banner: list[Any],
+    people: list[dict[str, str]],
+) -> html.Main:
+    """The page of client ``cid`` with ``sessions``; the cards are filled by callbacks.
+
+    Parameters
+    ----------
+    cid : str
+        The client id.
+    sessions : list of int
+        The client's session numbers (none: a page offering to record the first).
+    header : str
+        The line under the id (:func:`header_line`).
+    banner : list
+        The safety banner's children.
+    people : list of dict
+        The options of the person chooser.
+    """
     head = html.Header(
         [
             dcc.Link("← All clients", href="/", className="back therapist-only"),
             html.H1(cid),
-            html.P(header_line(inventory, cid), id=ids.HEADER_DETAILS, className="lede"),
+            html.P(header, id=ids.HEADER_DETAILS, className="lede"),
         ],
         className="page-head",
     )
-    banner = html.Div(
-        safety_banner(safety_flag(inventory, cid), region=store.region),
-        id=ids.BANNER,
-        role="alert",
-        className="banner",
-    )
+    banner_box = html.Div(banner, id=ids.BANNER, role="alert", className="banner")
     if not sessions:
         return html.Main(
             [
                 head,
-                banner,
+                banner_box,
                 html.P("No session has been recorded for this client yet."),
                 dcc.Link(
                     "Record the first session",
@@ -255,7 +334,7 @@ def layout(client_id: str | None = None, **_: Any) -> html.Main:
         [
             dcc.Store(id=ids.CLIENT_ID, data=cid),
             head,
-            banner,
+            banner_box,
             _controls(cid, sessions),
             html.Div(
                 [
@@ -279,7 +358,7 @@ def layout(client_id: str | None = None, **_: Any) -> html.Main:
                         ),
                         className="map-column",
                     ),
-                    _clinical_panel(inventory),
+                    _clinical_panel(people),
                 ],
                 className="client-grid",
             ),

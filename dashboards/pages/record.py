@@ -14,24 +14,23 @@ from dash import dcc, html
 
 from dashboards import ids
 from dashboards.components import (
-    client_from_path,
+    SKELETON,
     client_href,
     control_label,
-    safety_banner,
     visually_hidden,
 )
-from dashboards.context import current_store
-from dashboards.pages.client import not_found
+from dashboards.pages.client import client_page
 from ipt_network import names
-from ipt_network.clinical.safety import safety_flag
-from ipt_network.errors import ClientNotFound
-from ipt_network.io.recording import draft_next_session
+from ipt_network.io.inventory import Inventory
+from ipt_network.io.recording import Draft, draft_next_session
 
 __all__ = [
     "NAME",
     "PHQ9_QUESTIONS",
     "FIELDS",
     "layout",
+    "skeleton",
+    "form",
     "draft_rows",
     "people_table",
     "person_options",
@@ -207,6 +206,21 @@ def _section(title: str, *children: Any, hint: str | None = None) -> html.Sectio
     return html.Section([*head, *children], className="card")
 
 
+def _chooser(
+    name: str, chooser_id: str, people: list[dict[str, Any]], placeholder: str = "Person"
+) -> tuple[html.Label, dcc.Dropdown]:
+    """A dropdown of ``people``, named ``name`` for screen readers."""
+    return (
+        control_label(name, chooser_id, hidden=True),
+        dcc.Dropdown(
+            id=chooser_id,
+            options=person_options(people),
+            placeholder=placeholder,
+            className="grow",
+        ),
+    )
+
+
 def _phq9_inputs() -> html.Ol:
     return html.Ol(
         [
@@ -232,21 +246,28 @@ def _phq9_inputs() -> html.Ol:
     )
 
 
-def layout(client_id: str | None = None, **_: Any) -> html.Main:
+def layout(client_id: object = SKELETON, **_: Any) -> html.Main:
     """The recording page of one client; a "not found" page for an unknown id.
 
     ``client_id`` is the path's ``<client_id>``, percent-encoded as in
-    :func:`dashboards.components.client_href`.
+    :func:`dashboards.components.client_href`. Without it (Dash building its
+    validation layout) the page has every component and no data (:func:`skeleton`).
     """
-    cid = client_from_path(client_id)
-    if cid is None:
-        return not_found(client_id)
-    store = current_store()
-    try:
-        inventory = store.inventory([cid])
-    except ClientNotFound:
-        return not_found(cid)
-    draft = draft_next_session(inventory, cid)
+    return client_page(client_id, skeleton, _page)
+
+
+def _page(cid: str, inventory: Inventory, banner: list[Any]) -> html.Main:
+    return form(draft_next_session(inventory, cid), banner)
+
+
+def skeleton() -> html.Main:
+    """The page with every component and no client: for the app's validation layout."""
+    return form(Draft("", 1, "", [], [], []), [])
+
+
+def form(draft: Draft, banner: list[Any]) -> html.Main:
+    """The recording page of ``draft``, its safety banner's children ``banner``."""
+    cid = draft.client_id
     start = (
         f"Starting from the map of session {draft.session - 1}."
         if draft.session > 1
@@ -265,7 +286,7 @@ def layout(client_id: str | None = None, **_: Any) -> html.Main:
                 className="page-head",
             ),
             html.Div(
-                safety_banner(safety_flag(inventory, cid), region=store.region),
+                banner,
                 id=ids.RECORD_BANNER,
                 role="alert",
                 className="banner",
@@ -288,14 +309,11 @@ def layout(client_id: str | None = None, **_: Any) -> html.Main:
                 html.Div(people_table(draft.people), id=ids.RECORD_PEOPLE),
                 html.Div(
                     [
-                        control_label(
-                            "Person to put back on the map", ids.RECORD_BACK_PERSON, hidden=True
-                        ),
-                        dcc.Dropdown(
-                            id=ids.RECORD_BACK_PERSON,
-                            options=person_options(draft.off_map),
-                            placeholder="Someone who was on the map before",
-                            className="grow",
+                        *_chooser(
+                            "Person to put back on the map",
+                            ids.RECORD_BACK_PERSON,
+                            draft.off_map,
+                            "Someone who was on the map before",
                         ),
                         html.Button(
                             "Put back on the map",
@@ -345,21 +363,9 @@ def layout(client_id: str | None = None, **_: Any) -> html.Main:
                 ),
                 html.Div(
                     [
-                        control_label("First person of the pair", ids.RECORD_TIE_A, hidden=True),
-                        dcc.Dropdown(
-                            id=ids.RECORD_TIE_A,
-                            options=person_options(draft.people),
-                            placeholder="Person",
-                            className="grow",
-                        ),
+                        *_chooser("First person of the pair", ids.RECORD_TIE_A, draft.people),
                         html.Span("knows"),
-                        control_label("Second person of the pair", ids.RECORD_TIE_B, hidden=True),
-                        dcc.Dropdown(
-                            id=ids.RECORD_TIE_B,
-                            options=person_options(draft.people),
-                            placeholder="Person",
-                            className="grow",
-                        ),
+                        *_chooser("Second person of the pair", ids.RECORD_TIE_B, draft.people),
                         html.Button(
                             "Add the tie", id=ids.RECORD_ADD_TIE, n_clicks=0, className="button"
                         ),

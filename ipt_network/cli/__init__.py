@@ -20,7 +20,7 @@ from typing import Any
 
 import click
 
-from ipt_network.errors import IPTNetworkError
+from ipt_network.cli._common import errors_as_messages
 
 __all__ = ["main", "COMMANDS"]
 
@@ -48,15 +48,14 @@ COMMANDS: dict[str, str] = {
 class _LazyGroup(click.Group):
     """A click group that imports a command's module only when it is used.
 
-    Every ipt-network error that reaches it, from any command, is shown as
-    one sentence and a non-zero exit, never a traceback.
+    Every ipt-network error that reaches it, from any command, and every
+    file-system error on a path the user gave, is shown as one sentence and a
+    non-zero exit, never a traceback.
     """
 
     def invoke(self, ctx: click.Context) -> Any:
-        try:
+        with errors_as_messages():
             return super().invoke(ctx)
-        except IPTNetworkError as exc:
-            raise click.ClickException(str(exc)) from exc
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)

@@ -37,11 +37,28 @@ def client_argument(func: F) -> F:
 
 @contextmanager
 def errors_as_messages() -> Iterator[None]:
-    """Turn library errors into a clean message and a non-zero exit."""
+    """Turn library errors into a clean message and a non-zero exit.
+
+    Every :class:`~ipt_network.errors.IPTNetworkError` becomes its sentence;
+    a file-system error on a path the user gave (a folder that cannot be
+    written, a file that cannot be read) becomes the path and the reason.
+
+    Examples
+    --------
+    >>> try:
+    ...     with errors_as_messages():
+    ...         raise PermissionError(13, "Permission denied", "/srv/out")
+    ... except click.ClickException as exc:
+    ...     print(exc.format_message())
+    /srv/out: Permission denied
+    """
     try:
         yield
     except IPTNetworkError as exc:
         raise click.ClickException(str(exc)) from exc
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        raise click.ClickException(f"{where}{exc.strerror or type(exc).__name__}") from exc
 
 
 def open_store(db: str | None, *, write: bool = False) -> Any:

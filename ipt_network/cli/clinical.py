@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -11,6 +13,7 @@ from ipt_network.cli._common import client_argument, db_option, errors_as_messag
 from ipt_network.io.inventory import Inventory
 from ipt_network.names import COMMUNICATION_KINDS, COMMUNICATION_OUTCOMES, PROBLEM_AREAS
 from ipt_network.regions import Region
+from ipt_network.words import focus_words, value_words
 
 __all__ = ["timeline_cmd", "problem_areas_cmd", "report_cmd", "focus_cmd", "work_cmd"]
 
@@ -56,31 +59,37 @@ def timeline_cmd(client_id: str, db: str | None) -> None:
         click.echo(line)
 
 
+def _near_onset(side: str, days: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The option ``--before`` or ``--after``: days on that side of the onset that count."""
+    return click.option(
+        f"--{side}",
+        f"{side}_days",
+        type=click.IntRange(min=0),
+        default=days,
+        show_default=True,
+        help=f"Days {side} the onset that count as 'near onset'.",
+    )
+
+
+def _choice(
+    flag: str, name: str, choices: list[str], text: str
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """An option taking one of ``choices``, the first by default."""
+    return click.option(
+        flag, name, type=click.Choice(choices), default=choices[0], show_default=True, help=text
+    )
+
+
 @click.command("problem-areas")
 @client_argument
 @db_option
-@click.option(
-    "--before",
-    "before_days",
-    type=click.IntRange(min=0),
-    default=183,
-    show_default=True,
-    help="Days before the onset that count as 'near onset'.",
-)
-@click.option(
-    "--after",
-    "after_days",
-    type=click.IntRange(min=0),
-    default=31,
-    show_default=True,
-    help="Days after the onset that count as 'near onset'.",
-)
-@click.option(
+@_near_onset("before", 183)
+@_near_onset("after", 31)
+@_choice(
     "--scheme",
-    type=click.Choice(["four", "three"]),
-    default="four",
-    show_default=True,
-    help="'four': grief, role dispute, role transition, interpersonal deficits. "
+    "scheme",
+    ["four", "three"],
+    "'four': grief, role dispute, role transition, interpersonal deficits. "
     "'three': the first three, with social isolation or interpersonal sensitivity "
     "reported as a complicating factor instead of an area.",
 )
@@ -158,10 +167,7 @@ def focus_cmd(client_id: str, areas: tuple[str, ...], session: int, db: str | No
             store.set_focus(client_id, list(areas), session)
     finally:
         store.close()
-    from ipt_network.clinical.problem_areas import AREA_LABELS
-
-    chosen = " and ".join(AREA_LABELS[a].lower() for a in areas)
-    click.echo(f"Focus of {client_id} set to {chosen}, chosen at session {session}.")
+    click.echo(f"Focus of {client_id} set to {focus_words(areas, session)}.")
 
 
 @click.command("report")
@@ -174,13 +180,11 @@ def focus_cmd(client_id: str, areas: tuple[str, ...], session: int, db: str | No
     required=True,
     help="The HTML file to write, such as report.html.",
 )
-@click.option(
+@_choice(
     "--for",
     "audience",
-    type=click.Choice(["client", "clinician"]),
-    default="client",
-    show_default=True,
-    help="'client': the report to give the client. 'clinician': the same report with a "
+    ["client", "clinician"],
+    "'client': the report to give the client. 'clinician': the same report with a "
     "clinical appendix (measures with their bands, the safety flag, the problem-area "
     "evidence) for your record; do not give it to the client.",
 )
@@ -275,4 +279,5 @@ def work_cmd(
             store.append(client_id, {"communication": row})
     finally:
         store.close()
-    click.echo(f"Recorded {kind.replace('_', ' ')} with {person_id} at session {session}.")
+    what = value_words("communication", "kind", kind)
+    click.echo(f"Recorded {what} with {person_id} at session {session}.")

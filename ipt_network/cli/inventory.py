@@ -100,14 +100,11 @@ def import_cmd(folder: Path, db: str | None, replace: bool) -> None:
     is listed with its file, line and column, and nothing is written. The
     import is one transaction: it lands whole or not at all.
     """
-    from ipt_network.io.tidy import read_inventory
-
     store = open_store(db, write=True)
     with errors_as_messages():
-        inventory = read_inventory(folder)
-        n = store.import_inventory(inventory, replace=replace, progress=len(inventory) > 100)
+        inventory = store.import_folder(folder, replace=replace, progress=None)
     click.echo(
-        f"Imported {n} client(s): {len(inventory.sessions)} sessions, "
+        f"Imported {len(inventory)} client(s): {len(inventory.sessions)} sessions, "
         f"{len(inventory.relationships)} relationship states, {len(inventory.person_ties)} "
         f"person ties, {len(inventory.events)} life events."
     )
@@ -140,10 +137,8 @@ def export_cmd(
         inventory = store.inventory(list(clients) if clients else None)
     if deidentify:
         inventory = strip(inventory)
-    try:
+    with errors_as_messages():
         written = write_inventory(inventory, out, overwrite=overwrite)
-    except FileExistsError as exc:
-        raise click.ClickException(str(exc)) from exc
     click.echo(f"Wrote {len(inventory)} client(s) to {out}: {', '.join(p.name for p in written)}")
 
 
@@ -178,10 +173,8 @@ def synth_cmd(n_clients: int, seed: int, out: Path, overwrite: bool) -> None:
     from ipt_network.io.tidy import write_inventory
 
     inventory = synthesize(n_clients, seed, progress=True)
-    try:
+    with errors_as_messages():
         write_inventory(inventory, out, overwrite=overwrite)
-    except FileExistsError as exc:
-        raise click.ClickException(str(exc)) from exc
     click.echo(
         f"Wrote {n_clients} synthetic clients ({len(inventory.sessions)} sessions, "
         f"{len(inventory.relationships)} relationship states) to {out}"

@@ -23,8 +23,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from ipt_network.io.inventory import Inventory, is_missing
-from ipt_network.views.timeline import person_labels
+from ipt_network.clinical.course import course_of
+from ipt_network.io.inventory import Inventory, cell_text
+from ipt_network.words import COMMUNICATION_WORDS, OUTCOME_WORDS
 
 __all__ = [
     "KIND_WORDS",
@@ -34,18 +35,8 @@ __all__ = [
     "communication_lines",
 ]
 
-#: How each kind of work reads.
-KIND_WORDS: Final = {
-    "role_play": "role-play",
-    "communication_analysis": "communication analysis",
-    "task": "between-session task",
-}
-#: How each outcome reads.
-OUTCOME_WORDS: Final = {
-    "went_well": "went well",
-    "mixed": "mixed",
-    "did_not_happen": "did not happen",
-}
+#: How each kind of work reads (:data:`ipt_network.words.COMMUNICATION_WORDS`).
+KIND_WORDS: Final = COMMUNICATION_WORDS
 
 
 @dataclass(frozen=True)
@@ -93,9 +84,7 @@ class CommunicationItem:
 
 
 def _text(value: object) -> str:
-    if is_missing(value):
-        return ""
-    return str(value).strip()
+    return cell_text(value) or ""
 
 
 def communication_items(inventory: Inventory, client_id: str) -> list[CommunicationItem]:
@@ -104,7 +93,8 @@ def communication_items(inventory: Inventory, client_id: str) -> list[Communicat
     Raises
     ------
     ClientNotFound
-        When the client is not in the inventory.
+        When ``client_id`` is not a client of ``inventory``; a known client
+        with no communication work gets an empty list.
 
     Examples
     --------
@@ -113,10 +103,9 @@ def communication_items(inventory: Inventory, client_id: str) -> list[Communicat
     >>> [(i.session, i.kind) for i in items[:2]]
     [(4, 'communication analysis'), (4, 'role-play')]
     """
-    inventory.sessions_of(client_id)  # raises ClientNotFound
-    labels = person_labels(inventory, client_id)
-    c = inventory.communication
-    rows = c[c["client_id"] == client_id].reset_index(drop=True)
+    course = course_of(inventory, client_id)  # raises ClientNotFound
+    labels = course.labels_with_role
+    rows = course.tables.communication
     first_session = rows.groupby("person_id")["session"].transform("min")
     rows = rows.assign(_first=first_session, _row=range(len(rows)))
     rows = rows.sort_values(["_first", "person_id", "session", "_row"], kind="stable")

@@ -73,6 +73,7 @@ from ipt_network.io.contract import (
     LSNS6_ITEMS,
     PHQ9_ITEMS,
     TOTAL_COLUMNS,
+    scale,
 )
 from ipt_network.io.inventory import Inventory, is_missing
 
@@ -206,15 +207,20 @@ class Bands:
         return [(lo, hi, name) for (lo, name), hi in zip(self.bands, highs, strict=True)]
 
 
+#: How many items each questionnaire has and its highest answer, from the contract.
+_PHQ9: Final = scale(PHQ9_ITEMS)
+_GAD7: Final = scale(GAD7_ITEMS)
+_LSNS6: Final = scale(LSNS6_ITEMS)
+
 #: PHQ-9 bands (Kroenke, Spitzer and Williams 2001).
 PHQ9_BANDS: Final = Bands(
     "PHQ-9",
-    27,
+    _PHQ9[0] * _PHQ9[1],
     ((0, "minimal"), (5, "mild"), (10, "moderate"), (15, "moderately severe"), (20, "severe")),
 )
 #: GAD-7 bands (Spitzer and others 2006).
 GAD7_BANDS: Final = Bands(
-    "GAD-7", 21, ((0, "minimal"), (5, "mild"), (10, "moderate"), (15, "severe"))
+    "GAD-7", _GAD7[0] * _GAD7[1], ((0, "minimal"), (5, "mild"), (10, "moderate"), (15, "severe"))
 )
 #: Default HAM-D 17 bands (APA handbook: 0-7 normal, 8-13 mild, 14-18 moderate,
 #: 19-22 severe, 23 and above very severe).
@@ -395,22 +401,23 @@ def phq9_score(items: Sequence[Any]) -> PHQ9Score:
     PHQ9Score(total=None, answered=1, item9=2)
     """
     values = list(items)
-    if len(values) != 9:
-        raise MeasureError(f"PHQ-9 needs 9 items, not {len(values)}")
+    n, hi = _PHQ9
+    if len(values) != n:
+        raise MeasureError(f"PHQ-9 needs {n} items, not {len(values)}")
     given = [(i, v) for i, v in enumerate(values) if not _missing(v)]
     checked = dict(
         zip(
             (i for i, _ in given),
             score_items(
-                "PHQ-9", [v for _, v in given], len(given), 3, first=[i + 1 for i, _ in given]
+                "PHQ-9", [v for _, v in given], len(given), hi, first=[i + 1 for i, _ in given]
             ),
             strict=True,
         )
     )
     answered = len(checked)
     total = None
-    if answered and 9 - answered <= PHQ9_MAX_MISSING:
-        total = prorate(sum(checked.values()), answered, 9)
+    if answered and n - answered <= PHQ9_MAX_MISSING:
+        total = prorate(sum(checked.values()), answered, n)
     return PHQ9Score(total, answered, checked.get(8))
 
 
@@ -486,7 +493,7 @@ def phq9_total(items: Sequence[Any]) -> int:
     ...
     ipt_network.clinical.measures.MeasureError: PHQ-9 needs 9 items, not 8
     """
-    return sum(score_items("PHQ-9", items, 9, 3))
+    return sum(score_items("PHQ-9", items, *_PHQ9))
 
 
 def phq9_totals(sessions: pd.DataFrame) -> pd.Series:
@@ -602,7 +609,7 @@ def gad7_total(items: Sequence[Any]) -> int:
     >>> gad7_total([2, 2, 1, 2, 1, 1, 2])
     11
     """
-    return sum(score_items("GAD-7", items, 7, 3))
+    return sum(score_items("GAD-7", items, *_GAD7))
 
 
 def gad7_band(total: Any) -> str:
@@ -648,7 +655,7 @@ def lsns6_scores(items: Sequence[Any]) -> LSNS6:
     ...
     MeasureError: LSNS-6 item 3 is out of range: items are scored 0 to 5
     """
-    v = score_items("LSNS-6", items, 6, 5)
+    v = score_items("LSNS-6", items, *_LSNS6)
     total, family, friends = sum(v), sum(v[:3]), sum(v[3:])
     return LSNS6(
         total,
@@ -675,7 +682,8 @@ def licensed_total(column: str, total: Any, bands: Mapping[str, Bands] | None = 
     Raises
     ------
     MeasureError
-        When the column is unknown or the total out of range.
+        When the column is unknown, or the total is outside the range of its
+        :class:`Bands`.
 
     Examples
     --------
@@ -705,10 +713,8 @@ def measure_table(
 
     Parameters
     ----------
-    inventory : Inventory
-        Tables holding the client.
-    client_id : str
-        The client.
+    inventory, client_id
+        The tables and the client in them, as for :func:`~ipt_network.clinical.course.course_of`.
     bands : mapping of str to Bands, optional
         Bands for the licensed totals, by column, replacing :data:`LICENSED_BANDS`.
 

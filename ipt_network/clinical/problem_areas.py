@@ -60,17 +60,17 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from typing import Any, Final, Literal
 
-import pandas as pd
-
 from ipt_network import names
-from ipt_network.clinical.measures import LSNS6_ISOLATION_CUTOFF, measure_table
+from ipt_network.clinical.course import ClientCourse, course_of
+from ipt_network.clinical.measures import LSNS6_ISOLATION_CUTOFF
 from ipt_network.errors import IPTNetworkError, SessionNotFound
 from ipt_network.io.inventory import Inventory, is_missing
-from ipt_network.views.timeline import describe_interval, onset_date, person_labels
+from ipt_network.words import AREA_TITLES, RING_WORDS, describe_interval, event_phrase
 
 __all__ = [
     "ProblemAreaSettings",
@@ -78,35 +78,21 @@ __all__ = [
     "ProblemAreaSuggestion",
     "ProblemAreaError",
     "rank_problem_areas",
-    "AREA_LABELS",
     "SUGGESTION_NOTE",
     "TRANSITION_KINDS",
 ]
 
 Scheme = Literal["four", "three"]
 
-#: How each problem area reads.
-AREA_LABELS: Final = {
-    "grief": "Grief",
-    "role_dispute": "Role dispute",
-    "role_transition": "Role transition",
-    "interpersonal_deficits": "Interpersonal deficits",
-}
+#: How each problem area reads (:data:`ipt_network.words.AREA_TITLES`).
 #: Said with every suggestion.
 SUGGESTION_NOTE: Final = (
     "This is a suggestion for the clinician, computed by fixed rules from the inventory "
     "and the timeline. It does not choose the focus: you and the client do."
 )
 #: Event kinds that mark a role transition.
-TRANSITION_KINDS: Final = (
-    "separation",
-    "divorce",
-    "move",
-    "job_loss",
-    "new_job",
-    "retirement",
-    "birth",
-    "illness",
+TRANSITION_KINDS: Final = tuple(
+    k for k in names.EVENT_KINDS if k not in ("death", "conflict", "other")
 )
 _OWN_WITH_PERSON: Final = ("birth", "separation", "divorce")
 _DEATH_POINTS: Final = {1: 4, 2: 3, 3: 1}
@@ -115,16 +101,6 @@ _LOW_SUPPORT: Final = 2.0
 _HIGH_CONFLICT: Final = 3
 _UNMET: Final = 1
 _DEFICIT_AREA: Final = "interpersonal_deficits"
-_EVENT_WORDS: Final = {
-    "separation": "A separation",
-    "divorce": "A divorce",
-    "move": "A move",
-    "job_loss": "A job loss",
-    "new_job": "A new job",
-    "retirement": "Retirement",
-    "birth": "A birth",
-    "illness": "An illness",
-}
 
 
 class ProblemAreaError(IPTNetworkError, ValueError):
@@ -149,7 +125,8 @@ class ProblemAreaSettings:
     Raises
     ------
     ProblemAreaError
-        When a window is negative or the scheme unknown.
+        When a window is negative, or the scheme is neither ``"four"`` nor
+        ``"three"``.
 
     Examples
     --------
@@ -215,7 +192,7 @@ class AreaCandidate:
     @property
     def label(self) -> str:
         """The area in words."""
-        return AREA_LABELS[self.area]
+        return AREA_TITLES[self.area]
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready fields, with the label."""
@@ -229,7 +206,7 @@ class ProblemAreaSuggestion:
     Parameters
     ----------
     client_id : str
-        The client.
+        Whose areas these are.
     session : int
         The inventory was read as of this session.
     reference : str
@@ -322,13 +299,98 @@ class ProblemAreaSuggestion:
 # --------------------------------------------------------------------------- context
 
 
+@dataclass(frozen=True, slots=True)
+class _Row:
+    """One relationships row: the client and one person at one session."""
+
+    session: int
+    pid: str
+    ring: int
+    conflict: int
+    support: int
+    expect: int | None  # expectations met, when recorded
+
+
+@dataclass(frozen=True, slots=True)
+class _Event:
+    """One timeline event; ``pid`` is ``None`` when no person is named."""
+
+    kind: str
+    pid: str | None
+    day: date | None
+
+
+@dataclass(frozen=True)
+class _Index:
+    """One client's rows as plain records, read once per course and reused for every session."""
+
+    rows: tuple[_Row, ...]  # by session, then person id
+    events: tuple[_Event, ...]  # in the order of the events table
+    deceased: tuple[tuple[str, date], ...]  # from the people table, in its order
+    dates: dict[int, date]
+    lsns6: tuple[tuple[int, int], ...]  # (session, total) of every administration, in order
+
+
+def _date(value: object) -> date | None:
+    if is_missing(value):
+        return None
+    return date.fromisoformat(str(value))
+
+
+def _int(value: object) -> int | None:
+    return None if is_missing(value) else int(str(value))
+
+
+def _index(course: ClientCourse) -> _Index:
+    one = course.tables
+    rel = one.relationships
+    rows = sorted(
+        (
+            _Row(int(s), str(p), int(r), int(c), int(u), _int(e))
+            for s, p, r, c, u, e in zip(
+                rel["session"],
+                rel["person_id"],
+                rel["ring"],
+                rel["conflict"],
+                rel["support"],
+                rel["expectations_met"],
+                strict=True,
+            )
+        ),
+        key=lambda row: (row.session, row.pid),
+    )
+    ev = one.events
+    events = tuple(
+        _Event(str(k), None if is_missing(p) else str(p), _date(d))
+        for k, p, d in zip(ev["kind"], ev["person_id"], ev["date"], strict=True)
+    )
+    deceased = tuple(
+        (str(p), day)
+        for p, gone in zip(one.people["person_id"], one.people["deceased_date"], strict=True)
+        if (day := _date(gone)) is not None
+    )
+    dates = {
+        int(s): d
+        for s, d in zip(one.sessions["session"], one.sessions["date"].map(_date), strict=True)
+        if d is not None
+    }
+    scores = course.measures
+    lsns6 = tuple(
+        (int(s), int(t))
+        for s, t in zip(scores["session"], scores["lsns6_total"], strict=True)
+        if not is_missing(t)
+    )
+    return _Index(tuple(rows), events, deceased, dates, lsns6)
+
+
 @dataclass
 class _Context:
     """What the rules read, for one client up to one session."""
 
-    labels: dict[str, str]
-    rel: pd.DataFrame  # this client's relationships up to the session, by session
-    events: pd.DataFrame
+    labels: Mapping[str, str]
+    rel: list[_Row]  # this client's relationships up to the session, by session
+    by_person: dict[str, list[_Row]]  # the same rows by person, each by session
+    events: list[_Event]
     deaths: list[tuple[str, date]]  # (person_id, date), one per person
     ref: date | None
     ref_name: str
@@ -339,8 +401,13 @@ class _Context:
     session_dates: dict[int, date]
     lsns6_first: int | None
 
-    def near(self, day: date) -> bool:
-        return self.start is not None and self.end is not None and self.start <= day <= self.end
+    def near(self, day: date | None) -> bool:
+        return (
+            day is not None
+            and self.start is not None
+            and self.end is not None
+            and self.start <= day <= self.end
+        )
 
     def when(self, day: date) -> str:
         """ "5 weeks before onset" and the like."""
@@ -351,58 +418,53 @@ class _Context:
         side = "before" if gap < 0 else "after"
         return f"{describe_interval(gap)} {side} {self.ref_name}"
 
+    def who(self, pid: str | None) -> str:
+        """The person's label with role (the id when unknown)."""
+        return "someone not named" if pid is None else self.labels.get(pid, pid)
+
     def first_ring(self, pid: str) -> int | None:
-        rows = self.rel[self.rel["person_id"] == pid]
-        return None if rows.empty else int(rows["ring"].iloc[0])
+        rows = self.by_person.get(pid)
+        return rows[0].ring if rows else None
 
-
-def _date(value: object) -> date | None:
-    if is_missing(value):
-        return None
-    return date.fromisoformat(str(value))
+    def of_kind(self, *kinds: str) -> list[_Event]:
+        return [e for e in self.events if e.kind in kinds]
 
 
 def _context(
     inventory: Inventory, client_id: str, settings: ProblemAreaSettings, session: int | None
 ) -> _Context:
-    sessions = inventory.sessions_of(client_id)  # raises ClientNotFound
+    course = course_of(inventory, client_id)  # raises ClientNotFound
+    sessions = course.sessions
     if session is not None and session not in sessions:
         raise SessionNotFound(client_id, session)
     upto = [s for s in sessions if session is None or s <= session]
     last = upto[-1] if upto else 0
-    one = inventory.for_clients([client_id])
-    dates = {
-        int(s): d
-        for s, d in zip(one.sessions["session"], one.sessions["date"].map(_date), strict=True)
-        if d is not None
-    }
-    rel = one.relationships[one.relationships["session"] <= last].sort_values(
-        ["session", "person_id"], kind="stable"
-    )
+    index = course.derived("problem_areas", _index)
+    dates = index.dates
+    rel = [row for row in index.rows if row.session <= last]
+    by_person: dict[str, list[_Row]] = {}
+    for row in rel:
+        by_person.setdefault(row.pid, []).append(row)
     end_date = dates.get(last)
-    events = one.events.assign(day=one.events["date"].map(_date))
-    if end_date is not None:
-        events = events[events["day"] <= end_date]
+    events = [
+        e for e in index.events if end_date is None or (e.day is not None and e.day <= end_date)
+    ]
     deaths: dict[str, date] = {}
-    died = events[(events["kind"] == "death") & events["person_id"].notna()].sort_values("date")
-    for pid, day in zip(died["person_id"], died["day"], strict=True):
-        deaths.setdefault(str(pid), day)
-    for pid, gone in zip(one.people["person_id"], one.people["deceased_date"], strict=True):
-        day = _date(gone)
-        if day is not None:
-            deaths.setdefault(str(pid), day)
-    onset = onset_date(inventory, client_id)
+    for e in sorted(_named_deaths(events), key=lambda e: e.day or date.min):
+        deaths.setdefault(str(e.pid), e.day or date.min)
+    for pid, day in index.deceased:
+        deaths.setdefault(pid, day)
+    onset = course.onset
     ref, ref_name = onset, "onset"
     if ref is None and upto:
         ref, ref_name = dates.get(upto[0]), "the first session (onset not recorded)"
     start = None if ref is None else ref - timedelta(days=settings.window_before_days)
     stop = None if ref is None else ref + timedelta(days=settings.window_after_days)
-    scores = measure_table(inventory, client_id)
-    scores = scores[scores["session"] <= last]
-    lsns = scores["lsns6_total"].dropna()
+    lsns = [total for s, total in index.lsns6 if s <= last]
     return _Context(
-        labels=person_labels(inventory, client_id),
+        labels=course.labels_with_role,
         rel=rel,
+        by_person=by_person,
         events=events,
         deaths=sorted(deaths.items(), key=lambda kv: (kv[1], kv[0])),
         ref=ref,
@@ -412,8 +474,12 @@ def _context(
         first_session=upto[0] if upto else None,
         last_session=last,
         session_dates=dates,
-        lsns6_first=int(lsns.iloc[0]) if len(lsns) else None,
+        lsns6_first=lsns[0] if lsns else None,
     )
+
+
+def _named_deaths(events: list[_Event]) -> list[_Event]:
+    return [e for e in events if e.kind == "death" and e.pid is not None and e.day is not None]
 
 
 # --------------------------------------------------------------------------- rules
@@ -424,9 +490,9 @@ Found = tuple[int, list[str]]
 def _grief(ctx: _Context) -> Found:
     points, said = 0, []
     for pid, day in ctx.deaths:
-        who = ctx.labels.get(pid, pid)
+        who = ctx.who(pid)
         ring = ctx.first_ring(pid)
-        circle = f"{names.RING_LABELS[ring]} circle" if ring is not None else "not on the map"
+        circle = f"{RING_WORDS[ring]} circle" if ring is not None else "not on the map"
         if ctx.ref is None:
             continue
         if ctx.near(day):
@@ -438,11 +504,10 @@ def _grief(ctx: _Context) -> Found:
                 f"{who}, {circle}, died {ctx.when(day)}, before the window: ask whether "
                 "the grief was delayed or avoided."
             )
-    unnamed = ctx.events[(ctx.events["kind"] == "death") & ctx.events["person_id"].isna()]
-    for day in unnamed["day"]:
-        if day is not None and ctx.near(day):
+    for e in ctx.of_kind("death"):
+        if e.pid is None and e.day is not None and ctx.near(e.day):
             points += 1
-            said.append(f"A death (no person named) {ctx.when(day)}.")
+            said.append(f"A death (no person named) {ctx.when(e.day)}.")
     return points, said
 
 
@@ -456,28 +521,23 @@ class _Dispute:
     peak_expect: int | None
 
 
-def _expect(value: object) -> int | None:
-    return None if value is None or value is pd.NA else int(str(value))
-
-
 def _disputes(ctx: _Context) -> list[_Dispute]:
     out = []
-    conflict_events = ctx.events[ctx.events["kind"] == "conflict"]
-    for pid, rows in ctx.rel.groupby("person_id", sort=True):
-        pid = str(pid)
-        close = rows[(rows["ring"] <= 2) & (rows["conflict"] >= _HIGH_CONFLICT)]
-        if close.empty:
+    conflict_events = ctx.of_kind("conflict")
+    for pid in sorted(ctx.by_person):
+        rows = ctx.by_person[pid]
+        close = [r for r in rows if r.ring <= 2 and r.conflict >= _HIGH_CONFLICT]
+        if not close:
             continue
-        peak = close.loc[close["conflict"].astype(int).idxmax()]
-        s, c, ring = int(peak["session"]), int(peak["conflict"]), int(peak["ring"])
-        exp = _expect(peak["expectations_met"])
-        who = ctx.labels.get(pid, pid)
+        peak = max(close, key=lambda r: r.conflict)  # the first of the highest
+        s, c, ring, exp = peak.session, peak.conflict, peak.ring, peak.expect
+        who = ctx.who(pid)
         points = 2 + (ring == 1)
-        said = [f"{who}, {names.RING_LABELS[ring]} circle: conflict {c} of 4 at session {s}."]
+        said = [f"{who}, {RING_WORDS[ring]} circle: conflict {c} of 4 at session {s}."]
         if exp is not None and exp <= _UNMET:
             points += 1
             said.append(f"Expectations between them met {exp} of 4 at session {s}.")
-        conflicts = rows["conflict"].astype(int).tolist()
+        conflicts = [r.conflict for r in rows]
         high = [x >= _HIGH_CONFLICT for x in conflicts]
         stuck = any(a and b for a, b in zip(high, high[1:], strict=False))
         rose = conflicts[0] < _HIGH_CONFLICT and any(high)
@@ -488,9 +548,8 @@ def _disputes(ctx: _Context) -> list[_Dispute]:
                 if stuck
                 else f"Conflict with {who} rose from {conflicts[0]} to {max(conflicts)}."
             )
-        mine = conflict_events[conflict_events["person_id"].astype("string") == pid]
-        near = [d for d in mine["day"] if d is not None and ctx.near(d)]
-        if near:
+        near = [e.day for e in conflict_events if e.pid == pid and ctx.near(e.day)]
+        if near and near[0] is not None:
             points += 1
             said.append(f"A conflict with {who} was recorded {ctx.when(near[0])}.")
         out.append(_Dispute(pid, points, said, s, c, exp))
@@ -502,12 +561,10 @@ def _role_dispute(ctx: _Context) -> tuple[int, list[str], str | None, str | None
     points = sum(d.points for d in found)
     said = [line for d in found for line in d.said]
     named = {d.pid for d in found}
-    conflict_events = ctx.events[ctx.events["kind"] == "conflict"]
-    for pid, day in zip(conflict_events["person_id"], conflict_events["day"], strict=True):
-        if day is not None and ctx.near(day) and (pid is pd.NA or str(pid) not in named):
+    for e in ctx.of_kind("conflict"):
+        if e.day is not None and ctx.near(e.day) and (e.pid is None or e.pid not in named):
             points += 1
-            who = "someone not named" if pid is pd.NA else ctx.labels.get(str(pid), str(pid))
-            said.append(f"A conflict with {who} was recorded {ctx.when(day)}.")
+            said.append(f"A conflict with {ctx.who(e.pid)} was recorded {ctx.when(e.day)}.")
     if not found:
         return points, said, None, None
     stage, reason = _stage(ctx, found[0])
@@ -515,21 +572,15 @@ def _role_dispute(ctx: _Context) -> tuple[int, list[str], str | None, str | None
 
 
 def _stage(ctx: _Context, d: _Dispute) -> tuple[str, str]:
-    who = ctx.labels.get(d.pid, d.pid)
-    ended = ctx.events[ctx.events["kind"].isin(["separation", "divorce"])]
-    if (ended["person_id"].astype("string") == d.pid).any():
+    who = ctx.who(d.pid)
+    if any(e.pid == d.pid for e in ctx.of_kind("separation", "divorce")):
         return "dissolution", f"A separation or divorce with {who} is recorded."
-    rows = ctx.rel[ctx.rel["person_id"] == d.pid]
-    latest = rows.iloc[-1]
-    if int(latest["session"]) < ctx.last_session:
+    latest = ctx.by_person[d.pid][-1]
+    if latest.session < ctx.last_session:
         return "dissolution", f"{who} is no longer on the map at session {ctx.last_session}."
-    if int(latest["ring"]) == 3 and int(latest["session"]) > d.peak_session:
+    if latest.ring == 3 and latest.session > d.peak_session:
         return "dissolution", f"{who} has moved to the outer circle since session {d.peak_session}."
-    c_now, e_now, s_now = (
-        int(latest["conflict"]),
-        _expect(latest["expectations_met"]),
-        ctx.last_session,
-    )
+    c_now, e_now, s_now = latest.conflict, latest.expect, ctx.last_session
     improved = e_now is not None and d.peak_expect is not None and e_now > d.peak_expect
     if c_now >= _HIGH_CONFLICT and not improved:
         return "impasse", (
@@ -547,45 +598,46 @@ def _stage(ctx: _Context, d: _Dispute) -> tuple[str, str]:
 
 def _role_transition(ctx: _Context) -> Found:
     points, said = 0, []
-    events = ctx.events[ctx.events["kind"].isin(TRANSITION_KINDS)].sort_values("date")
-    for kind, pid, day in zip(events["kind"], events["person_id"], events["day"], strict=True):
-        if day is None or not ctx.near(day):
+    events = sorted(
+        ctx.of_kind(*TRANSITION_KINDS), key=lambda e: (e.day is None, e.day or date.min)
+    )
+    for e in events:
+        if e.day is None or not ctx.near(e.day):
             continue
-        words = _EVENT_WORDS[str(kind)]
-        if pid is pd.NA:
+        words = event_phrase(e.kind)
+        if e.pid is None:
             points += 2
-            said.append(f"{words} {ctx.when(day)}.")
+            said.append(f"{words} {ctx.when(e.day)}.")
         else:
-            who = ctx.labels.get(str(pid), str(pid))
-            own = str(kind) in _OWN_WITH_PERSON
+            own = e.kind in _OWN_WITH_PERSON
             points += 2 if own else 1
             tail = "" if own else " (someone else's change; it may have changed the client's role)"
-            said.append(f"{words}, {who}, {ctx.when(day)}{tail}.")
+            said.append(f"{words}, {ctx.who(e.pid)}, {ctx.when(e.day)}{tail}.")
     return points, said
 
 
-def _map_size(rows: pd.DataFrame) -> tuple[int, int]:
+def _map_size(rows: list[_Row]) -> tuple[int, int]:
     """People and closeness sum of one session's rows."""
-    return len(rows), int((4 - rows["ring"].astype(int)).sum())
+    return len(rows), sum(4 - r.ring for r in rows)
 
 
 def _deficits(ctx: _Context) -> tuple[int, list[str], bool]:
     """Points, sentences, and whether the map shrank since before onset (ruling deficits out)."""
-    if ctx.first_session is None or ctx.rel.empty:
+    if ctx.first_session is None or not ctx.rel:
         return 0, ["There is no map yet to look at."], False
-    first_s = int(ctx.rel["session"].iloc[0])
-    first = ctx.rel[ctx.rel["session"] == first_s]
+    first_s = ctx.rel[0].session
+    first = [r for r in ctx.rel if r.session == first_s]
     points, said = 0, []
     n = len(first)
     if n <= _SMALL_NETWORK:
         points += 1
         said.append(f"Only {n} {'person' if n == 1 else 'people'} on the map at session {first_s}.")
-    inner = int((first["ring"] == 1).sum())
+    inner = sum(1 for r in first if r.ring == 1)
     if inner <= 1:
         points += 1
         who = "Nobody" if inner == 0 else "Only one person"
         said.append(f"{who} in the inner circle at session {first_s}.")
-    support = float(first["support"].astype(float).mean())
+    support = sum(r.support for r in first) / n
     if support < _LOW_SUPPORT:
         points += 1
         said.append(f"Support averages {support:.1f} of 4 at session {first_s}.")
@@ -597,24 +649,24 @@ def _deficits(ctx: _Context) -> tuple[int, list[str], bool]:
         )
     shrank = False
     onset = ctx.ref if ctx.ref_name == "onset" else None
-    before = [
+    before = {
         s
         for s, d in ctx.session_dates.items()
         if onset is not None and d < onset and s <= ctx.last_session
-    ]
-    before_rows = ctx.rel[ctx.rel["session"].isin(before)]
-    after_onset = ctx.rel[~ctx.rel["session"].isin(before)]
-    if before_rows.empty or after_onset.empty:
+    }
+    before_rows = [r for r in ctx.rel if r.session in before]
+    after_onset = [r for r in ctx.rel if r.session not in before]
+    if not before_rows or not after_onset:
         said.append(
             "The map before onset is not recorded: ask whether the network was this small "
             "before the depression (withdrawal caused by the depression is not a deficit)."
         )
     else:
-        s_before = int(before_rows["session"].max())
-        now_rows = after_onset[after_onset["session"] == after_onset["session"].max()]
+        s_before = max(r.session for r in before_rows)
+        s_now = max(r.session for r in after_onset)
         (n0, c0), (n1, c1) = (
-            _map_size(before_rows[before_rows["session"] == s_before]),
-            _map_size(now_rows),
+            _map_size([r for r in before_rows if r.session == s_before]),
+            _map_size([r for r in after_onset if r.session == s_now]),
         )
         if c1 < c0:
             shrank = True
@@ -658,10 +710,8 @@ def rank_problem_areas(
 
     Parameters
     ----------
-    inventory : Inventory
-        Validated tables holding the client.
-    client_id : str
-        The client.
+    inventory, client_id
+        The tables and the client in them, as for :func:`~ipt_network.clinical.course.course_of`.
     settings : ProblemAreaSettings, optional
         The window around onset and the scheme (default: six months before to
         one month after, four areas).
@@ -703,7 +753,7 @@ def rank_problem_areas(
     if settings.scheme == "three":
         factors = tuple(f_said) if f_points > 0 else ()
     else:
-        others = [label for area, p, *_ in scored if p > 0 for label in [AREA_LABELS[area].lower()]]
+        others = [label for area, p, *_ in scored if p > 0 for label in [AREA_TITLES[area].lower()]]
         if others:
             f_said = [
                 f"Not suggested: {' and '.join(others)} {'has' if len(others) == 1 else 'have'} "

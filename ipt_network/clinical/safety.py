@@ -41,6 +41,7 @@ from typing import Any, Final
 import pandas as pd
 
 from ipt_network.clinical.measures import ITEM9_NOT_ASKED, PHQ9_ANSWER_WORDS
+from ipt_network.errors import BadArgument
 from ipt_network.io.inventory import Inventory
 from ipt_network.regions import Region, region
 
@@ -418,7 +419,7 @@ def with_answer(flag: SafetyFlag | None, client_id: str, answer: ItemAnswer) -> 
     'EPDS'
     """
     if answer.value <= 0:
-        raise ValueError("only an answer above 0 raises the flag")
+        raise BadArgument("only an answer above 0 raises the flag")
     answers = () if flag is None else flag.answers
     asked = {} if flag is None else dict(flag.last_asked)
     asked[answer.item] = max(asked.get(answer.item, answer.session), answer.session)
@@ -436,10 +437,8 @@ def safety_flag(inventory: Inventory, client_id: str) -> SafetyFlag | None:
 
     Parameters
     ----------
-    inventory : Inventory
-        Tables holding the client.
-    client_id : str
-        The client.
+    inventory, client_id
+        The tables and the client in them, as for :func:`~ipt_network.clinical.course.course_of`.
 
     Raises
     ------

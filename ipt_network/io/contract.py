@@ -11,26 +11,25 @@ Examples
 ['clients.csv', 'sessions.csv', 'people.csv']
 >>> TABLES["relationships"].column("ring").bounds
 (1, 3)
+>>> bounds("relationships", "conflict"), scale(PHQ9_ITEMS)
+((0, 4), (9, 3))
+>>> [fk.table for fk in TABLES["relationships"].foreign_keys]
+['sessions', 'people']
 >>> MAX_CELL_CHARS
 10000
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from typing import Final, Literal
 
-from ipt_network.names import (
-    COMMUNICATION_KINDS,
-    COMMUNICATION_OUTCOMES,
-    CONTACT_FREQUENCIES,
-    EVENT_KINDS,
-    PROBLEM_AREAS,
-    ROLES,
-)
+from ipt_network import names
 
 __all__ = [
     "Column",
+    "ForeignKey",
     "Table",
     "TABLES",
     "TABLE_ORDER",
@@ -44,6 +43,10 @@ __all__ = [
     "MAX_CELL_CHARS",
     "EARLIEST_DATE",
     "YEARS_AHEAD",
+    "bounds",
+    "scale",
+    "vocabularies",
+    "ranged_columns",
 ]
 
 Kind = Literal["id", "text", "int", "date", "bool", "choice", "areas"]
@@ -100,6 +103,38 @@ class Column:
 
 
 @dataclass(frozen=True)
+class ForeignKey:
+    """Columns of one table that must name a row of another table.
+
+    Parameters
+    ----------
+    columns : tuple of str
+        The referring columns; a row whose columns are all filled must match.
+    table : str
+        The referenced table.
+    ref_columns : tuple of str
+        The referenced columns (the referenced table's key, or part of it).
+    message : str
+        What a failure says; no clinical value, only the rule.
+    stored : bool
+        The store also declares it (a SQL ``FOREIGN KEY``). ``events.person_id``
+        is checked on import only: the store has declared it since version 1
+        without it, and adding it would rebuild the table.
+    """
+
+    columns: tuple[str, ...]
+    table: str
+    ref_columns: tuple[str, ...]
+    message: str
+    stored: bool = True
+
+    @property
+    def column(self) -> str:
+        """The column a failure is reported in: the last referring column."""
+        return self.columns[-1]
+
+
+@dataclass(frozen=True)
 class Table:
     """One file of the contract.
 
@@ -113,12 +148,15 @@ class Table:
         Columns that identify a row uniquely (empty: no key).
     optional_file : bool
         The folder may leave this file out.
+    foreign_keys : tuple of ForeignKey
+        Rows of other tables this table's rows must name.
     """
 
     name: str
     columns: tuple[Column, ...]
     key: tuple[str, ...] = ()
     optional_file: bool = False
+    foreign_keys: tuple[ForeignKey, ...] = ()
     _by_name: dict[str, Column] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -177,6 +215,33 @@ ITEM_COLUMNS: Final = {
 _CLIENT = Column("client_id", "id")
 _SESSION = Column("session", "int", bounds=(1, 999))
 _PERSON = Column("person_id", "id")
+#: The tie ends name a person on the map at that session.
+_ON_MAP = "this person is not on the map at that session (no row in relationships.csv)"
+_OF_CLIENT = ForeignKey(
+    ("client_id",), "clients", ("client_id",), "client_id is not in clients.csv"
+)
+_OF_SESSION = ForeignKey(
+    ("client_id", "session"),
+    "sessions",
+    ("client_id", "session"),
+    "this client has no such session in sessions.csv",
+)
+_OF_PERSON = ForeignKey(
+    ("client_id", "person_id"),
+    "people",
+    ("client_id", "person_id"),
+    "person_id is not in people.csv for this client",
+)
+
+
+def _on_map(end: str) -> ForeignKey:
+    return ForeignKey(
+        ("client_id", "session", end),
+        "relationships",
+        ("client_id", "session", "person_id"),
+        _ON_MAP,
+    )
+
 
 TABLES: Final[dict[str, Table]] = {
     t.name: t
@@ -194,14 +259,14 @@ TABLES: Final[dict[str, Table]] = {
                     default=DEFAULT_PLANNED_SESSIONS,
                 ),
                 Column("onset_date", "date", nullable=True),
-                Column("focus", "areas", nullable=True, choices=PROBLEM_AREAS),
+                Column("focus", "areas", nullable=True, choices=names.PROBLEM_AREAS),
                 Column("focus_session", "int", required=False, nullable=True, bounds=(1, 999)),
                 Column(
                     "episode",
                     "choice",
                     required=False,
                     nullable=True,
-                    choices=("single", "recurrent", "chronic"),
+                    choices=names.EPISODES,
                 ),
             ),
             key=("client_id",),
@@ -222,6 +287,7 @@ TABLES: Final[dict[str, Table]] = {
                 _free_text("notes", required=False),
             ),
             key=("client_id", "session"),
+            foreign_keys=(_OF_CLIENT,),
         ),
         Table(
             "people",
@@ -229,11 +295,12 @@ TABLES: Final[dict[str, Table]] = {
                 _CLIENT,
                 _PERSON,
                 Column("name", "text", identifying=True),
-                Column("role", "choice", choices=ROLES),
+                Column("role", "choice", choices=names.ROLES),
                 Column("deceased_date", "date", nullable=True),
                 _free_text("notes", required=False),
             ),
             key=("client_id", "person_id"),
+            foreign_keys=(_OF_CLIENT,),
         ),
         Table(
             "relationships",
@@ -249,7 +316,7 @@ TABLES: Final[dict[str, Table]] = {
                     "choice",
                     required=False,
                     nullable=True,
-                    choices=CONTACT_FREQUENCIES,
+                    choices=names.CONTACT_FREQUENCIES,
                 ),
                 Column("expectations_met", "int", required=False, nullable=True, bounds=(0, 4)),
                 Column("knows_about_depression", "bool", required=False, nullable=True),
@@ -259,21 +326,24 @@ TABLES: Final[dict[str, Table]] = {
                 _free_text("notes", required=False),
             ),
             key=("client_id", "session", "person_id"),
+            foreign_keys=(_OF_SESSION, _OF_PERSON),
         ),
         Table(
             "person_ties",
             (_CLIENT, _SESSION, Column("source", "id"), Column("target", "id")),
             key=("client_id", "session", "source", "target"),
+            foreign_keys=(_on_map("source"), _on_map("target")),
         ),
         Table(
             "events",
             (
                 _CLIENT,
                 Column("date", "date"),
-                Column("kind", "choice", choices=EVENT_KINDS),
+                Column("kind", "choice", choices=names.EVENT_KINDS),
                 Column("person_id", "id", nullable=True),
                 _free_text("description"),
             ),
+            foreign_keys=(_OF_CLIENT, replace(_OF_PERSON, stored=False)),
         ),
         Table(
             "communication",
@@ -281,15 +351,93 @@ TABLES: Final[dict[str, Table]] = {
                 _CLIENT,
                 _SESSION,
                 _PERSON,
-                Column("kind", "choice", choices=COMMUNICATION_KINDS),
+                Column("kind", "choice", choices=names.COMMUNICATION_KINDS),
                 _free_text("planned"),
                 _free_text("happened"),
-                Column("outcome", "choice", nullable=True, choices=COMMUNICATION_OUTCOMES),
+                Column("outcome", "choice", nullable=True, choices=names.COMMUNICATION_OUTCOMES),
             ),
             optional_file=True,
+            foreign_keys=(_OF_SESSION, _OF_PERSON),
         ),
     )
 }
 
 #: Tables in dependency order: a table only refers to tables before it.
 TABLE_ORDER: Final = tuple(TABLES)
+
+
+def bounds(table: str, column: str) -> tuple[int, int]:
+    """The inclusive range of a whole-number column of the contract.
+
+    Parameters
+    ----------
+    table, column : str
+        A table of :data:`TABLES` and one of its ``int`` columns.
+
+    Returns
+    -------
+    tuple of int
+        ``(lowest, highest)``.
+
+    Raises
+    ------
+    KeyError
+        When the table or column is not in the contract, or has no range.
+
+    Examples
+    --------
+    >>> bounds("clients", "planned_sessions")
+    (8, 24)
+    """
+    found = TABLES[table].column(column).bounds
+    if found is None:
+        raise KeyError(f"{table}.{column} has no range in the contract")
+    return found
+
+
+def scale(items: tuple[str, ...]) -> tuple[int, int]:
+    """How many items a questionnaire has and the highest answer, from the contract.
+
+    Every item starts at 0, so the total runs from 0 to ``n * highest``.
+
+    Parameters
+    ----------
+    items : tuple of str
+        Item columns of ``sessions``, such as :data:`GAD7_ITEMS`.
+
+    Examples
+    --------
+    >>> scale(GAD7_ITEMS), scale(LSNS6_ITEMS)
+    ((7, 3), (6, 5))
+    """
+    ranges = {bounds("sessions", item) for item in items}
+    if len(ranges) != 1 or min(ranges)[0] != 0:
+        raise KeyError("the items do not share one range starting at 0")
+    return len(items), ranges.pop()[1]
+
+
+def _columns(keep: Callable[[Column], bool]) -> Iterator[tuple[Table, Column]]:
+    for table in TABLES.values():
+        yield from ((table, col) for col in table.columns if keep(col))
+
+
+def ranged_columns() -> Iterator[tuple[Table, Column]]:
+    """Every whole-number column that has a range, with its table.
+
+    Examples
+    --------
+    >>> ("clients", "planned_sessions") in [(t.name, c.name) for t, c in ranged_columns()]
+    True
+    """
+    return _columns(lambda col: col.bounds is not None)
+
+
+def vocabularies() -> Iterator[tuple[Table, Column]]:
+    """Every column whose values come from a fixed list (``choice`` and ``areas``).
+
+    Examples
+    --------
+    >>> sorted({c.name for _, c in vocabularies()})[:3]
+    ['contact_frequency', 'episode', 'focus']
+    """
+    return _columns(lambda col: bool(col.choices))

@@ -28,7 +28,7 @@ import pandas as pd
 from ipt_network.errors import ClientNotFound
 from ipt_network.io.contract import TABLES, Column
 
-__all__ = ["Inventory", "empty_table", "dtype_of", "is_missing"]
+__all__ = ["Inventory", "empty_table", "dtype_of", "is_missing", "cell_text"]
 
 
 def is_missing(value: object) -> bool:
@@ -41,6 +41,19 @@ def is_missing(value: object) -> bool:
     [True, True, True, False, False]
     """
     return value is None or value is pd.NA or (isinstance(value, float) and value != value)
+
+
+def cell_text(value: object) -> str | None:
+    """A cell as stripped text; ``None`` when it is empty or blank.
+
+    Examples
+    --------
+    >>> [cell_text(v) for v in (None, "  ", " Ann ", 3)]
+    [None, None, 'Ann', '3']
+    """
+    if is_missing(value):
+        return None
+    return str(value).strip() or None
 
 
 def dtype_of(column: Column) -> str:

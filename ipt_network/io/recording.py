@@ -17,10 +17,12 @@ whole or not at all.
 
 Examples
 --------
->>> import os, tempfile
+>>> import tempfile
+>>> from pathlib import Path
 >>> from ipt_network import Store, load_samples
->>> store = Store.create(os.path.join(tempfile.mkdtemp(), "ipt.db"))
->>> _ = store.import_inventory(load_samples().for_clients(["dispute-01"]))
+>>> store = Store.create(Path(tempfile.mkdtemp()) / "ipt.db")
+>>> store.import_inventory(load_samples().for_clients(["dispute-01"]))
+1
 >>> draft = draft_next_session(store.inventory(["dispute-01"]), "dispute-01")
 >>> people = [dict(row, ring=1) for row in draft.people]  # everyone to the inner ring
 >>> record_session(store, "dispute-01", session=draft.session, date=draft.date,
@@ -49,7 +51,7 @@ import pandas as pd
 
 from ipt_network import names
 from ipt_network.errors import Failure, ValidationError
-from ipt_network.io.contract import PHQ9_ITEMS, TABLES
+from ipt_network.io.contract import PHQ9_ITEMS, TABLES, bounds
 from ipt_network.io.inventory import Inventory, dtype_of, is_missing
 
 if TYPE_CHECKING:
@@ -72,6 +74,8 @@ FORM: Final = "session form"
 #: The most people one session may hold (a guard against absurd payloads).
 MAX_PEOPLE: Final = 500
 _MAX_TIES: Final = 5000
+#: The ranged columns of a person's row on the draft map.
+_MAP_COLUMNS: Final = ("ring", "conflict", "support")
 _MAX_NAME: Final = 120
 _ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
 _DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -135,10 +139,8 @@ def draft_next_session(
 
     Parameters
     ----------
-    inventory : Inventory
-        Tables holding the client.
-    client_id : str
-        The client.
+    inventory, client_id
+        The tables and the client in them, as for :func:`~ipt_network.clinical.course.course_of`.
     today : datetime.date, optional
         The date to suggest for a first session (default: today).
 
@@ -151,7 +153,7 @@ def draft_next_session(
     Raises
     ------
     ClientNotFound
-        When the client is not in the inventory.
+        When the inventory does not hold the client.
 
     Examples
     --------
@@ -231,10 +233,8 @@ def add_person(
     ----------
     people : sequence of dict
         The draft map's rows (as in :attr:`Draft.people`).
-    inventory : Inventory
-        Tables holding the client.
-    client_id : str
-        The client.
+    inventory, client_id
+        The tables and the client in them, as for :func:`~ipt_network.clinical.course.course_of`.
     person_id : str, optional
         A person of the client who is not on the draft map.
     name, role : str, optional
@@ -307,6 +307,17 @@ def prune_ties(
     ]
 
 
+def _in_range(value: Any, table: str, column: str) -> int | None:
+    """``value`` as an int within the contract's range for ``table.column``, else ``None``."""
+    return _whole(value, *bounds(table, column))
+
+
+def _range_rule(table: str, column: str) -> str:
+    """The rule for ``table.column`` in words, such as ``"a whole number from 0 to 3"``."""
+    lo, hi = bounds(table, column)
+    return f"a whole number from {lo} to {hi}"
+
+
 def _whole(value: Any, lo: int, hi: int) -> int | None:
     """``value`` as an int from ``lo`` to ``hi``, or ``None`` when it is anything else."""
     if isinstance(value, bool):
@@ -373,9 +384,9 @@ def _check_phq9(form: _Form, phq9: Any) -> list[int | None]:
         if _blank(value):  # a partly filled PHQ-9 is kept: item 9 must never be lost
             items.append(None)
             continue
-        item = _whole(value, 0, 3)
+        item = _in_range(value, "sessions", PHQ9_ITEMS[i - 1])
         if item is None:
-            form.fail(f"PHQ-9 item {i}", "must be a whole number from 0 to 3")
+            form.fail(f"PHQ-9 item {i}", f"must be {_range_rule('sessions', PHQ9_ITEMS[i - 1])}")
         items.append(item)
     return items
 
@@ -403,10 +414,11 @@ def _check_people(
             continue
         seen.add(pid)
         state = {}
-        for column, hi, low in (("ring", 3, 1), ("conflict", 4, 0), ("support", 4, 0)):
-            state[column] = _whole(row.get(column), low, hi)
+        for column in _MAP_COLUMNS:
+            state[column] = _in_range(row.get(column), "relationships", column)
             if state[column] is None:
-                form.fail(f"person {pid}", f"{column} must be a whole number from {low} to {hi}")
+                rule = _range_rule("relationships", column)
+                form.fail(f"person {pid}", f"{column} must be {rule}")
         if pid not in known.index:
             name = row.get("name")
             clean = name.strip() if isinstance(name, str) else ""
@@ -520,7 +532,7 @@ def session_tables(
     one = _one(inventory, client_id)
     form = _Form()
     expected = max(one.sessions_of(client_id), default=0) + 1
-    number = _whole(session, 1, 999)
+    number = _in_range(session, "sessions", "session")
     if number is None:
         form.fail("session", "must be a whole number")
         number = expected

@@ -44,12 +44,22 @@ import pandas as pd
 from numpy.typing import NDArray
 from tqdm import tqdm
 
-from ipt_network.io.contract import GAD7_ITEMS, LSNS6_ITEMS, PHQ9_ITEMS, TABLES, Column
+from ipt_network.errors import BadArgument
+from ipt_network.io.contract import (
+    GAD7_ITEMS,
+    LSNS6_ITEMS,
+    PHQ9_ITEMS,
+    TABLES,
+    Column,
+    bounds,
+    scale,
+)
 from ipt_network.io.inventory import Inventory, dtype_of
 from ipt_network.names import (
     COMMUNICATION_KINDS,
     COMMUNICATION_OUTCOMES,
     CONTACT_FREQUENCIES,
+    EPISODES,
     EVENT_KINDS,
     PROBLEM_AREAS,
     ROLES,
@@ -67,9 +77,20 @@ from pandas.api.extensions import ExtensionArray as ExtArray  # noqa: E402
 _GRIEF, _DISPUTE, _TRANSITION, _DEFICITS = range(4)
 _PARTNER, _FAMILY, _FRIEND, _COWORKER, _PROFESSIONAL, _COMMUNITY, _OTHER = range(7)
 _EVENT: Final = {kind: code for code, kind in enumerate(EVENT_KINDS)}
-_EPISODES: Final = ("single", "recurrent", "chronic")
+_EPISODES: Final = EPISODES
 _SINGLE, _RECURRENT, _CHRONIC = range(3)
 _NEVER: Final = CONTACT_FREQUENCIES.index("never")
+
+# --- ranges, from the contract ------------------------------------------------
+
+_RING: Final = bounds("relationships", "ring")
+_CONFLICT: Final = bounds("relationships", "conflict")
+_SUPPORT: Final = bounds("relationships", "support")
+_MET: Final = bounds("relationships", "expectations_met")
+_ITEM9: Final = bounds("sessions", PHQ9_ITEMS[-1])
+_DIFFICULTY: Final = bounds("sessions", "phq9_difficulty")
+_PHQ9_N, _PHQ9_TOP = scale(PHQ9_ITEMS)
+_GAD7: Final = scale(GAD7_ITEMS)
 
 #: Day number (since 1970-01-01) of Monday 2022-01-03, the earliest first session.
 _FIRST_DAY: Final = int(np.datetime64("2022-01-03", "D").astype(np.int64))
@@ -258,7 +279,7 @@ def _course(rng: np.random.Generator) -> tuple[int, int, int, IntArray, int, int
 
 def _areas(rng: np.random.Generator) -> list[int]:
     """The designed focus: one area, occasionally a second one (never deficits)."""
-    first = int(rng.integers(0, 4))
+    first = int(rng.integers(0, len(PROBLEM_AREAS)))
     if first != _DEFICITS and rng.random() < 0.1:
         others = [a for a in (_GRIEF, _DISPUTE, _TRANSITION) if a != first]
         return [first, others[int(rng.integers(0, 2))]]
@@ -308,11 +329,11 @@ def _new_client(rng: np.random.Generator) -> _Client:
     cum = np.cumsum(_RING_P[role], axis=1)
     ring0 = 1 + (rng.random(n)[:, None] > cum).sum(axis=1)
     if small:
-        ring0 = np.minimum(ring0 + (rng.random(n) < 0.4), 3)
+        ring0 = np.minimum(ring0 + (rng.random(n) < 0.4), _RING[1])
     p_in, p_out = _RING_MOVES[episode]
-    ring = _walk(rng, ring0, done, (p_in, p_out), 1, 3)
+    ring = _walk(rng, ring0, done, (p_in, p_out), *_RING)
     c0 = np.minimum(rng.poisson(0.5 + 0.3 * (role <= _FAMILY)), 2)
-    conflict = _walk(rng, c0, done, (0.06, 0.06), 0, 4).astype(np.float64)
+    conflict = _walk(rng, c0, done, (0.06, 0.06), *_CONFLICT).astype(np.float64)
     support0 = 3.3 - 0.7 * (ring0 - 1) + rng.normal(0.0, 0.6, n) - 0.7 * small
     mu, sd = _IMPROVEMENT[episode]
     return _Client(
@@ -409,7 +430,7 @@ def _transition(c: _Client) -> None:
         if kind in ("new_job", "illness"):
             c.start[who] = c.rng.integers(0, max(n // 2, 1), size=k)
         elif kind == "move":
-            c.ring[who] = np.minimum(c.ring[who] + 1, 3)
+            c.ring[who] = np.minimum(c.ring[who] + 1, _RING[1])
         else:
             c.end[who] = np.maximum(c.start[who], c.rng.integers(1, n, size=k))
     c.event(day, kind, person)
@@ -509,8 +530,8 @@ def _states(c: _Client) -> _States:
     gain = rng.normal(0.23, 0.25) * (0.5 if c.episode == _CHRONIC else 1.0)
     gain += 0.3 * (c.improvement - 0.52)
     support = c.support + gain * c.progress + rng.normal(0.0, 0.35, c.support.shape)
-    support_i = np.clip(np.rint(support), 0, 4).astype(np.int64)
-    conflict = np.clip(np.rint(c.conflict), 0, 4).astype(np.int64)
+    support_i = np.clip(np.rint(support), *_SUPPORT).astype(np.int64)
+    conflict = np.clip(np.rint(c.conflict), *_CONFLICT).astype(np.int64)
     met = support_i - 0.5 * conflict + 0.4 + rng.normal(0.0, 0.5, support.shape)
     contact = np.clip(c.ring - 1 + (rng.random(n) < 0.4)[:, None], 0, 3)
     dead = (c.deceased >= 0)[:, None] & (c.deceased[:, None] < c.dates[None, :])
@@ -522,7 +543,7 @@ def _states(c: _Client) -> _States:
     return _States(
         support=support_i,
         conflict=conflict,
-        met=np.clip(np.rint(met), 0, 4).astype(np.int64),
+        met=np.clip(np.rint(met), *_MET).astype(np.int64),
         contact=np.where(dead, _NEVER, contact).astype(np.int64),
         knows=s[None, :] >= known_from[:, None],
     )
@@ -588,7 +609,7 @@ def _item9(rng: np.random.Generator, base: float, totals: FloatArray) -> IntArra
     if rng.random() < intercept + slope * (base - 9.0):
         first = 1 + rng.binomial(2, 0.2)
         level = first * np.clip(totals / base, 0.0, 1.5) ** 2 + rng.normal(0.0, 0.3, n)
-        item9[:] = np.clip(np.rint(level), 0, 3)
+        item9[:] = np.clip(np.rint(level), *_ITEM9)
         item9[0] = first
     elif n > 1 and rng.random() < _ITEM9_LATER:
         item9[rng.integers(1, n)] = 1
@@ -623,16 +644,17 @@ def _session_rows(c: _Client, i: int, present: BoolArray, st: _States, out: _Coh
     base = min(max(rng.normal(17.0, 4.0), 9.0), 25.0)
     curve = (1.0 - np.exp(-2.5 * c.progress)) / (1.0 - np.exp(-2.5))
     totals = base * (1.0 - c.improvement * curve) + rng.normal(0.0, 1.5, n)
-    phq = np.zeros((n, 9), dtype=np.int64)
-    phq[:, :8] = _items(rng, np.clip(totals, 0.0, 24.0), 8, 3)
+    phq = np.zeros((n, _PHQ9_N), dtype=np.int64)
+    first_eight = _PHQ9_N - 1  # item 9 is drawn on its own
+    phq[:, :8] = _items(rng, np.clip(totals, 0.0, first_eight * _PHQ9_TOP), first_eight, _PHQ9_TOP)
     phq[:, 8] = _item9(rng, base, totals)
     gives_difficulty = rng.random() < _DIFFICULTY_P
-    difficulty = np.clip(np.rint(phq.sum(axis=1) / 8.0 + rng.normal(0.0, 0.5, n)), 0, 3)
+    difficulty = np.clip(np.rint(phq.sum(axis=1) / 8.0 + rng.normal(0.0, 0.5, n)), *_DIFFICULTY)
     gad_at = np.flatnonzero((np.arange(n) % 4 == 0) | (np.arange(n) == n - 1))
     gad_base = min(max(rng.normal(10.0, 4.0), 2.0), 19.0)
     gad_change = c.improvement * 0.8 + rng.normal(0.0, 0.1)
-    gad = np.full((n, 7), -1, dtype=np.int64)
-    gad[gad_at] = _items(rng, gad_base * (1.0 - gad_change * curve[gad_at]), 7, 3)
+    gad = np.full((n, _GAD7[0]), -1, dtype=np.int64)
+    gad[gad_at] = _items(rng, gad_base * (1.0 - gad_change * curve[gad_at]), *_GAD7)
     lsns_at = np.array([0, n - 1])
     lsns = np.full((n, 6), -1, dtype=np.int64)
     lsns[lsns_at] = _lsns(c, present, st, lsns_at)
@@ -872,7 +894,7 @@ def synthesize(n_clients: int, seed: int, *, progress: bool = False) -> Inventor
     True
     """
     if n_clients < 0:
-        raise ValueError(f"n_clients must be 0 or more, not {n_clients}")
+        raise BadArgument(f"n_clients must be 0 or more, not {n_clients}")
     if n_clients == 0:
         return Inventory.empty()
     width = max(5, len(str(n_clients)))

@@ -47,7 +47,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ipt_network import names
-from ipt_network.errors import Failure, ValidationError
+from ipt_network.errors import BadArgument, Failure, ValidationError
 from ipt_network.io.contract import (
     EARLIEST_DATE,
     ITEM_GROUPS,
@@ -378,7 +378,7 @@ def _convert_table(
     if not frame.index.equals(pd.RangeIndex(len(frame))):
         frame = frame.reset_index(drop=True)
     if report.lines is not None and len(report.lines) != len(frame):
-        raise ValueError(f"{table.name}: {len(report.lines)} line numbers for {len(frame)} rows")
+        raise BadArgument(f"{table.name}: {len(report.lines)} line numbers for {len(frame)} rows")
     out = {}
     for col in table.columns:
         if col.name in frame.columns and col.name not in twice:
@@ -426,54 +426,29 @@ def _check_keys(table: Table, frame: pd.DataFrame, report: _Collector) -> None:
     report.rows(dup, key[-1], f"repeats an earlier row with the same {', '.join(key)}")
 
 
-def _check_rules(inv: Inventory, reports: Mapping[str, _Collector]) -> None:
-    def at(name: str) -> _Collector:
-        return reports[name]
+def _check_foreign_keys(inv: Inventory, reports: Mapping[str, _Collector]) -> None:
+    """Every foreign key the contract declares, checked on import, stored or not."""
+    for name, table in TABLES.items():
+        frame = getattr(inv, name)
+        for fk in table.foreign_keys:
+            ref = getattr(inv, fk.table)
+            missing = _not_in(frame, list(fk.columns), ref, list(fk.ref_columns))
+            reports[name].rows(missing, fk.column, fk.message)
 
-    s, p, r, t = inv.sessions, inv.people, inv.relationships, inv.person_ties
-    client = ["client_id"]
-    for name in ("sessions", "people", "events"):
-        frame = getattr(inv, name)
-        at(name).rows(
-            _not_in(frame, client, inv.clients, client),
-            "client_id",
-            "client_id is not in clients.csv",
-        )
-    for name in ("relationships", "communication"):
-        frame = getattr(inv, name)
-        at(name).rows(
-            _not_in(frame, ["client_id", "session"], s, ["client_id", "session"]),
-            "session",
-            "this client has no such session in sessions.csv",
-        )
-        at(name).rows(
-            _not_in(frame, ["client_id", "person_id"], p, ["client_id", "person_id"]),
-            "person_id",
-            "person_id is not in people.csv for this client",
-        )
-    at("events").rows(
-        _not_in(inv.events, ["client_id", "person_id"], p, ["client_id", "person_id"]),
-        "person_id",
-        "person_id is not in people.csv for this client",
-    )
-    at("people").rows(
+
+def _check_rules(inv: Inventory, reports: Mapping[str, _Collector]) -> None:
+    p, t = inv.people, inv.person_ties
+    reports["people"].rows(
         p["person_id"] == names.EGO, "person_id", f"{names.EGO!r} is reserved for the client"
     )
-    ties = at("person_ties")
-    ties.rows(
+    reports["person_ties"].rows(
         (t["source"] == t["target"]).fillna(False),
         "target",
         "a person cannot be tied to themselves",
     )
-    on_map = ["client_id", "session", "person_id"]
-    for end in ("source", "target"):
-        ties.rows(
-            _not_in(t, ["client_id", "session", end], r, on_map),
-            end,
-            "this person is not on the map at that session (no row in relationships.csv)",
-        )
-    _check_item_groups(s, at("sessions"))
-    _check_dates(s, at("sessions"))
+    _check_foreign_keys(inv, reports)
+    _check_item_groups(inv.sessions, reports["sessions"])
+    _check_dates(inv.sessions, reports["sessions"])
 
 
 def _check_item_groups(sessions: pd.DataFrame, report: _Collector) -> None:

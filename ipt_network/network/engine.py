@@ -44,6 +44,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ipt_network.errors import BadTable, WrongType
+from ipt_network.io.contract import bounds
+
 __all__ = [
     "CHANGE_COLUMNS",
     "SnapshotIndex",
@@ -81,22 +84,24 @@ LOOKUP_PER_ID = 8
 
 def _require(frame: pd.DataFrame, table: str, columns: Sequence[str]) -> None:
     if not isinstance(frame, pd.DataFrame):
-        raise TypeError(f"{table} must be a pandas DataFrame, not {type(frame).__name__}")
+        raise WrongType(f"{table} must be a pandas DataFrame, not {type(frame).__name__}")
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise ValueError(f"{table} lacks the column(s) {', '.join(missing)}")
+        raise BadTable(f"{table} lacks the column(s) {', '.join(missing)}")
     for c in columns:
         if frame[c].isna().any():
-            raise ValueError(f"{table}: column {c} has empty cells")
+            raise BadTable(f"{table}: column {c} has empty cells")
 
 
-def _ints(frame: pd.DataFrame, table: str, column: str, lo: int, hi: int) -> IntArray:
+def _ints(frame: pd.DataFrame, table: str, column: str) -> IntArray:
+    """A column of whole numbers within the contract's range for ``table.column``."""
+    lo, hi = bounds(table, column)
     try:
         values = frame[column].to_numpy(dtype=np.int64)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{table}: column {column} must hold whole numbers") from exc
+        raise BadTable(f"{table}: column {column} must hold whole numbers") from exc
     if len(values) and (values.min() < lo or values.max() > hi):
-        raise ValueError(f"{table}: column {column} must lie between {lo} and {hi}")
+        raise BadTable(f"{table}: column {column} must lie between {lo} and {hi}")
     return values
 
 
@@ -310,7 +315,7 @@ class _NodeTable:
             self.index = pd.Index(keys)
             duplicated = bool(self.index.has_duplicates)
         if duplicated:
-            raise ValueError("relationships: a person appears twice in the same client and session")
+            raise BadTable("relationships: a person appears twice in the same client and session")
 
     def base(self, snap: IntArray) -> IntArray:
         """The key of person 0 in each snapshot; ``-1`` (no snapshot) allowed."""
@@ -376,14 +381,14 @@ class SnapshotIndex:
 
 def _bad_rows(
     table: str, what: str, mask: npt.NDArray[np.bool_], idx: SnapshotIndex, snap: IntArray
-) -> ValueError:
+) -> BadTable:
     first = int(np.flatnonzero(mask)[0])
     s = int(snap[first])
     where = (
         f" (first: client {idx.client_ids[idx.snap_client[s]]!r}, "
         f"session {int(idx.snap_session[s])})"
     )
-    return ValueError(f"{table}: {int(mask.sum())} row(s) {what}{where}")
+    return BadTable(f"{table}: {int(mask.sum())} row(s) {what}{where}")
 
 
 def index_snapshots(
@@ -438,10 +443,10 @@ def index_snapshots(
         _require(sessions, "sessions", _SESSION_COLUMNS)
     frames = [relationships, ties] + ([sessions] if sessions is not None else [])
     labels = ["relationships", "person_ties", "sessions"]
-    s_all = [_ints(f, t, "session", 1, 10**6) for f, t in zip(frames, labels, strict=False)]
-    ring = _ints(relationships, "relationships", "ring", 1, 3)
-    conflict = _ints(relationships, "relationships", "conflict", 0, 4)
-    support = _ints(relationships, "relationships", "support", 0, 4)
+    s_all = [_ints(f, t, "session") for f, t in zip(frames, labels, strict=False)]
+    ring, conflict, support = (
+        _ints(relationships, "relationships", c) for c in ("ring", "conflict", "support")
+    )
 
     # snapshots: encode the client ids of runs of rows, not of every row
     runs = [_runs(_arrow(f["client_id"]), s) for f, s in zip(frames, s_all, strict=True)]
@@ -503,7 +508,7 @@ def _check_ties(idx: SnapshotIndex) -> None:
         if int(low.min()) < 0:
             off = low < 0
             if (idx.tie_snap[off] < 0).all():
-                raise ValueError(
+                raise BadTable(
                     f"person_ties: {int(off.sum())} row(s) name a client and session with "
                     "nobody on the map"
                 )

@@ -47,22 +47,34 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def _columns(frame: pd.DataFrame, wanted: tuple[str, ...]) -> list[str]:
+    return [c for c in wanted if c in frame.columns]
+
+
+def _person_attrs(people: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """Each person's node attributes, by person id (read once per call, not per node)."""
+    cols = _columns(people, _PERSON_COLUMNS)
+    values = zip(people["person_id"], *(people[c] for c in cols), strict=True)
+    return {
+        str(pid): {c: _clean(v) for c, v in zip(cols, rest, strict=True)} for pid, *rest in values
+    }
+
+
 def _build(
     client_id: str,
     session: int,
     date: str | None,
-    people: pd.DataFrame,
+    people: dict[str, dict[str, Any]],
     states: pd.DataFrame,
     ties: pd.DataFrame,
 ) -> nx.Graph:
     G = nx.Graph(client_id=client_id, session=session, date=date)
     G.add_node(names.EGO, **{names.KIND: names.KIND_EGO})
-    person = people.set_index("person_id")
-    for row in states.itertuples(index=False):
-        pid = str(row.person_id)
-        attrs = {c: _clean(person.at[pid, c]) for c in _PERSON_COLUMNS if c in person.columns}
-        G.add_node(pid, **{names.KIND: names.KIND_PERSON, names.PERSON_ID: pid}, **attrs)
-        state = {c: _clean(getattr(row, c)) for c in _STATE_COLUMNS if hasattr(row, c)}
+    cols = _columns(states, _STATE_COLUMNS)
+    for pid_value, *values in zip(states["person_id"], *(states[c] for c in cols), strict=True):
+        pid = str(pid_value)
+        G.add_node(pid, **{names.KIND: names.KIND_PERSON, names.PERSON_ID: pid}, **people[pid])
+        state = {c: _clean(v) for c, v in zip(cols, values, strict=True)}
         state[names.CLOSENESS] = names.closeness_weight(int(state[names.RING]))
         G.add_edge(names.EGO, pid, **{names.TIE: names.TIE_EGO}, **state)
     for s, t in zip(ties["source"], ties["target"], strict=True):
@@ -75,10 +87,8 @@ def snapshot(inventory: Inventory, client_id: str, session: int) -> nx.Graph:
 
     Parameters
     ----------
-    inventory : Inventory
-        Validated tables holding the client.
-    client_id : str
-        The client.
+    inventory, client_id
+        The tables and the client in them, as for :func:`~ipt_network.clinical.course.course_of`.
     session : int
         The session number.
 
@@ -91,7 +101,7 @@ def snapshot(inventory: Inventory, client_id: str, session: int) -> nx.Graph:
     Raises
     ------
     ClientNotFound, SessionNotFound
-        When the client or the session is not in the inventory.
+        When the client is not in the inventory, or has no such session.
 
     Examples
     --------
@@ -112,10 +122,8 @@ def course(
 
     Parameters
     ----------
-    inventory : Inventory
-        Validated tables holding the client.
-    client_id : str
-        The client.
+    inventory, client_id
+        The tables and the client in them, as for :func:`~ipt_network.clinical.course.course_of`.
     sessions : list of int, optional
         Only these sessions (default: every session of the client).
 
@@ -131,20 +139,20 @@ def course(
     [1, 2, 3]
     """
     wanted = inventory.sessions_of(client_id) if sessions is None else sorted(sessions)
-    one = inventory.for_clients([client_id])
+    one = inventory
+    if inventory.client_ids() != [client_id]:  # a one-client inventory is used as it is
+        one = inventory.for_clients([client_id])
     dates = dict(zip(one.sessions["session"].astype(int), one.sessions["date"], strict=True))
-    rel = {int(k): g for k, g in one.relationships.groupby("session")}
-    tie = {int(k): g for k, g in one.person_ties.groupby("session")}
-    empty_rel = one.relationships.iloc[0:0]
-    empty_tie = one.person_ties.iloc[0:0]
+    people = _person_attrs(one.people)
+    rel, tie = one.relationships, one.person_ties
     return [
         _build(
             client_id,
             s,
             _clean(dates.get(s)),
-            one.people,
-            rel.get(s, empty_rel),
-            tie.get(s, empty_tie),
+            people,
+            rel[rel["session"] == s],
+            tie[tie["session"] == s],
         )
         for s in wanted
     ]

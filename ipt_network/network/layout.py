@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from ipt_network import names
+from ipt_network.errors import BadArgument, BadTable
 
 __all__ = ["TOP_GAP", "person_angles", "sector_angles", "ring_positions"]
 
@@ -51,20 +52,20 @@ def _sorted_people(people: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.nda
     """Ids, role codes and angles of a client's people, in sector order."""
     missing = [c for c in ("person_id", "role") if c not in people.columns]
     if missing:
-        raise ValueError(f"the people table needs the column(s) {', '.join(missing)}")
+        raise BadTable(f"the people table needs the column(s) {', '.join(missing)}")
     if "client_id" in people.columns and people["client_id"].nunique() > 1:
-        raise ValueError("person_angles takes the people of one client; filter by client_id first")
+        raise BadTable("person_angles takes the people of one client; filter by client_id first")
     # Plain lists and dict look-ups: faster than pandas for the few hundred rows of a client.
     id_list = [str(p) for p in people["person_id"].tolist()]
     role_list = people["role"].tolist()
     code_list = [_ROLE_CODE.get(r, -1) if isinstance(r, str) else -1 for r in role_list]
     if -1 in code_list:
         bad = sorted({str(r) for r, c in zip(role_list, code_list, strict=True) if c == -1})
-        raise ValueError(
+        raise BadTable(
             f"unknown role(s) {', '.join(bad)}; expected one of {', '.join(names.ROLES)}"
         )
     if len(set(id_list)) != len(id_list):
-        raise ValueError("person_id must be unique in the people table of a client")
+        raise BadTable("person_id must be unique in the people table of a client")
     ids = np.array(id_list, dtype=str)
     codes = np.array(code_list, dtype=np.int64)
     order = np.lexsort((ids, codes))
@@ -178,10 +179,10 @@ def ring_positions(
     pids = list(rings)
     missing = [p for p in pids if p not in angles]
     if missing:
-        raise ValueError(f"no angle for person id(s) {', '.join(map(str, missing[:10]))}")
+        raise BadArgument(f"no angle for person id(s) {', '.join(map(str, missing[:10]))}")
     radius = np.fromiter((rings[p] for p in pids), dtype=np.float64, count=len(pids))
     if not np.isin(radius, (1.0, 2.0, 3.0)).all():
-        raise ValueError("ring must be 1 (inner), 2 (middle) or 3 (outer)")
+        raise BadArgument("ring must be 1 (inner), 2 (middle) or 3 (outer)")
     theta = np.fromiter((angles[p] for p in pids), dtype=np.float64, count=len(pids))
     # Round away float noise such as cos(pi/2) = 6e-17 so coordinates read cleanly.
     x = np.round(radius * np.cos(theta), 12) + 0.0

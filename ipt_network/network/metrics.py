@@ -53,6 +53,7 @@ from scipy.sparse.csgraph import connected_components
 from tqdm.auto import tqdm
 
 from ipt_network import names
+from ipt_network.errors import BadTable
 from ipt_network.network.engine import (
     CHANGE_COLUMNS,
     SnapshotIndex,
@@ -257,13 +258,13 @@ def cohort_metrics(
 
 def _graph_tables(G: nx.Graph) -> tuple[pd.DataFrame, pd.DataFrame]:
     if names.EGO not in G:
-        raise ValueError(f"the snapshot graph has no {names.EGO!r} node")
+        raise BadTable(f"the snapshot graph has no {names.EGO!r} node")
     rows = []
     for person in G.neighbors(names.EGO):
         data = G.edges[names.EGO, person]
         missing = [k for k in (names.RING, names.CONFLICT, names.SUPPORT) if data.get(k) is None]
         if missing:
-            raise ValueError(f"the edge from the client to {person!r} lacks {', '.join(missing)}")
+            raise BadTable(f"the edge from the client to {person!r} lacks {', '.join(missing)}")
         rows.append((str(person), data[names.RING], data[names.CONFLICT], data[names.SUPPORT]))
     people = {p for p, *_ in rows}
     ties = []
@@ -271,7 +272,7 @@ def _graph_tables(G: nx.Graph) -> tuple[pd.DataFrame, pd.DataFrame]:
         if names.EGO in (u, v):
             continue
         if str(u) not in people or str(v) not in people:
-            raise ValueError("a person tie joins someone the client is not tied to")
+            raise BadTable("a person tie joins someone the client is not tied to")
         ties.append((str(u), str(v)))
     client = str(G.graph.get("client_id", "client"))
     session = int(G.graph.get("session", 1))

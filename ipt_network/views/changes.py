@@ -1,44 +1,23 @@
-"""One client's course in sentences: who joined, left, moved, and the verdict."""
+"""One client's course in sentences: who joined, left, moved, and the verdict.
+
+Every sentence here renders the change records of the client's read model
+(:func:`ipt_network.clinical.course.course_of`); nothing is worked out twice.
+"""
 
 from __future__ import annotations
 
-from ipt_network import names
+from collections.abc import Mapping, Sequence
+
+from ipt_network.clinical.course import Change, ChangeKind, ClientCourse, PersonState, course_of
 from ipt_network.errors import SessionNotFound
 from ipt_network.io.inventory import Inventory
+from ipt_network.words import RING_WORDS, join_and
 
-__all__ = ["describe_changes", "course_verdict"]
-
-
-def _people_list(labels: list[str]) -> str:
-    if len(labels) <= 1:
-        return "".join(labels)
-    return ", ".join(labels[:-1]) + " and " + labels[-1]
+__all__ = ["describe_changes", "course_verdict", "session_words"]
 
 
 def _ring_name(ring: int) -> str:
-    return f"the {names.RING_LABELS[ring]} circle"
-
-
-State = dict[str, tuple[int, int]]  # person_id -> (ring, conflict)
-
-
-def _client_course(
-    inventory: Inventory, client_id: str
-) -> tuple[list[tuple[int, State]], dict[str, str]]:
-    """Each session of the client, in order, with who is on the map (ring, conflict)."""
-    sessions = inventory.sessions_of(client_id)  # raises ClientNotFound
-    one = inventory.for_clients([client_id])
-    label = {
-        str(p): (str(n) if isinstance(n, str) and n.strip() else str(p))
-        for p, n in zip(one.people["person_id"], one.people["name"], strict=True)
-    }
-    states: dict[int, State] = {s: {} for s in sessions}
-    rel = one.relationships
-    for s, p, r, c in zip(
-        rel["session"], rel["person_id"], rel["ring"], rel["conflict"], strict=True
-    ):
-        states.setdefault(int(s), {})[str(p)] = (int(r), int(c))
-    return sorted(states.items()), label
+    return f"the {RING_WORDS[ring]} circle"
 
 
 def describe_changes(inventory: Inventory, client_id: str) -> list[str]:
@@ -54,7 +33,7 @@ def describe_changes(inventory: Inventory, client_id: str) -> list[str]:
     inventory : Inventory
         Validated tables holding the client.
     client_id : str
-        The client.
+        Whose course to tell.
 
     Returns
     -------
@@ -63,8 +42,8 @@ def describe_changes(inventory: Inventory, client_id: str) -> list[str]:
 
     Raises
     ------
-    ClientNotFound
-        When the client is not in the inventory.
+    ClientNotFound, SessionNotFound
+        When the client is unknown or has no sessions.
 
     Examples
     --------
@@ -73,64 +52,94 @@ def describe_changes(inventory: Inventory, client_id: str) -> list[str]:
     >>> lines[0].startswith("Session 1:")
     True
     """
-    course, label = _client_course(inventory, client_id)
-    lines = []
-    for i, (s, now) in enumerate(course):
-        text = _opening(now) if i == 0 else _session_sentence(course[i - 1][1], now, label)
-        lines.append(f"Session {s}: {text}")
+    course = _with_sessions(inventory, client_id)
+    lines = [
+        f"Session {s}: {session_words(course, s) or 'no change to the map'}."
+        for s in course.sessions
+    ]
     lines.append(_verdict(course))
     return lines
 
 
-def _ring_counts(state: State) -> dict[int, int]:
-    return {r: sum(1 for ring, _ in state.values() if ring == r) for r in names.RING_LABELS}
+def _with_sessions(inventory: Inventory, client_id: str) -> ClientCourse:
+    course = course_of(inventory, client_id)  # raises ClientNotFound
+    if not course.sessions:
+        raise SessionNotFound(client_id, 1)
+    return course
+
+
+def session_words(course: ClientCourse, session: int) -> str:
+    """What the map shows at one session, without the final full stop.
+
+    The first session describes the starting map; a later one names the
+    changes since the previous session (empty when nothing changed).
+
+    Examples
+    --------
+    >>> from ipt_network import load_samples
+    >>> from ipt_network.clinical.course import course_of
+    >>> c = course_of(load_samples(), "grief-01")
+    >>> session_words(c, 1).startswith("the map starts with")
+    True
+    """
+    if session == course.sessions[0]:
+        return _opening(course.states[session])
+    return _change_words(course.changes_at(session), course.labels)
+
+
+def _ring_counts(state: Mapping[str, PersonState]) -> dict[int, int]:
+    return {r: sum(1 for st in state.values() if st.ring == r) for r in RING_WORDS}
 
 
 def _plural(n: int) -> str:
     return "person" if n == 1 else "people"
 
 
-def _opening(now: State) -> str:
+def _opening(now: Mapping[str, PersonState]) -> str:
     if not now:
-        return "nobody is on the map yet."
+        return "nobody is on the map yet"
     counts = _ring_counts(now)
-    rings = ", ".join(f"{counts[r]} {names.RING_LABELS[r]}" for r in names.RING_LABELS)
-    return f"the map starts with {len(now)} {_plural(len(now))} ({rings})."
+    rings = ", ".join(f"{counts[r]} {RING_WORDS[r]}" for r in RING_WORDS)
+    return f"the map starts with {len(now)} {_plural(len(now))} ({rings})"
 
 
-def _session_sentence(before: State, now: State, label: dict[str, str]) -> str:
+def _change_words(changes: Sequence[Change], label: Mapping[str, str]) -> str:
     def who(people: list[str]) -> str:
-        return _people_list([label.get(p, p) for p in people])
+        return join_and([label.get(p, p) for p in people])
+
+    def of(*kinds: ChangeKind) -> list[Change]:
+        return [c for c in changes if c.kind in kinds]
 
     parts = []
-    for ring in names.RING_LABELS:
-        joined = [p for p in now if p not in before and now[p][0] == ring]
-        if joined:
-            verb = "joins" if len(joined) == 1 else "join"
-            parts.append(f"{who(joined)} {verb} the map in {_ring_name(ring)}")
-    left = [p for p in before if p not in now]
+    joined = of(ChangeKind.JOINED)
+    for ring in RING_WORDS:
+        here = [c.person_id for c in joined if c.ring_after == ring]
+        if here:
+            verb = "joins" if len(here) == 1 else "join"
+            parts.append(f"{who(here)} {verb} the map in {_ring_name(ring)}")
+    left = [c.person_id for c in of(ChangeKind.LEFT)]
     if left:
         parts.append(f"{who(left)} {'is' if len(left) == 1 else 'are'} no longer on the map")
-    kept = [p for p in now if p in before]
-    for p in kept:
-        r0, r1 = before[p][0], now[p][0]
-        if r1 != r0:
-            way = "closer" if r1 < r0 else "further away"
-            parts.append(f"{who([p])} moved {way}, from {_ring_name(r0)} to {_ring_name(r1)}")
-    for p in kept:
-        c0, c1 = before[p][1], now[p][1]
-        if c1 != c0:
-            parts.append(
-                f"conflict with {who([p])} {'rose' if c1 > c0 else 'fell'} from {c0} to {c1}"
-            )
+    for c in of(ChangeKind.MOVED_IN, ChangeKind.MOVED_OUT):
+        assert c.ring_before is not None and c.ring_after is not None
+        way = "closer" if c.kind is ChangeKind.MOVED_IN else "further away"
+        parts.append(
+            f"{who([c.person_id])} moved {way}, "
+            f"from {_ring_name(c.ring_before)} to {_ring_name(c.ring_after)}"
+        )
+    for c in of(ChangeKind.CONFLICT_CHANGED):
+        way = "rose" if c.conflict_delta > 0 else "fell"
+        span = f"from {c.conflict_before} to {c.conflict_after}"
+        parts.append(f"conflict with {who([c.person_id])} {way} {span}")
     if not parts:
-        return "no change to the map."
-    text = "; ".join(parts) + "."
+        return ""
+    text = "; ".join(parts)
     return text[0].upper() + text[1:]
 
 
-def _verdict(course: list[tuple[int, State]]) -> str:
-    (s0, first), (s1, last) = course[0], course[-1]
+def _verdict(course: ClientCourse) -> str:
+    s0, s1 = course.sessions[0], course.sessions[-1]
+    first, last = course.states[s0], course.states[s1]
     n0, n1 = len(first), len(last)
     span = f"Over the course (sessions {s0} to {s1})"
     if n1 > n0:
@@ -140,14 +149,10 @@ def _verdict(course: list[tuple[int, State]]) -> str:
     else:
         head = f"{span} the network held at {n1} {_plural(n1)}"
     c0, c1 = _ring_counts(first), _ring_counts(last)
-    shifts = [
-        f"{names.RING_LABELS[r]} circle {c0[r]} to {c1[r]}"
-        for r in names.RING_LABELS
-        if c0[r] != c1[r]
-    ]
+    shifts = [f"{RING_WORDS[r]} circle {c0[r]} to {c1[r]}" for r in RING_WORDS if c0[r] != c1[r]]
     where = f" ({', '.join(shifts)})" if shifts else ", with every circle the same size"
-    k0 = sum(c for _, c in first.values())
-    k1 = sum(c for _, c in last.values())
+    k0 = sum(st.conflict for st in first.values())
+    k1 = sum(st.conflict for st in last.values())
     if k1 != k0:
         conflict = f"; total conflict {'fell' if k1 < k0 else 'rose'} from {k0} to {k1}"
     else:
@@ -166,7 +171,7 @@ def course_verdict(inventory: Inventory, client_id: str) -> str:
     inventory : Inventory
         Validated tables holding the client.
     client_id : str
-        The client.
+        Whose course to judge.
 
     Returns
     -------
@@ -175,7 +180,7 @@ def course_verdict(inventory: Inventory, client_id: str) -> str:
     Raises
     ------
     ClientNotFound, SessionNotFound
-        When the client is unknown or has no sessions.
+        As :func:`describe_changes` does.
 
     Examples
     --------
@@ -183,7 +188,4 @@ def course_verdict(inventory: Inventory, client_id: str) -> str:
     >>> course_verdict(load_samples(), "deficits-01").startswith("Over the course")
     True
     """
-    course, _ = _client_course(inventory, client_id)
-    if not course:
-        raise SessionNotFound(client_id, 1)
-    return _verdict(course)
+    return _verdict(_with_sessions(inventory, client_id))

@@ -30,12 +30,13 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Final
 
 import numpy as np
 import pandas as pd
 
-from ipt_network import names
+from ipt_network.clinical.course import PersonState, course_of
 from ipt_network.clinical.measures import (
     PHQ9_RELIABLE_DROP,
     PHQ9_RESPONSE_MIN_BASELINE,
@@ -44,8 +45,10 @@ from ipt_network.clinical.measures import (
 )
 from ipt_network.clinical.model import CoursePlan
 from ipt_network.clinical.safety import safety_flags
+from ipt_network.errors import PersonNotFound
 from ipt_network.io.contract import DEFAULT_PLANNED_SESSIONS
 from ipt_network.io.inventory import Inventory
+from ipt_network.words import RING_WORDS, focus_words
 
 __all__ = [
     "OVERVIEW_COLUMNS",
@@ -151,7 +154,7 @@ def client_overview(inventory: Inventory) -> pd.DataFrame:
                 dtype="string",
             ),
             **phq,
-            "focus": clients["focus"].astype("string").str.replace("_", " ").str.replace(";", ", "),
+            "focus": clients["focus"].astype("string").map(focus_words, na_action="ignore"),
             "safety_flag": ids.map(flags).astype("string"),
         },
         columns=list(OVERVIEW_COLUMNS),
@@ -208,7 +211,7 @@ def _person_rows(frame: pd.DataFrame, client_id: str, person_id: str) -> pd.Data
 def _check_person(inventory: Inventory, client_id: str, person_id: str) -> list[int]:
     sessions = inventory.sessions_of(client_id)  # raises ClientNotFound
     if _person_rows(inventory.people, client_id, person_id).empty:
-        raise ValueError(f"client {client_id!r} has no person {person_id!r}")
+        raise PersonNotFound(client_id, person_id)
     return sessions
 
 
@@ -244,17 +247,24 @@ def person_history(inventory: Inventory, client_id: str, person_id: str) -> pd.D
     >>> bool(h["on_map"].iloc[0]), h["ring_label"].iloc[0] in ("inner", "middle", "outer")
     (True, True)
     """
-    sessions = _check_person(inventory, client_id, person_id)
-    rows = _person_rows(inventory.relationships, client_id, person_id)
-    state = rows.set_index(rows["session"].astype(int))[["ring", "conflict", "support"]]
-    out = pd.DataFrame({"session": np.asarray(sessions, dtype=np.int64)})
-    joined = state.reindex(out["session"]).reset_index(drop=True).astype("Int64")
-    out["on_map"] = joined["ring"].notna().to_numpy()
-    out["ring"] = joined["ring"]
-    out["ring_label"] = joined["ring"].map(names.RING_LABELS).astype("string")
-    out["conflict"] = joined["conflict"]
-    out["support"] = joined["support"]
-    return out
+    _check_person(inventory, client_id, person_id)
+    course = course_of(inventory, client_id)
+    at = [course.states[s].get(person_id) for s in course.sessions]
+
+    def column(value: Callable[[PersonState], int]) -> pd.arrays.IntegerArray:
+        return pd.array([None if st is None else value(st) for st in at], dtype="Int64")
+
+    ring = column(lambda st: st.ring)
+    return pd.DataFrame(
+        {
+            "session": np.asarray(course.sessions, dtype=np.int64),
+            "on_map": np.array([st is not None for st in at], dtype=bool),
+            "ring": ring,
+            "ring_label": pd.Series(ring).map(RING_WORDS).astype("string"),
+            "conflict": column(lambda st: st.conflict),
+            "support": column(lambda st: st.support),
+        }
+    )
 
 
 def person_communication(inventory: Inventory, client_id: str, person_id: str) -> pd.DataFrame:
@@ -267,10 +277,8 @@ def person_communication(inventory: Inventory, client_id: str, person_id: str) -
 
     Raises
     ------
-    ClientNotFound
-        When the client is not in the inventory.
-    ValueError
-        When the client has no such person.
+    ClientNotFound, ValueError
+        As :func:`person_history` does.
 
     Examples
     --------

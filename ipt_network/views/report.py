@@ -6,7 +6,7 @@ the last sessions, in the client's words. It shows the relationship map at the
 first and the latest session side by side, who moved closer and who further
 away, how the PHQ-9 score changed (response and remission said in plain words,
 and said kindly when the scores did not come down), the focus in everyday
-words (:data:`ipt_network.names.CLIENT_AREA_WORDS`), the work done on it, and a
+words (:data:`ipt_network.words.CLIENT_AREA_WORDS`), the work done on it, and a
 "Looking ahead" block: warning signs, who to turn to and the crisis line of the
 practice's region. Every client gets the same calm crisis sentence
 (:func:`ipt_network.clinical.safety.client_crisis_line`), flagged or not, and nothing
@@ -46,28 +46,31 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from string import Template
 from typing import Final, Literal
 
 import pandas as pd
 
-from ipt_network import names
 from ipt_network.clinical.communication import communication_items
+from ipt_network.clinical.course import Change, ChangeKind, ClientCourse, PersonState, course_of
 from ipt_network.clinical.measures import (
     PHQ9_BANDS,
     PHQ9_RELIABLE_DROP,
     PHQ9_RESPONSE_MIN_BASELINE,
-    measure_table,
     other_measures_lines,
     phq9_text_table,
 )
 from ipt_network.clinical.problem_areas import rank_problem_areas
-from ipt_network.clinical.safety import client_crisis_line, crisis_lines, safety_flag
+from ipt_network.clinical.safety import client_crisis_line, crisis_lines
 from ipt_network.errors import IPTNetworkError, SessionNotFound
 from ipt_network.io._files import private_output
 from ipt_network.io.inventory import Inventory, is_missing
+from ipt_network.io.inventory import cell_text as _text
 from ipt_network.network.layout import person_angles, ring_positions
 from ipt_network.regions import Region
-from ipt_network.views.timeline import person_labels
+from ipt_network.views import theme
+from ipt_network.words import RING_WORDS, focus_words
+from ipt_network.words import join_and as _and
 
 __all__ = [
     "AUDIENCES",
@@ -85,30 +88,38 @@ AUDIENCES: Final = ("client", "clinician")
 
 _RING_PX: Final = 62  # pixels per ring
 _MAP_SIZE: Final = 2 * 3 * _RING_PX + 130  # room for names outside the outer ring
-_BAND_FILLS: Final = ("#ffffff", "#efefef", "#dedede", "#cccccc", "#b8b8b8")
+_BAND_FILLS: Final = theme.PRINT_SEVERITY_FILLS
+# The print greys of :data:`ipt_network.views.theme.PRINT` that the drawings use.
+_BLACK: Final = theme.PRINT["black"]
+_WHITE: Final = theme.PRINT["white"]
+_RING_LINE: Final = theme.PRINT["ring"]
+_RING_TEXT: Final = theme.PRINT["heading_rule"]
+_FRAME: Final = theme.PRINT["frame"]
+_GRID: Final = theme.PRINT["grid"]
 
-_CSS: Final = """
-body { font-family: Georgia, 'Times New Roman', serif; color: #111; margin: 0 auto;
+_CSS: Final = Template("""
+body { font-family: $font; color: $text; margin: 0 auto;
        max-width: 1080px; padding: 24px 32px; line-height: 1.45; font-size: 15px; }
 h1 { font-size: 26px; margin: 0 0 4px; }
-h2 { font-size: 19px; border-bottom: 1px solid #444; padding-bottom: 3px; margin-top: 28px; }
+h2 { font-size: 19px; border-bottom: 1px solid $heading_rule; padding-bottom: 3px;
+     margin-top: 28px; }
 h3 { font-size: 16px; margin: 14px 0 4px; }
 p.lead { font-size: 16px; margin-top: 6px; }
 .maps { display: flex; gap: 16px; flex-wrap: wrap; justify-content: space-between; }
 .maps figure { margin: 0; flex: 1 1 420px; text-align: center; }
 figure.chart { margin: 8px 0; }
 figcaption { font-weight: bold; margin-bottom: 4px; }
-.legend { font-size: 13px; color: #222; }
+.legend { font-size: 13px; color: $legend; }
 .legend svg { vertical-align: middle; }
 table { border-collapse: collapse; margin: 6px 0; }
-th, td { border: 1px solid #777; padding: 3px 8px; text-align: left; font-size: 14px; }
+th, td { border: 1px solid $rule; padding: 3px 8px; text-align: left; font-size: 14px; }
 ul { margin: 4px 0 8px; }
 li { margin: 2px 0; }
-.small { font-size: 13px; color: #333; }
-.remember { border-left: 3px solid #777; padding: 2px 0 2px 12px; margin: 10px 0; }
+.small { font-size: 13px; color: $small; }
+.remember { border-left: 3px solid $rule; padding: 2px 0 2px 12px; margin: 10px 0; }
 .remember p { margin: 4px 0; }
-.write-in { border-bottom: 1px solid #555; display: inline-block; min-width: 320px; }
-.care { border: 1px solid #555; border-radius: 6px; padding: 10px 14px; margin: 14px 0 6px;
+.write-in { border-bottom: 1px solid $box; display: inline-block; min-width: 320px; }
+.care { border: 1px solid $box; border-radius: 6px; padding: 10px 14px; margin: 14px 0 6px;
         font-size: 16px; }
 section { break-inside: avoid; page-break-inside: avoid; }
 @media print {
@@ -117,18 +128,18 @@ section { break-inside: avoid; page-break-inside: avoid; }
   .maps figure { flex: 1 1 45%; }
 }
 @page { size: A4; margin: 16mm; }
-"""
+""").substitute(theme.PRINT, font=theme.PRINT_FONT)
 #: Added for the clinician copy only, so that nothing in the client's file
 #: (not even a style rule) names a flag.
-_CLINICIAN_CSS: Final = """
-.copy { border: 1px dashed #000; padding: 6px 12px; font-size: 14px; }
+_CLINICIAN_CSS: Final = Template("""
+.copy { border: 1px dashed $black; padding: 6px 12px; font-size: 14px; }
 .copy code { font-size: 13px; }
 .appendix { break-before: page; page-break-before: always; }
-.flag { border: 3px solid #000; padding: 10px 14px; margin: 16px 0; font-weight: bold; }
+.flag { border: 3px solid $black; padding: 10px 14px; margin: 16px 0; font-weight: bold; }
 .flag p { margin: 4px 0; }
 pre.evidence { white-space: pre-wrap; font-family: 'DejaVu Sans Mono', monospace;
-               font-size: 13px; border: 1px solid #999; padding: 8px 10px; }
-"""
+               font-size: 13px; border: 1px solid $frame; padding: 8px 10px; }
+""").substitute(theme.PRINT)
 
 
 class ReportError(IPTNetworkError, ValueError):
@@ -149,26 +160,12 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def _text(value: object) -> str | None:
-    if is_missing(value):
-        return None
-    text = str(value).strip()
-    return text or None
-
-
 def _truth(value: object) -> bool | None:
     """A cell of a boolean column as a plain ``bool`` (``None`` when empty).
 
     ``measure_table`` holds numpy booleans, which are never ``is True``.
     """
     return None if is_missing(value) else bool(value)
-
-
-def _and(items: Sequence[str]) -> str:
-    """``a``, ``a and b``, ``a, b and c``."""
-    if len(items) <= 1:
-        return "".join(items)
-    return f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 # --------------------------------------------------------------------------- the map
@@ -229,29 +226,31 @@ def map_svg(
     for ring in (3, 2, 1):
         r = ring * _RING_PX
         parts.append(
-            f'<circle cx="{c}" cy="{c}" r="{r}" fill="none" stroke="#888" stroke-width="1"/>'
+            f'<circle cx="{c}" cy="{c}" r="{r}" fill="none" stroke="{_RING_LINE}" '
+            'stroke-width="1"/>'
         )
         parts.append(
             f'<text x="{c}" y="{c - r + 13}" text-anchor="middle" font-size="11" '
-            f'fill="#444">{names.RING_LABELS[ring]}</text>'
+            f'fill="{_RING_TEXT}">{RING_WORDS[ring]}</text>'
         )
     for pid, (x, y) in pos.items():
         px, py = c + x * _RING_PX, c - y * _RING_PX
         width, dash = _conflict_style(int(conflicts.get(pid, 0)))
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
         parts.append(
-            f'<line x1="{c}" y1="{c}" x2="{px:.1f}" y2="{py:.1f}" stroke="#000" '
+            f'<line x1="{c}" y1="{c}" x2="{px:.1f}" y2="{py:.1f}" stroke="{_BLACK}" '
             f'stroke-width="{width}"{dash_attr}/>'
         )
-    parts.append(f'<circle cx="{c}" cy="{c}" r="15" fill="#000"/>')
+    parts.append(f'<circle cx="{c}" cy="{c}" r="15" fill="{_BLACK}"/>')
     parts.append(
-        f'<text x="{c}" y="{c + 4}" text-anchor="middle" font-size="11" fill="#fff" '
+        f'<text x="{c}" y="{c + 4}" text-anchor="middle" font-size="11" fill="{_WHITE}" '
         'font-weight="bold">you</text>'
     )
     for pid, (x, y) in pos.items():
         px, py = c + x * _RING_PX, c - y * _RING_PX
         parts.append(
-            f'<circle cx="{px:.1f}" cy="{py:.1f}" r="6" fill="#fff" stroke="#000" '
+            f'<circle cx="{px:.1f}" cy="{py:.1f}" r="6" fill="{_WHITE}" '
+            f'stroke="{_BLACK}" '
             'stroke-width="1.5"/>'
         )
         theta = math.atan2(y, x)
@@ -275,7 +274,7 @@ def _legend() -> str:
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
         return (
             '<svg width="46" height="10" aria-hidden="true"><line x1="2" y1="5" x2="44" y2="5" '
-            f'stroke="#000" stroke-width="{width}"{dash_attr}/></svg>'
+            f'stroke="{_BLACK}" stroke-width="{width}"{dash_attr}/></svg>'
         )
 
     return (
@@ -285,58 +284,40 @@ def _legend() -> str:
     )
 
 
-def _state(inventory: Inventory, client_id: str, session: int) -> dict[str, tuple[int, int]]:
-    r = inventory.relationships
-    rows = r[(r["client_id"] == client_id) & (r["session"] == session)]
-    return {
-        str(p): (int(ring), int(c))
-        for p, ring, c in zip(rows["person_id"], rows["ring"], rows["conflict"], strict=True)
-    }
-
-
-def _circle(ring: int) -> str:
-    return f"the {names.RING_LABELS[ring]} circle"
+def _circle(ring: int | None) -> str:
+    return f"the {RING_WORDS[ring or 0]} circle"
 
 
 def _moves(
-    before: Mapping[str, tuple[int, int]],
-    after: Mapping[str, tuple[int, int]],
-    label: Mapping[str, str],
-    skip: Iterable[str] = (),
+    changes: Sequence[Change], label: Mapping[str, str], skip: Iterable[str] = ()
 ) -> list[tuple[str, list[str]]]:
     """Who moved, joined, left, and whose conflict changed, leaving out ``skip``."""
     left_out = set(skip)
-    both = [p for p in after if p in before and p not in left_out]
 
-    def ring_move(p: str) -> str:
-        return f"{label[p]}: from {_circle(before[p][0])} to {_circle(after[p][0])}"
+    def of(kind: ChangeKind) -> list[Change]:
+        return [c for c in changes if c.kind is kind and c.person_id not in left_out]
 
-    def conflict_move(p: str) -> str:
-        return f"{label[p]}: conflict from {before[p][1]} to {after[p][1]}"
+    def ring_move(c: Change) -> str:
+        return f"{label[c.person_id]}: from {_circle(c.ring_before)} to {_circle(c.ring_after)}"
 
+    def conflict_move(c: Change) -> str:
+        return f"{label[c.person_id]}: conflict from {c.conflict_before} to {c.conflict_after}"
+
+    conflict = of(ChangeKind.CONFLICT_CHANGED)
     return [
-        ("Moved closer", [ring_move(p) for p in both if after[p][0] < before[p][0]]),
-        ("Moved further away", [ring_move(p) for p in both if after[p][0] > before[p][0]]),
+        ("Moved closer", [ring_move(c) for c in of(ChangeKind.MOVED_IN)]),
+        ("Moved further away", [ring_move(c) for c in of(ChangeKind.MOVED_OUT)]),
         (
             "New on the map",
-            [
-                f"{label[p]}, in {_circle(after[p][0])}"
-                for p in after
-                if p not in before and p not in left_out
-            ],
+            [f"{label[c.person_id]}, in {_circle(c.ring_after)}" for c in of(ChangeKind.JOINED)],
         ),
-        (
-            "No longer on the map",
-            [label[p] for p in before if p not in after and p not in left_out],
-        ),
-        ("Less conflict", [conflict_move(p) for p in both if after[p][1] < before[p][1]]),
-        ("More conflict", [conflict_move(p) for p in both if after[p][1] > before[p][1]]),
+        ("No longer on the map", [label[c.person_id] for c in of(ChangeKind.LEFT)]),
+        ("Less conflict", [conflict_move(c) for c in conflict if c.conflict_delta < 0]),
+        ("More conflict", [conflict_move(c) for c in conflict if c.conflict_delta > 0]),
     ]
 
 
-def _remembering(
-    name: str, before: tuple[int, int] | None, after: tuple[int, int] | None
-) -> list[str]:
+def _remembering(name: str, before: PersonState | None, after: PersonState | None) -> list[str]:
     """What changed on the map about someone who has died, said with care.
 
     Anger or mixed feelings toward someone who died are part of mourning, so
@@ -344,11 +325,12 @@ def _remembering(
 
     Examples
     --------
-    >>> _remembering("Frank", (1, 0), (1, 1))[0]
+    >>> inner, middle = PersonState(1, 0, 2), PersonState(2, 0, 2)
+    >>> _remembering("Frank", inner, PersonState(1, 1, 2))[0]
     'You talked about the harder feelings about Frank too.'
-    >>> _remembering("Frank", (1, 0), (2, 0))[0]
+    >>> _remembering("Frank", inner, middle)[0]
     'Frank has a new place on your map, in the middle circle. The bond with someone who has died often changes shape rather than ends.'
-    >>> _remembering("Frank", (1, 0), (1, 0))
+    >>> _remembering("Frank", inner, inner)
     []
     """  # noqa: E501
     if after is None:
@@ -359,21 +341,21 @@ def _remembering(
             "change; it does not mean forgetting them."
         ]
     if before is None:
-        return [f"You added {name} to your map during our work, in {_circle(after[0])}."]
+        return [f"You added {name} to your map during our work, in {_circle(after.ring)}."]
     out = []
-    if after[1] > before[1]:
+    if after.conflict > before.conflict:
         out += [
             f"You talked about the harder feelings about {name} too.",
             "Anger or mixed feelings toward someone who has died are a natural part of "
             "mourning them.",
         ]
-    elif after[1] < before[1]:
+    elif after.conflict < before.conflict:
         out.append(f"The harder feelings about {name} have eased.")
-    if after[0] < before[0]:
-        out.append(f"You placed {name} closer to you by the end, in {_circle(after[0])}.")
-    elif after[0] > before[0]:
+    if after.ring < before.ring:
+        out.append(f"You placed {name} closer to you by the end, in {_circle(after.ring)}.")
+    elif after.ring > before.ring:
         out.append(
-            f"{name} has a new place on your map, in {_circle(after[0])}. The bond with "
+            f"{name} has a new place on your map, in {_circle(after.ring)}. The bond with "
             "someone who has died often changes shape rather than ends."
         )
     return out
@@ -441,7 +423,7 @@ def phq9_chart_svg(
             y0, y1 = sy(hi + 1 if hi < PHQ9_BANDS.maximum else hi), sy(lo)
             parts.append(
                 f'<rect x="{left}" y="{y0:.1f}" width="{plot_w}" height="{y1 - y0:.1f}" '
-                f'fill="{fill}" stroke="#999" stroke-width="0.5"/>'
+                f'fill="{fill}" stroke="{_FRAME}" stroke-width="0.5"/>'
             )
             parts.append(
                 f'<text x="{left + plot_w + 6}" y="{(y0 + y1) / 2 + 4:.1f}" font-size="12">'
@@ -449,13 +431,13 @@ def phq9_chart_svg(
             )
     else:
         parts.append(
-            f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="#fff" '
-            'stroke="#999" stroke-width="0.5"/>'
+            f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" '
+            f'fill="{_WHITE}" stroke="{_FRAME}" stroke-width="0.5"/>'
         )
         for v in (5, 10, 15, 20):
             parts.append(
                 f'<line x1="{left}" y1="{sy(v):.1f}" x2="{left + plot_w}" y2="{sy(v):.1f}" '
-                'stroke="#ccc" stroke-width="0.8"/>'
+                f'stroke="{_GRID}" stroke-width="0.8"/>'
             )
     for v in (0, 5, 10, 15, 20, 27):
         parts.append(
@@ -483,11 +465,13 @@ def phq9_chart_svg(
         runs.append(run)
     for r in runs:
         points = " ".join(f"{x:.1f},{y:.1f}" for x, y in r)
-        parts.append(f'<polyline points="{points}" fill="none" stroke="#000" stroke-width="2"/>')
+        parts.append(
+            f'<polyline points="{points}" fill="none" stroke="{_BLACK}" stroke-width="2"/>'
+        )
     for s, t, est in zip(sessions, totals, marks, strict=True):
         if t is not None:
             x, y = sx(s), sy(t)
-            fill = '#fff" stroke="#000" stroke-width="1.5' if est else "#000"
+            fill = f'{_WHITE}" stroke="{_BLACK}" stroke-width="1.5' if est else _BLACK
             parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{fill}"/>')
             parts.append(
                 f'<text x="{x:.1f}" y="{y - 8:.1f}" text-anchor="middle" font-size="11">'
@@ -504,48 +488,46 @@ def phq9_chart_svg(
 class _Course:
     """What every part of the report reads, for one client."""
 
+    course: ClientCourse
     inventory: Inventory
     client_id: str
     first: int
     last: int
-    before: dict[str, tuple[int, int]]
-    after: dict[str, tuple[int, int]]
+    before: Mapping[str, PersonState]
+    after: Mapping[str, PersonState]
     scores: pd.DataFrame
-    dates: dict[int, str]
-    label: dict[str, str]  # "name (role)"
-    name: dict[str, str]  # name only, in the people table's order
+    dates: Mapping[int, str]
+    label: Mapping[str, str]  # "name (role)"
+    name: Mapping[str, str]  # name only, in the people table's order
     died: tuple[str, ...]  # people who died by the latest session, in the people table's order
     focus: tuple[str, ...]
 
 
 def _course(inventory: Inventory, client_id: str) -> _Course:
-    sessions = inventory.sessions_of(client_id)  # raises ClientNotFound
-    if not sessions:
+    course = course_of(inventory, client_id)  # raises ClientNotFound
+    if not course.sessions:
         raise SessionNotFound(client_id, 1)
-    one = inventory.for_clients([client_id])
-    first, last = sessions[0], sessions[-1]
-    scores = measure_table(one, client_id)
-    dates = {int(s): str(d) for s, d in zip(scores["session"], scores["date"], strict=True)}
-    people = one.people
-    ids = [str(p) for p in people["person_id"]]
-    last_day = date.fromisoformat(dates[last][:10])
+    one = course.tables
+    first, last = course.sessions[0], course.sessions[-1]
+    last_day = date.fromisoformat(course.dates[last][:10])
     died = tuple(
-        p
-        for p, d in zip(ids, people["deceased_date"], strict=True)
-        if _text(d) is not None and date.fromisoformat(str(d)[:10]) <= last_day
+        p.person_id
+        for p in course.people
+        if p.deceased_date is not None and date.fromisoformat(p.deceased_date[:10]) <= last_day
     )
     focus = _text(one.clients.iloc[0]["focus"])
     return _Course(
+        course=course,
         inventory=one,
         client_id=client_id,
         first=first,
         last=last,
-        before=_state(one, client_id, first),
-        after=_state(one, client_id, last),
-        scores=scores,
-        dates=dates,
-        label=person_labels(one, client_id),
-        name={p: _text(n) or p for p, n in zip(ids, people["name"], strict=True)},
+        before=course.states[first],
+        after=course.states[last],
+        scores=course.measures,
+        dates=course.dates,
+        label=course.labels_with_role,
+        name=course.labels,
         died=died,
         focus=tuple(focus.split(";")) if focus else (),
     )
@@ -566,14 +548,15 @@ def _totals(scores: pd.DataFrame) -> list[int | None]:
 def _relationships_section(c: _Course) -> str:
     out = ["<section><h2>Your relationships, then and now</h2><div class='maps'>"]
     for s, state in ((c.first, c.before), (c.last, c.after)):
-        rings = {p: r for p, (r, _) in state.items()}
-        conflicts = {p: k for p, (_, k) in state.items()}
+        rings = {p: st.ring for p, st in state.items()}
+        conflicts = {p: st.conflict for p, st in state.items()}
         svg = map_svg(c.inventory.people, rings, conflicts, f"Relationship map at session {s}")
         out.append(
             f"<figure><figcaption>{_e(f'Session {s} ({c.dates[s]})')}</figcaption>{svg}</figure>"
         )
     out.append("</div>" + _legend())
-    moved = [(head, items) for head, items in _moves(c.before, c.after, c.label, c.died) if items]
+    changes = c.course.between(c.first, c.last)
+    moved = [(head, items) for head, items in _moves(changes, c.label, c.died) if items]
     for head, items in moved:
         out.append(f"<h3>{_e(head)}</h3>{_list(items)}")
     remembered = [(p, _remembering(c.name[p], c.before.get(p), c.after.get(p))) for p in c.died]
@@ -714,7 +697,7 @@ def _mood_section(c: _Course) -> str:
 
 
 def _area_words(focus: Sequence[str]) -> str:
-    return _and([names.CLIENT_AREA_WORDS.get(a, a.replace("_", " ")) for a in focus])
+    return focus_words(focus, client=True)
 
 
 def _focus_section(c: _Course) -> str:
@@ -767,7 +750,7 @@ def _write_in(label: str) -> str:
 
 def _looking_ahead(c: _Course, where: Region | None) -> str:
     close = [
-        c.name[p] for p in c.name if p in c.after and p not in c.died and c.after[p][0] in (1, 2)
+        c.name[p] for p in c.name if p in c.after and p not in c.died and c.after[p].ring in (1, 2)
     ]
     signs = [*_SIGNS, *(_AREA_SIGNS[a] for a in c.focus if a in _AREA_SIGNS)]
     people = [f"The people closest to you on your last map: {_and(close)}."] if close else []
@@ -805,7 +788,7 @@ def _appendix(c: _Course, where: Region | None) -> str:
     clinician views word them (:mod:`ipt_network.clinical.measures`,
     :mod:`ipt_network.clinical.safety`,
     :mod:`ipt_network.clinical.problem_areas`)."""
-    flag = safety_flag(c.inventory, c.client_id)
+    flag = c.course.flag
     out = [
         "<section class='appendix'><h2>Clinical appendix (clinician copy)</h2>",
         "<p class='small'>For the clinician's record: not part of what the client takes home.</p>",
@@ -850,10 +833,8 @@ def render_report(
 
     Parameters
     ----------
-    inventory : Inventory
-        Validated tables holding the client.
-    client_id : str
-        The client.
+    inventory, client_id
+        The tables and the client in them, as for :func:`~ipt_network.clinical.course.course_of`.
     audience : {"client", "clinician"}
         ``"client"`` (the default): the report written for the client, with
         the calm crisis line every client gets and no flag, band or item

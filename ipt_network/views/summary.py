@@ -13,20 +13,20 @@ from __future__ import annotations
 import pandas as pd
 
 from ipt_network.clinical.communication import communication_lines
-from ipt_network.clinical.measures import measure_table, other_measures_lines, phq9_text_table
+from ipt_network.clinical.course import PersonState, course_of
+from ipt_network.clinical.measures import other_measures_lines, phq9_text_table
 from ipt_network.clinical.model import CoursePlan
-from ipt_network.clinical.safety import safety_flag
 from ipt_network.io.inventory import Inventory
-from ipt_network.names import RING_LABELS
 from ipt_network.regions import Region
+from ipt_network.words import RING_WORDS, focus_words
 
 __all__ = ["client_summary"]
 
 
-def _state(row: pd.Series | None) -> str:
-    if row is None:
+def _state(state: PersonState | None) -> str:
+    if state is None:
         return "not on map"
-    return f"{RING_LABELS[int(row['ring'])]}, conflict {int(row['conflict'])}"
+    return f"{RING_WORDS[state.ring]}, conflict {state.conflict}"
 
 
 def client_summary(inventory: Inventory, client_id: str, region: Region | None = None) -> str:
@@ -37,7 +37,7 @@ def client_summary(inventory: Inventory, client_id: str, region: Region | None =
     inventory : Inventory
         Tables holding the client.
     client_id : str
-        The client.
+        Whose course to summarise.
     region : Region, optional
         The practice's region, for the crisis lines under the safety flag
         (default :data:`~ipt_network.regions.DEFAULT_REGION`).
@@ -54,28 +54,23 @@ def client_summary(inventory: Inventory, client_id: str, region: Region | None =
     ClientNotFound
         When the client is not in the inventory.
     """
-    sessions_done = inventory.sessions_of(client_id)
-    one = inventory.for_clients([client_id])
+    course = course_of(inventory, client_id)  # raises ClientNotFound
+    sessions_done = course.sessions
+    one = course.tables
     client = one.clients.iloc[0]
     plan = CoursePlan(int(client["planned_sessions"]))
-    flag = safety_flag(one, client_id)
+    flag = course.flag
     lines: list[str] = []
     label = "" if pd.isna(client["label"]) else f" ({client['label']})"
     lines.append(f"Client {client_id}{label}")
     onset = "not recorded" if pd.isna(client["onset_date"]) else client["onset_date"]
-    focus = (
-        "not chosen yet"
-        if pd.isna(client["focus"])
-        else str(client["focus"]).replace(";", " and ").replace("_", " ")
-    )
-    if not pd.isna(client["focus_session"]):
-        focus += f" (chosen at session {int(client['focus_session'])})"
+    focus = focus_words(client["focus"], client["focus_session"])
     done = f"{len(sessions_done)} of {plan.planned_sessions} planned sessions"
     lines.append(f"  {done}; onset {onset}; focus {focus}")
     if flag is not None:
         lines += ["", *(f"  {line}" for line in flag.banner(region).splitlines())]
 
-    scores = measure_table(one, client_id)
+    scores = course.measures
     phq = phq9_text_table(scores)
     lines += [
         "",
@@ -100,15 +95,13 @@ def client_summary(inventory: Inventory, client_id: str, region: Region | None =
         lines += ["", "Other measures", *(f"  {line}" for line in other)]
 
     first, latest = sessions_done[0], sessions_done[-1]
-    rel = one.relationships.set_index(["session", "person_id"])
     lines += ["", f"People (session {first} -> session {latest})"]
-    for person in one.people.sort_values("person_id").itertuples(index=False):
-        pid = str(person.person_id)
-        at_first = rel.loc[(first, pid)] if (first, pid) in rel.index else None
-        at_latest = rel.loc[(latest, pid)] if (latest, pid) in rel.index else None
-        died = "" if pd.isna(person.deceased_date) else f"  (died {person.deceased_date})"
+    for person in sorted(course.people, key=lambda p: p.person_id):
+        at_first = course.states[first].get(person.person_id)
+        at_latest = course.states[latest].get(person.person_id)
+        died = "" if person.deceased_date is None else f"  (died {person.deceased_date})"
         lines.append(
-            f"  {person.name} [{person.role}]: {_state(at_first)} -> {_state(at_latest)}{died}"
+            f"  {person.label} [{person.role}]: {_state(at_first)} -> {_state(at_latest)}{died}"
         )
 
     work = communication_lines(one, client_id)

@@ -11,7 +11,9 @@ IPT ties the interpersonal inventory to a timeline of life events and mood.
   reliable change from baseline, item 9 ("item 9 not asked" when the PHQ-9
   was given without it), any self-harm item above 0 (see
   :mod:`ipt_network.clinical.safety`), and the people whose ring or conflict changed
-  since the previous session (from :func:`ipt_network.views.changes.describe_changes`).
+  since the previous session (the change records of
+  :func:`ipt_network.clinical.course.course_of`, in the words of
+  :func:`ipt_network.views.changes.session_words`).
 
 :func:`format_timeline` prints it one line per entry, for the ``timeline``
 command and the report.
@@ -34,15 +36,16 @@ from typing import Final, Literal
 
 import pandas as pd
 
+from ipt_network.clinical.course import course_of
 from ipt_network.clinical.measures import (
     ITEM9_NOT_ASKED,
     PHQ9_ANSWER_WORDS,
-    measure_table,
     phq9_difficulty_words,
 )
 from ipt_network.clinical.safety import SELF_HARM_ITEMS
-from ipt_network.io.inventory import Inventory, is_missing
-from ipt_network.views.changes import describe_changes
+from ipt_network.io.inventory import Inventory, cell_text, is_missing
+from ipt_network.views.changes import session_words
+from ipt_network.words import EVENT_TITLES, describe_interval
 
 __all__ = [
     "TimelineEntry",
@@ -51,25 +54,9 @@ __all__ = [
     "onset_date",
     "person_labels",
     "describe_interval",
-    "EVENT_WORDS",
 ]
 
 EntryKind = Literal["event", "death", "onset", "session"]
-
-#: How each event kind reads on the timeline.
-EVENT_WORDS: Final = {
-    "death": "Death",
-    "separation": "Separation",
-    "divorce": "Divorce",
-    "move": "Moved home",
-    "job_loss": "Job loss",
-    "new_job": "New job",
-    "retirement": "Retirement",
-    "birth": "Birth",
-    "illness": "Illness",
-    "conflict": "Conflict",
-    "other": "Life event",
-}
 
 # Same-day order: what happened in life, then the onset, then the session.
 _ORDER: Final = {"event": 0, "death": 0, "onset": 1, "session": 2}
@@ -109,20 +96,11 @@ class TimelineEntry:
     phq9_prorated: bool = False
 
 
-def _text(value: object) -> str | None:
-    if is_missing(value):
-        return None
-    text = str(value).strip()
-    return text or None
-
-
 def onset_date(inventory: Inventory, client_id: str) -> date | None:
     """The onset date of the client's current episode, or ``None`` when not recorded.
 
-    Raises
-    ------
-    ClientNotFound
-        When the client is not in the inventory.
+    The read model's :attr:`~ipt_network.clinical.course.ClientCourse.onset`;
+    raises :class:`~ipt_network.errors.ClientNotFound` for an unknown client.
 
     Examples
     --------
@@ -130,14 +108,15 @@ def onset_date(inventory: Inventory, client_id: str) -> date | None:
     >>> onset_date(load_samples(), "dispute-01")
     datetime.date(2025, 8, 4)
     """
-    inventory.sessions_of(client_id)  # raises ClientNotFound
-    c = inventory.clients
-    value = _text(c.loc[c["client_id"] == client_id, "onset_date"].iloc[0])
-    return None if value is None else date.fromisoformat(value)
+    return course_of(inventory, client_id).onset
 
 
 def person_labels(inventory: Inventory, client_id: str) -> dict[str, str]:
     """``person_id`` to "name (role)" for one client's people.
+
+    A copy of the read model's
+    :attr:`~ipt_network.clinical.course.ClientCourse.labels_with_role`;
+    raises :class:`~ipt_network.errors.ClientNotFound` for an unknown client.
 
     Examples
     --------
@@ -145,74 +124,44 @@ def person_labels(inventory: Inventory, client_id: str) -> dict[str, str]:
     >>> person_labels(load_samples(), "grief-01")["p01"]
     'Frank (partner)'
     """
-    p = inventory.people[inventory.people["client_id"] == client_id]
-    return {
-        str(pid): f"{_text(name) or pid} ({role})"
-        for pid, name, role in zip(p["person_id"], p["name"], p["role"], strict=True)
-    }
-
-
-def describe_interval(days: int) -> str:
-    """A span of days in plain words: days, weeks, then months, then years.
-
-    Examples
-    --------
-    >>> [describe_interval(d) for d in (0, 1, 10, 37, 107, 400)]
-    ['the same day', '1 day', '10 days', '5 weeks', '4 months', '13 months']
-    >>> describe_interval(800)
-    '2 years'
-    """
-    days = abs(days)
-    if days == 0:
-        return "the same day"
-    if days < 14:
-        return f"{days} day{'s' if days != 1 else ''}"
-    if days < 63:
-        return f"{round(days / 7)} weeks"
-    months = round(days / 30.44)
-    if months < 24:
-        return f"{months} months"
-    return f"{round(days / 365.25)} years"
+    return dict(course_of(inventory, client_id).labels_with_role)
 
 
 def _event_entries(inventory: Inventory, client_id: str) -> list[TimelineEntry]:
-    labels = person_labels(inventory, client_id)
-    ev = inventory.events[inventory.events["client_id"] == client_id]
+    course = course_of(inventory, client_id)
+    labels = course.labels_with_role
+    ev = course.tables.events
     out = []
     died_by_event = set()
     for day, kind, pid, desc in zip(
         ev["date"], ev["kind"], ev["person_id"], ev["description"], strict=True
     ):
-        person = _text(pid)
-        words = EVENT_WORDS.get(str(kind), str(kind))
+        person = cell_text(pid)
+        words = EVENT_TITLES.get(str(kind), str(kind))
         if person is not None:
             words += f", {labels.get(person, person)}"
             if kind == "death":
                 died_by_event.add(person)
-        detail = _text(desc)
+        detail = cell_text(desc)
         text = f"{words}: {detail}" if detail else words
         out.append(TimelineEntry(str(day), "event", text, person_id=person, event_kind=str(kind)))
-    p = inventory.people[inventory.people["client_id"] == client_id]
-    for pid, died in zip(p["person_id"], p["deceased_date"], strict=True):
-        day = _text(died)
-        if day is not None and str(pid) not in died_by_event:
-            text = f"Death, {labels[str(pid)]}"
-            out.append(TimelineEntry(day, "death", text, person_id=str(pid), event_kind="death"))
+    for someone in course.people:
+        pid, day = someone.person_id, someone.deceased_date
+        if day is not None and pid not in died_by_event:
+            text = f"Death, {someone.label_with_role}"
+            out.append(TimelineEntry(day, "death", text, person_id=pid, event_kind="death"))
     return out
 
 
 def _session_entries(inventory: Inventory, client_id: str) -> list[TimelineEntry]:
-    scores = measure_table(inventory, client_id)
-    # describe_changes gives one line per session (the first describes the starting
-    # map), then a verdict line.
-    changes = describe_changes(inventory, client_id)[:-1]
+    course = course_of(inventory, client_id)
     out = []
-    for i, (_, row) in enumerate(scores.iterrows()):
+    for _, row in course.measures.iterrows():
         session = int(row["session"])
         parts = _phq9_parts(row) + _self_harm_parts(row)
-        change = changes[i].split(": ", 1)[1] if i < len(changes) else ""
-        if change and change != "no change to the map.":
-            parts.append(change.rstrip("."))
+        change = session_words(course, session)
+        if change:
+            parts.append(change)
         text = f"Session {session}: " + "; ".join(parts) + "."
         total = None if is_missing(row["phq9_total"]) else int(row["phq9_total"])
         prorated = total is not None and _true(row["phq9_prorated"])
@@ -274,7 +223,7 @@ def timeline(inventory: Inventory, client_id: str) -> list[TimelineEntry]:
     inventory : Inventory
         Validated tables holding the client.
     client_id : str
-        The client.
+        Whose timeline.
 
     Returns
     -------
@@ -285,7 +234,7 @@ def timeline(inventory: Inventory, client_id: str) -> list[TimelineEntry]:
     Raises
     ------
     ClientNotFound
-        When the client is not in the inventory.
+        For a client id the inventory does not hold.
 
     Examples
     --------
@@ -295,7 +244,7 @@ def timeline(inventory: Inventory, client_id: str) -> list[TimelineEntry]:
     True
     """
     entries = _event_entries(inventory, client_id)
-    onset = onset_date(inventory, client_id)
+    onset = course_of(inventory, client_id).onset
     if onset is not None:
         entries.append(
             TimelineEntry(onset.isoformat(), "onset", "Depression began (onset of this episode)")

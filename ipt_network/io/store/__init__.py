@@ -42,7 +42,9 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from typing import TypeVar, cast
 
 import pandas as pd
 import sqlalchemy as sa
@@ -86,6 +88,7 @@ __all__ = [
 ]
 
 _CHUNK = 50_000
+_T = TypeVar("_T")
 _PLACEHOLDER = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 
 
@@ -122,6 +125,9 @@ class Store:
         url = resolve_url(db)
         file = sqlite_path(url)
         if file is not None:
+            if not file.exists():
+                # copies left by a deleted store of the same name would match its revisions
+                _bulk.clear_cache(_bulk.cache_folder(file))
             prepare_sqlite_file(file, create=True)
         store = cls(make_engine(url))
         with store._guard():
@@ -289,28 +295,25 @@ class Store:
         mark = _PLACEHOLDER.get(str(conn.dialect.paramstyle), "?")
         total = sum(len(frame) for _, frame in inventory.items())
         with tqdm(total=total, unit="row", desc="storing", disable=not progress) as bar:
-            for name in TABLE_ORDER:
-                columns = TABLES[name].names
-                quoted = ", ".join(f'"{c}"' for c in columns)
-                sql = f"INSERT INTO {name} ({quoted}) VALUES ({', '.join([mark] * len(columns))})"
-                for rows in _rows(getattr(inventory, name)[columns]):
-                    # executemany straight to the driver: the rows are already validated
-                    conn.exec_driver_sql(sql, rows)
-                    bar.update(len(rows))
+            # the next chunk's rows are made while the database writes this one
+            for sql, rows in _one_ahead(_batches(inventory, mark)):
+                # executemany straight to the driver: the rows are already validated
+                conn.exec_driver_sql(sql, rows)
+                bar.update(len(rows))
 
     def import_inventory(
-        self, inventory: Inventory, *, replace: bool = False, progress: bool = False
+        self, inventory: Inventory, *, replace: bool = False, progress: bool | None = False
     ) -> int:
         """Store every table of an inventory in one transaction.
 
         Parameters
         ----------
         inventory : Inventory
-            Validated tables (validated again here).
+            The tables; they are validated here, every rule of the contract.
         replace : bool
             Clients already in the store are replaced whole. Default: refuse.
-        progress : bool
-            Show a progress bar on stderr.
+        progress : bool or None
+            Show a progress bar on stderr (default: no); ``None``: for more than 100 clients.
 
         Returns
         -------
@@ -326,8 +329,50 @@ class Store:
         StoreBusy
             When another program kept the write lock past the busy timeout.
         """
-        inventory = validate(inventory)
-        ids = inventory.client_ids()
+        return len(self._import(validate(inventory), replace, progress))
+
+    def import_folder(
+        self,
+        folder: str | os.PathLike[str],
+        *,
+        replace: bool = False,
+        progress: bool | None = False,
+    ) -> Inventory:
+        """Read a tidy inventory folder and store it in one transaction.
+
+        The folder is read and validated once
+        (:func:`~ipt_network.io.tidy.read_inventory`), and those very tables
+        are written: the checks of ``import_inventory(read_inventory(folder))``
+        at the cost of one validation instead of two. ``ipt-network import``
+        runs this.
+
+        Parameters
+        ----------
+        folder : path
+            The folder holding ``clients.csv``, ``sessions.csv`` and the rest.
+        replace, progress
+            As for :meth:`import_inventory`.
+
+        Returns
+        -------
+        Inventory
+            The tables stored, typed as the contract says.
+
+        Raises
+        ------
+        ValidationError
+            When a file breaks the contract, naming file, line and column; nothing is written.
+        ClientExists, StoreBusy
+            As for :meth:`import_inventory`.
+        """
+        from ipt_network.io.tidy import read_inventory
+
+        return self._import(read_inventory(folder), replace, progress)
+
+    def _import(self, checked: Inventory, replace: bool, progress: bool | None) -> Inventory:
+        """Write validated tables in one transaction; a fresh store also gets its columnar copy."""
+        ids = checked.client_ids()
+        rows = Inventory.from_tables({n: _in_key_order(n, f) for n, f in checked.items()})
         with self._write(bulk=True) as conn:
             present = self._existing(conn, ids)
             if present and not replace:
@@ -336,9 +381,15 @@ class Store:
                     f"{len(present)} client(s) already in the store ({shown}); nothing was "
                     "imported. Use --replace (replace=True in Python) to overwrite them."
                 )
+            # into an empty store the rows written are the whole tables: keep their copy
+            revision = _schema.revision(conn) if self._columns is not None else None
+            whole = revision is not None and not _stored_ids(conn, limit=1)
             self._delete_clients(conn, present)
-            self._insert(conn, inventory, progress)
-        return len(ids)
+            self._insert(conn, rows, len(ids) > 100 if progress is None else progress)
+        if whole and self._columns is not None and revision is not None:
+            # the write transaction bumped the revision by one; the copy is named by the new one
+            _bulk.store_copies(self._columns, revision + 1, rows.tables())
+        return checked
 
     def _existing(self, conn: Connection, client_ids: Sequence[str]) -> list[str]:
         clients = _schema.metadata.tables["clients"]
@@ -427,9 +478,8 @@ class Store:
     # ------------------------------------------------------------------ reading
     def client_ids(self) -> list[str]:
         """Every stored client id, sorted."""
-        clients = _schema.metadata.tables["clients"]
         with self._read() as conn:
-            return sorted(r[0] for r in conn.execute(sa.select(clients.c.client_id)))
+            return sorted(_stored_ids(conn))
 
     def _inventory(self, conn: Connection, client_ids: list[str]) -> Inventory:
         missing = set(client_ids) - set(self._existing(conn, client_ids))
@@ -480,12 +530,72 @@ def _foreign_keys(conn: Connection, *, on: bool) -> None:
     driver.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
 
 
+def _batches(inventory: Inventory, mark: str) -> Iterator[tuple[str, list[tuple[object, ...]]]]:
+    """``(INSERT statement, rows)`` chunk by chunk, table by table in the contract's order."""
+    for name in TABLE_ORDER:
+        frame = getattr(inventory, name)
+        # a column empty in every row is left to SQL's NULL: fewer values to pass
+        columns = [c for c in TABLES[name].names if frame[c].notna().any()]
+        if not columns:
+            continue
+        quoted = ", ".join(f'"{c}"' for c in columns)
+        sql = f"INSERT INTO {name} ({quoted}) VALUES ({', '.join([mark] * len(columns))})"
+        for rows in _rows(frame[columns]):
+            yield sql, rows
+
+
+def _one_ahead(items: Iterator[_T]) -> Iterator[_T]:
+    """The items of ``items``, each next one made in a worker thread while this one is used.
+
+    SQLite lets go of Python's lock while it writes, so making the next
+    chunk's rows (Python work) overlaps the writing of this chunk.
+
+    Examples
+    --------
+    >>> list(_one_ahead(iter(range(4))))
+    [0, 1, 2, 3]
+    """
+    done = object()
+    with ThreadPoolExecutor(1, thread_name_prefix="ipt-rows") as worker:
+        pending = worker.submit(next, items, done)
+        while (item := pending.result()) is not done:
+            pending = worker.submit(next, items, done)
+            yield cast(_T, item)
+
+
 def _rows(frame: pd.DataFrame) -> Iterator[list[tuple[object, ...]]]:
-    """Rows as plain-Python tuples, a chunk at a time, NA as None."""
+    """Rows as plain-Python tuples, a chunk at a time, NA as None.
+
+    Column by column (one conversion per column, not per cell), then zipped.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"a": pd.array([1, None], dtype="Int64"), "b": ["x", "y"]})
+    >>> next(_rows(frame))
+    [(1, 'x'), (None, 'y')]
+    """
     for start in range(0, len(frame), _CHUNK):
-        chunk = frame.iloc[start : start + _CHUNK].astype(object)
-        chunk = chunk.where(chunk.notna(), None)
-        yield list(chunk.itertuples(index=False, name=None))
+        chunk = frame.iloc[start : start + _CHUNK]
+        columns = [chunk[c].to_numpy(dtype=object, na_value=None).tolist() for c in chunk.columns]
+        yield list(zip(*columns, strict=True))
+
+
+def _stored_ids(conn: Connection, *, limit: int | None = None) -> list[str]:
+    """Stored client ids (at most ``limit``), read inside ``conn``'s transaction."""
+    clients = _schema.metadata.tables["clients"]
+    return [r[0] for r in conn.execute(sa.select(clients.c.client_id).limit(limit))]
+
+
+def _in_key_order(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """A keyed table's rows in key order, the order SQLite keeps and returns them in.
+
+    Writing in key order appends to the table's b-tree, and the columnar copy
+    written at import then holds the rows in the order a read from SQL gives.
+    """
+    key = list(TABLES[name].key)
+    if not key or len(frame) < 2:
+        return frame
+    return frame.sort_values(key, kind="stable", ignore_index=True)
 
 
 def _new_row_failure(failure: Failure, current: Inventory) -> Failure:

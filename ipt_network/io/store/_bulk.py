@@ -30,7 +30,7 @@ from ipt_network.io._files import private_output
 from ipt_network.io.contract import TABLES
 from ipt_network.io.inventory import dtype_of
 
-__all__ = ["typed", "read_rows", "cache_folder", "cached_read", "clear_cache"]
+__all__ = ["typed", "read_rows", "cache_folder", "cached_read", "store_copies", "clear_cache"]
 
 
 def typed(name: str, frame: pd.DataFrame) -> pd.DataFrame:
@@ -109,6 +109,18 @@ def _write_cache(folder: Path, name: str, revision: int, frame: pd.DataFrame) ->
     for stale in folder.glob(f"{name}.r*.parquet"):
         if stale.name != target.name:
             stale.unlink(missing_ok=True)
+
+
+def store_copies(folder: Path, revision: int, frames: Mapping[str, pd.DataFrame]) -> None:
+    """Keep whole typed tables as the columnar copy at ``revision`` (after it is committed).
+
+    An import into an empty store calls this with the tables it wrote, so the
+    first bulk read after it is as fast as the next. A folder that cannot be
+    written is passed over: the next read then comes from SQL.
+    """
+    with contextlib.suppress(OSError):
+        for name, frame in frames.items():
+            _write_cache(folder, name, revision, frame[TABLES[name].names])
 
 
 def cached_read(

@@ -1,9 +1,9 @@
 """The store's SQL schema, its version, and the migrations between versions.
 
 The tables mirror the tidy contract (:mod:`ipt_network.io.contract`) table for
-table. ``meta`` holds the schema version and the store revision, a counter
-that every write transaction bumps so that caches (in this process or another)
-know when what they hold is stale.
+table, keys and foreign keys included. ``meta`` holds the schema version and
+the store revision, a counter that every write transaction bumps so that
+caches (in this process or another) know when what they hold is stale.
 
 Examples
 --------
@@ -11,6 +11,8 @@ Examples
 ['clients', 'communication', 'events']
 >>> SCHEMA_VERSION
 3
+>>> FOREIGN_KEYS["person_ties"][0]
+(['client_id', 'session', 'source'], 'relationships', ['client_id', 'session', 'person_id'])
 """
 
 from __future__ import annotations
@@ -47,31 +49,12 @@ _META = sa.Table(
     "meta", metadata, sa.Column("key", sa.Text, primary_key=True), sa.Column("value", sa.Text)
 )
 
-#: Foreign keys per table: (columns, referenced table, referenced columns).
+#: Foreign keys per table, as the contract declares them for the store:
+#: (columns, referenced table, referenced columns).
 FOREIGN_KEYS: Final[dict[str, list[tuple[list[str], str, list[str]]]]] = {
-    "sessions": [(["client_id"], "clients", ["client_id"])],
-    "people": [(["client_id"], "clients", ["client_id"])],
-    "relationships": [
-        (["client_id", "session"], "sessions", ["client_id", "session"]),
-        (["client_id", "person_id"], "people", ["client_id", "person_id"]),
-    ],
-    "person_ties": [
-        (
-            ["client_id", "session", "source"],
-            "relationships",
-            ["client_id", "session", "person_id"],
-        ),
-        (
-            ["client_id", "session", "target"],
-            "relationships",
-            ["client_id", "session", "person_id"],
-        ),
-    ],
-    "events": [(["client_id"], "clients", ["client_id"])],
-    "communication": [
-        (["client_id", "session"], "sessions", ["client_id", "session"]),
-        (["client_id", "person_id"], "people", ["client_id", "person_id"]),
-    ],
+    name: [(list(fk.columns), fk.table, list(fk.ref_columns)) for fk in stored]
+    for name, table in TABLES.items()
+    if (stored := [fk for fk in table.foreign_keys if fk.stored])
 }
 
 
@@ -91,7 +74,8 @@ def _define_tables() -> None:
             columns.insert(0, sa.Column("row_id", sa.Integer, primary_key=True, autoincrement=True))
         for cols, ref, ref_cols in FOREIGN_KEYS.get(name, []):
             columns.append(sa.ForeignKeyConstraint(cols, [f"{ref}.{c}" for c in ref_cols]))
-        sa.Table(name, metadata, *columns)
+        # a keyed SQLite table is its key's b-tree (WITHOUT ROWID): one b-tree, not two, to write
+        sa.Table(name, metadata, *columns, sqlite_with_rowid=not table.key)
         if table.key[:1] != ("client_id",):  # a key that starts with client_id serves already
             sa.Index(f"ix_{name}_client", metadata.tables[name].c.client_id)
 

@@ -1,4 +1,4 @@
-"""Shared look of every figure: the palette, fonts, hover text and the session marker."""
+"""Shared look of every figure: the theme's colours, hover text and the session marker."""
 
 from __future__ import annotations
 
@@ -9,28 +9,22 @@ from typing import Any, Final, NamedTuple
 import numpy as np
 import pandas as pd
 
+from ipt_network.views import theme
+from ipt_network.views.theme import OKABE_ITO
+
 Figure = dict[str, Any]
 
 
-#: The Okabe-Ito colour-blind-safe palette, the only hues the figures use.
-OKABE_ITO: Final = {
-    "black": "#000000",
-    "orange": "#E69F00",
-    "sky_blue": "#56B4E9",
-    "bluish_green": "#009E73",
-    "yellow": "#F0E442",
-    "blue": "#0072B2",
-    "vermillion": "#D55E00",
-    "reddish_purple": "#CC79A7",
-}
-# Neutrals for text, rules and washes (greys are safe for every reader).
-_INK: Final = "#33414E"
-_MUTED: Final = "#7B8794"
-_RULE: Final = "#C9D2DB"
-_TIE: Final = "rgba(123, 135, 148, 0.4)"
-_CALM_SPOKE: Final = "rgba(0, 114, 178, 0.35)"  # Okabe-Ito blue, faded
-_WASH: Final = ("#EEF3F7", "#F4F7FA", "#FAFBFD")  # inner, middle, outer ring fills
-_FONT: Final = "Inter, 'Segoe UI', Arial, sans-serif"
+# Every colour comes from the theme; the short names below are the figures' own.
+_INK: Final = theme.INK
+_MUTED: Final = theme.MUTED
+_RULE: Final = theme.RULE
+_TIE: Final = theme.TIE
+_CALM_SPOKE: Final = theme.CALM_SPOKE
+_WASH: Final = theme.WASH  # inner, middle, outer ring fills
+_FONT: Final = theme.FONT
+_PAPER: Final = theme.PAPER
+_GHOST: Final = theme.GHOST
 
 
 class ConflictStyle(NamedTuple):
@@ -72,16 +66,6 @@ TREND_METRICS: Final = {
     "density": "Density of ties between people",
 }
 
-_ROLE_TITLES: Final = {
-    "partner": "Partner",
-    "family": "Family",
-    "friend": "Friends",
-    "coworker": "Work",
-    "professional": "Professionals",
-    "community": "Community",
-    "other": "Other",
-}
-_GHOST: Final = "rgba(123, 135, 148, 0.35)"
 _LABEL_LIMIT: Final = 40  # above this many people, names show on hover only
 _NOTE_CHARS: Final = 280
 _DIGITS: Final = 2  # 0.01 of a ring is about a pixel
@@ -163,10 +147,10 @@ def _base_layout(title: str, *, font_size: int) -> dict[str, Any]:
     return {
         "title": {"text": title, "x": 0.02, "xanchor": "left", "font": {"size": font_size + 4}},
         "font": {"family": _FONT, "color": _INK, "size": font_size},
-        "paper_bgcolor": "#FFFFFF",
-        "plot_bgcolor": "#FFFFFF",
+        "paper_bgcolor": _PAPER,
+        "plot_bgcolor": _PAPER,
         "hoverlabel": {
-            "bgcolor": "#FFFFFF",
+            "bgcolor": _PAPER,
             "bordercolor": _RULE,
             "align": "left",
             "namelength": -1,

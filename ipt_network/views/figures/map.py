@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from functools import partial
+from typing import Any, Final
 
 import networkx as nx
 import numpy as np
 
 from ipt_network import names
-from ipt_network.errors import SessionNotFound
+from ipt_network.clinical.course import Change, ChangeKind, PersonState, compare, course_of
+from ipt_network.errors import BadArgument, BadTable, SessionNotFound
 from ipt_network.io.inventory import Inventory
 from ipt_network.network.graph import course
 from ipt_network.network.layout import TOP_GAP, person_angles, ring_positions, sector_angles
@@ -21,7 +23,7 @@ from ipt_network.views.figures._style import (
     _INK,
     _LABEL_LIMIT,
     _MUTED,
-    _ROLE_TITLES,
+    _PAPER,
     _RULE,
     _SECTOR_RADIUS,
     _TIE,
@@ -36,6 +38,7 @@ from ipt_network.views.figures._style import (
     _segments,
     _text_positions,
 )
+from ipt_network.words import RING_WORDS, ROLE_TITLES
 
 
 def _is_deceased(attrs: Mapping[str, Any], session_date: object) -> bool:
@@ -51,10 +54,20 @@ def _is_deceased(attrs: Mapping[str, Any], session_date: object) -> bool:
 
 def _people_of(G: nx.Graph) -> tuple[list[str], dict[str, int]]:
     """Person ids on the map and their rings, in adjacency order."""
-    if names.EGO not in G:
-        raise ValueError(f"the snapshot graph has no {names.EGO!r} node")
-    rings = {str(p): int(d[names.RING]) for p, d in G.adj[names.EGO].items()}
+    rings = {p: st.ring for p, st in _states_of(G).items()}
     return list(rings), rings
+
+
+def _states_of(G: nx.Graph) -> dict[str, PersonState]:
+    """The state of everyone on the map, in adjacency order."""
+    if names.EGO not in G:
+        raise BadTable(f"the snapshot graph has no {names.EGO!r} node")
+    return {
+        str(p): PersonState(
+            int(d[names.RING]), int(d.get(names.CONFLICT) or 0), int(d.get(names.SUPPORT) or 0)
+        )
+        for p, d in G.adj[names.EGO].items()
+    }
 
 
 def _hover(
@@ -69,7 +82,7 @@ def _hover(
     """Hover text of one person, after their name: role, ring, and so on."""
     lines = [
         f"({_esc(node.get(names.ROLE) or 'other')})",
-        f"{names.RING_LABELS[int(edge[names.RING])]} ring",
+        f"{RING_WORDS[int(edge[names.RING])]} ring",
     ]
     if dead:
         died = node.get(names.DECEASED_DATE)
@@ -87,19 +100,22 @@ def _hover(
     return "<br>".join(lines)
 
 
-def _status(pid: str, ring: int, before: Mapping[str, int] | None, since: object) -> str | None:
-    """Compare-mode status of one person on the current map."""
-    if before is None:
+def _status(change: Change | None, since: object) -> str | None:
+    """Compare-mode status of one person on the current map, from their change record."""
+    if change is None or change.ring_after is None:
         return None
-    if pid not in before:
+    if change.kind is ChangeKind.JOINED:
         return f"new since session {since}"
-    old = before[pid]
-    if old == ring:
+    if change.ring_before is None or change.kind not in _MOVED:
         return None
-    way = "closer" if ring < old else "further"
-    return (
-        f"moved {way} since session {since}: {names.RING_LABELS[old]} to {names.RING_LABELS[ring]}"
-    )
+    way = "closer" if change.kind is ChangeKind.MOVED_IN else "further"
+    old, new = RING_WORDS[change.ring_before], RING_WORDS[change.ring_after]
+    return f"moved {way} since session {since}: {old} to {new}"
+
+
+#: The changes the map draws: one per person at most.
+_MOVED: Final = (ChangeKind.MOVED_IN, ChangeKind.MOVED_OUT)
+_DRAWN: Final = (ChangeKind.JOINED, ChangeKind.LEFT, *_MOVED)
 
 
 def map_figure(
@@ -177,10 +193,14 @@ def map_figure(
     )
     dead = np.fromiter((_is_deceased(nodes[p], date) for p in pids), dtype=bool, count=len(pids))
     before: dict[str, int] | None = None
+    diff: dict[str, Change] = {}  # person_id -> joined, left or moved since `previous`
     since = None
     if previous is not None:
-        _, before = _people_of(previous)
+        was = _states_of(previous)
+        before = {p: st.ring for p, st in was.items()}
         since = previous.graph.get("session", "before")
+        changes = compare(was, _states_of(snapshot_graph))
+        diff = {c.person_id: c for c in changes if c.kind in _DRAWN}
     # With names shown as labels, the hover template takes the name from the label.
     show_names = len(pids) <= _LABEL_LIMIT
     names_shown = [_esc(nodes[p].get(names.NAME) or p) for p in pids]
@@ -190,7 +210,7 @@ def map_figure(
             nodes[p],
             ego_adj[p],
             dead=bool(dead[i]),
-            status=_status(p, rings[p], before, since),
+            status=_status(diff.get(p), since),
             client_view=client_view,
         )
         for i, p in enumerate(pids)
@@ -232,7 +252,15 @@ def map_figure(
     if previous is not None and before is not None:
         data.extend(
             _compare_traces(
-                previous, before, rings, pos, angles, since, client_view, font_size, scale
+                previous,
+                before,
+                list(diff.values()),
+                pos,
+                angles,
+                since,
+                client_view,
+                font_size,
+                scale,
             )
         )
     # 3. Spokes from the client to each person, one trace per conflict level.
@@ -265,38 +293,29 @@ def map_figure(
             }
         )
     # 4. People: one marker trace per conflict level, the dead apart with a hollow marker.
+    people = partial(
+        _people_trace, rx=rx, ry=ry, sizes=sizes, hover=hover, labels=labels, textpos=textpos
+    )
     for level, style in enumerate(CONFLICT_STYLES):
         sel = (levels == level) & ~dead
         if sel.any():
             data.append(
-                _people_trace(
+                people(
                     sel,
-                    rx,
-                    ry,
-                    sizes,
-                    hover,
-                    labels,
-                    textpos,
                     name=level_names[level],
                     group=f"conflict{level}",
                     hoverinfo="text" if client_view else "text+name",
                     marker={
                         "color": style.colour,
                         "symbol": "circle",
-                        "line": {"color": "#FFFFFF", "width": 1.5},
+                        "line": {"color": _PAPER, "width": 1.5},
                     },
                 )
             )
     if dead.any():
         data.append(
-            _people_trace(
+            people(
                 dead,
-                rx,
-                ry,
-                sizes,
-                hover,
-                labels,
-                textpos,
                 name="has died",
                 group="deceased",
                 hoverinfo="text",
@@ -310,7 +329,11 @@ def map_figure(
         )
     # 5. Rings around people who joined since the compared session.
     if before is not None:
-        new = np.fromiter((p not in before for p in pids), dtype=bool, count=len(pids))
+        new = np.fromiter(
+            (p in diff and diff[p].kind is ChangeKind.JOINED for p in pids),
+            dtype=bool,
+            count=len(pids),
+        )
         if new.any():
             data.append(
                 {
@@ -339,7 +362,7 @@ def map_figure(
             "y": [0],
             "text": [me],
             "textposition": "middle center",
-            "textfont": {"color": "#FFFFFF", "size": font_size},
+            "textfont": {"color": _PAPER, "size": font_size},
             "marker": {"color": _INK, "size": round(38 * big), "line": {"width": 0}},
             "hoverinfo": "skip",
             "showlegend": False,
@@ -449,7 +472,7 @@ def _people_trace(
 def _compare_traces(
     previous: nx.Graph,
     before: Mapping[str, int],
-    rings: Mapping[str, int],
+    changes: Sequence[Change],
     pos: Mapping[str, tuple[float, float]],
     angles: Mapping[str, float],
     since: object,
@@ -459,17 +482,17 @@ def _compare_traces(
 ) -> list[dict[str, Any]]:
     old_pos = ring_positions(angles, before)
     traces: list[dict[str, Any]] = []
-    gone = [p for p in before if p not in rings]
+    gone = [c.person_id for c in changes if c.kind is ChangeKind.LEFT]
     if gone:
         nodes = previous.nodes
         theta = np.fromiter((angles[p] for p in gone), dtype=np.float64, count=len(gone))
         hover = [
             f"<b>{_esc(nodes[p].get(names.NAME) or p)}</b> ({_esc(nodes[p].get(names.ROLE))})"
-            f"<br>on the map at session {since} ({names.RING_LABELS[before[p]]} ring)"
+            f"<br>on the map at session {since} ({RING_WORDS[before[p]]} ring)"
             "<br>not on the map now"
             for p in gone
         ]
-        show = len(gone) + len(rings) <= _LABEL_LIMIT
+        show = len(gone) + len(pos) <= _LABEL_LIMIT
         trace: dict[str, Any] = {
             "type": "scatter",
             "mode": "markers+text" if show else "markers",
@@ -489,7 +512,7 @@ def _compare_traces(
             trace["textposition"] = _text_positions(theta)
             trace["textfont"] = {"size": font_size - 1, "color": _MUTED}
         traces.append(trace)
-    moved = [p for p in rings if p in before and before[p] != rings[p]]
+    moved = [c.person_id for c in changes if c.kind in _MOVED]
     if moved:
         xs, ys = _segments(
             [old_pos[p][0] for p in moved],
@@ -546,7 +569,7 @@ def _map_frame(sectors: Mapping[str, float] | None, font_size: int) -> dict[str,
             "yanchor": "top",
             "font": {"size": font_size - 1, "color": _MUTED},
         }
-        for r, label in names.RING_LABELS.items()
+        for r, label in RING_WORDS.items()
     ]
     for role, t in (sectors or {}).items():
         c, s = math.cos(t), math.sin(t)
@@ -557,7 +580,7 @@ def _map_frame(sectors: Mapping[str, float] | None, font_size: int) -> dict[str,
             {
                 "x": round(_SECTOR_RADIUS * c, _DIGITS),
                 "y": round(_SECTOR_RADIUS * s, _DIGITS),
-                "text": _ROLE_TITLES.get(role, role),
+                "text": ROLE_TITLES.get(role, role),
                 "showarrow": False,
                 "xanchor": "left" if c > 0.2 else "right" if c < -0.2 else "center",
                 "yanchor": "bottom" if s > 0.2 else "top" if s < -0.2 else "middle",
@@ -595,10 +618,8 @@ def relationship_map(
 
     Parameters
     ----------
-    inventory : Inventory
-        Validated tables holding the client.
-    client_id : str
-        The client.
+    inventory, client_id
+        The tables and the client in them, as for :func:`~ipt_network.clinical.course.course_of`.
     session : int
         The session to show.
     compare_with : int, optional
@@ -627,15 +648,15 @@ def relationship_map(
     'Relationship map, session 2, compared with session 1'
     """
     if compare_with is not None and compare_with == session:
-        raise ValueError("compare_with must be a different session from the one shown")
-    known = inventory.sessions_of(client_id)
+        raise BadArgument("compare_with must be a different session from the one shown")
+    read = course_of(inventory, client_id)  # raises ClientNotFound; built once per inventory
     for s in (session, compare_with):
-        if s is not None and s not in known:
+        if s is not None and s not in read.sessions:
             raise SessionNotFound(client_id, s)
-    people = inventory.people[inventory.people["client_id"] == client_id]
+    people = read.tables.people
     angles = person_angles(people)
     wanted = [session] if compare_with is None else [session, compare_with]
-    graphs = {G.graph["session"]: G for G in course(inventory, client_id, sessions=wanted)}
+    graphs = {G.graph["session"]: G for G in course(read.tables, client_id, sessions=wanted)}
     return map_figure(
         graphs[session],
         angles,

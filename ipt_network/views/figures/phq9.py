@@ -8,6 +8,7 @@ import numpy as np
 
 from ipt_network.clinical.measures import PHQ9_BANDS, measure_table
 from ipt_network.io.inventory import Inventory
+from ipt_network.views import theme
 from ipt_network.views.figures._style import (
     _MUTED,
     OKABE_ITO,
@@ -23,10 +24,8 @@ def phq9_figure(inventory: Inventory, client_id: str, current_session: int | Non
 
     Parameters
     ----------
-    inventory : Inventory
-        Validated tables holding the client.
-    client_id : str
-        The client.
+    inventory, client_id
+        The tables and the client in them, as for :func:`~ipt_network.clinical.course.course_of`.
     current_session : int, optional
         The session to mark with a dotted vertical line.
 
@@ -41,7 +40,8 @@ def phq9_figure(inventory: Inventory, client_id: str, current_session: int | Non
     Raises
     ------
     ClientNotFound
-        When the client is not in the inventory.
+        When the client is not in the inventory; a client with no complete
+        PHQ-9 still gets the bands, with no points.
 
     Examples
     --------
@@ -98,11 +98,11 @@ def phq9_figure(inventory: Inventory, client_id: str, current_session: int | Non
                     "symbol": "diamond",
                     "size": 15,
                     "color": OKABE_ITO["vermillion"],
-                    "line": {"color": "#FFFFFF", "width": 1.5},
+                    "line": {"color": theme.PAPER, "width": 1.5},
                 },
             }
         )
-    shades = ("#FFFFFF", "#F3F5F8", "#E8ECF1", "#DCE2E9", "#CFD7E0")
+    shades = theme.SEVERITY_FILLS
     shapes: list[dict[str, Any]] = [
         {
             "type": "rect",

@@ -36,6 +36,7 @@ def figure_table(fig: Mapping[str, Any]) -> list[dict[str, str]]:
     Examples
     --------
     >>> import pandas as pd
+    >>> from ipt_network.views.figures import trends_figure
     >>> rows = pd.DataFrame({"session": [1], "n_people": [5], "n_inner": [1],
     ...                      "conflict_sum": [4], "density": [0.2]})
     >>> figure_table(trends_figure(rows))[0]

@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ipt_network.errors import BadTable
+from ipt_network.views import theme
 from ipt_network.views.figures._style import (
     _INK,
     OKABE_ITO,
@@ -40,7 +42,8 @@ def trends_figure(metric_rows: pd.DataFrame, current_session: int | None = None)
     Raises
     ------
     ValueError
-        When a column is missing or the rows hold more than one client.
+        When ``session`` or a column of :data:`TREND_METRICS` is missing, or
+        the rows hold more than one client.
 
     Examples
     --------
@@ -57,9 +60,9 @@ def trends_figure(metric_rows: pd.DataFrame, current_session: int | None = None)
     """
     missing = [c for c in ("session", *TREND_METRICS) if c not in metric_rows.columns]
     if missing:
-        raise ValueError(f"metric rows need the column(s) {', '.join(missing)}")
+        raise BadTable(f"metric rows need the column(s) {', '.join(missing)}")
     if "client_id" in metric_rows.columns and metric_rows["client_id"].nunique() > 1:
-        raise ValueError("trends_figure takes the rows of one client; filter by client_id first")
+        raise BadTable("trends_figure takes the rows of one client; filter by client_id first")
     rows = metric_rows.sort_values("session")
     x = rows["session"].astype(int).tolist()
     n = len(TREND_METRICS)
@@ -107,7 +110,7 @@ def trends_figure(metric_rows: pd.DataFrame, current_session: int | None = None)
             "domain": [round(top - height, 4), round(top, 4)],
             "anchor": f"x{k}",
             "rangemode": "tozero",
-            "gridcolor": "#EEF1F4",
+            "gridcolor": theme.GRID,
             "zeroline": False,
             "nticks": 4,
         }
