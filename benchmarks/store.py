@@ -14,8 +14,13 @@ In one run, on a synthetic cohort (``synth --seed 1``), with Python's own
   the 10,000-client store, from its columnar copy at the store revision,
   against ``pandas.read_csv`` of the same tidy CSVs (target: within 2x) and
   ``pandas.read_sql`` of ``SELECT *`` (target: at least 3x faster); the first
-  read after the import (from the copy the import wrote) and the first read
-  after another write (from SQL) are printed too.
+  read after the import (from the copy the import wrote) is printed too;
+* **after a small write**: the first ``read_tables`` after a one-session
+  ``Store.append`` (from the copy the append renewed; target: within 2x
+  ``read_csv``), with the first read with no copy at all (from SQL) printed as
+  the reference, and what renewing the copy adds to one ``append`` in the
+  4-client and the 10,000-client store (appends with the copy there, against
+  appends with no copy to renew).
 
 Every time is a median of several runs, the two sides of a ratio timed in
 turn; the script exits with status 1 when a target is missed. ``--quick``
@@ -38,6 +43,8 @@ import sqlalchemy as sa
 from _common import median_seconds, verdict
 
 from ipt_network import Store, load_samples
+from ipt_network.io.contract import TABLES
+from ipt_network.io.store._bulk import clear_cache
 from ipt_network.io.synth import synthesize
 from ipt_network.io.tidy import write_inventory
 
@@ -84,17 +91,54 @@ def interleaved(
     return statistics.median(p[0] for p in pairs), statistics.median(p[1] for p in pairs)
 
 
+COHORT = ["relationships", "person_ties"]
+
+
+def timed(fn: Callable[[], object]) -> float:
+    """Seconds of one call of ``fn``."""
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def one_session_more(store: Store, client: str) -> None:
+    """Append one session to ``client``: its last session's rows, a week later."""
+    inv = store.inventory([client])
+    last = inv.sessions_of(client)[-1]
+    rows = {
+        name: getattr(inv, name).loc[lambda f: f["session"] == last].assign(session=last + 1)
+        for name in ("sessions", "relationships")
+    }
+    day = pd.Timestamp(str(rows["sessions"]["date"].iloc[0])) + pd.Timedelta(days=7)
+    rows["sessions"]["date"] = day.date().isoformat()
+    store.append(client, rows)
+
+
+def append_cost(store: Store, client: str, repeats: int) -> tuple[float, float]:
+    """Median seconds of one append with the copy there to renew, and with no copy.
+
+    Leaves the store with no copy.
+    """
+    assert store._columns is not None
+    store.read_tables(["clients"])  # at least one table's copy, whatever the store's size
+    renewed = median_seconds(lambda: one_session_more(store, client), repeats)
+    clear_cache(store._columns)
+    bare = median_seconds(lambda: one_session_more(store, client), repeats)
+    return renewed, bare
+
+
 def cohort_load_part(store: Store, path: Path, tidy: Path, repeats: int) -> dict[str, float]:
-    """Seconds to load relationships and person_ties: after the import, cold, warm, read_csv,
-    read_sql."""
-    names = ["relationships", "person_ties"]
-    start = time.perf_counter()
-    store.read_tables(names)  # the first read after the import: from the copy it wrote
-    after_import = time.perf_counter() - start
-    store.set_setting("benchmark", str(time.time()))  # a write: the next read is a cold one
-    start = time.perf_counter()
-    store.read_tables(names)
-    cold = time.perf_counter() - start
+    """Seconds to load relationships and person_ties: after the import, after an append,
+    with no copy (SQL), warm, read_csv, read_sql; and what renewing the copy adds to an append."""
+    assert store._columns is not None
+    after_import = timed(lambda: store.read_tables(COHORT))  # from the copy the import wrote
+    client = store.client_ids()[len(store.client_ids()) // 3]
+    store.read_tables(list(TABLES))  # every table's copy, as after an import
+    one_session_more(store, client)
+    after_append = timed(lambda: store.read_tables(COHORT))  # from the copy the append renewed
+    renewed, bare = append_cost(store, client, repeats)
+    cold = timed(lambda: store.read_tables(COHORT))  # no copy: from SQL, and written
+    names = COHORT
     plain = sa.create_engine(f"sqlite:///{path}")
 
     def read_sql() -> None:
@@ -108,6 +152,9 @@ def cohort_load_part(store: Store, path: Path, tidy: Path, repeats: int) -> dict
 
     times = {
         "after import": after_import,
+        "after append": after_append,
+        "append, copy renewed": renewed,
+        "append, no copy": bare,
         "cold": cold,
         "warm": median_seconds(lambda: store.read_tables(names), repeats),
         "read_csv": median_seconds(read_csv, repeats),
@@ -183,13 +230,16 @@ def main(argv: list[str] | None = None) -> int:
             [
                 ("Store.read_tables, columnar copy at the revision", load["warm"]),
                 ("Store.read_tables, first read after the import", load["after import"]),
-                ("Store.read_tables, first read after another write (SQL)", load["cold"]),
+                ("Store.read_tables, first read after a one-session append", load["after append"]),
+                ("Store.read_tables, first read with no copy (SQL, reference)", load["cold"]),
                 ("pandas.read_csv of the tidy CSVs", load["read_csv"]),
                 ("pandas.read_sql SELECT *", load["read_sql"]),
             ],
             "s",
         )
         judge("store / read_csv", load["warm"] / load["read_csv"], TARGET_CSV, "cohort", failures)
+        after_append = load["after append"] / load["read_csv"]
+        judge("after an append / read_csv", after_append, TARGET_CSV, "cohort", failures)
         sql_ratio = load["read_sql"] / load["warm"]
         judge("read_sql / store", sql_ratio, TARGET_SQL, "cohort", failures, least=True)
         sqlite_libs = {m for m in sys.modules if "adbc" in m or m == "apsw"}
@@ -199,6 +249,18 @@ def main(argv: list[str] | None = None) -> int:
         )
         if sqlite_libs:
             failures.append("a second SQLite library was loaded")
+
+        print(f"\none Store.append, renewing the copy (median of {args.repeats})")
+        small_renewed, small_bare = append_cost(small, "dispute-01", args.repeats)
+        show(
+            [
+                ("4-client store, copy renewed", small_renewed),
+                ("4-client store, no copy", small_bare),
+                (f"{args.clients:,}-client store, copy renewed", load["append, copy renewed"]),
+                (f"{args.clients:,}-client store, no copy", load["append, no copy"]),
+            ],
+            "ms",
+        )
         large.close()
         small.close()
     return verdict(failures)

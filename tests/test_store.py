@@ -259,7 +259,7 @@ def test_import_into_an_empty_store_keeps_the_columnar_copy_of_what_sql_holds(
     from_sql = store.read_tables(list(TABLES))
     for name in TABLES:
         pd.testing.assert_frame_equal(warm[name], from_sql[name], obj=name)
-    # a store that already held clients keeps no copy at import: its tables hold more
+    # with no copy at the revision before it, an import into a non-empty store makes none
     _bulk.clear_cache(folder)
     store.import_inventory(samples_inv.for_clients(["grief-01"]), replace=True)
     assert not list(folder.glob("*.parquet"))

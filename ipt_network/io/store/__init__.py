@@ -211,8 +211,16 @@ class Store:
             yield conn
 
     @contextmanager
-    def _write(self, *, bulk: bool = False) -> Iterator[Connection]:
+    def _write(
+        self, *, bulk: bool = False, changes: _bulk.Changes | None = None
+    ) -> Iterator[Connection]:
         """A write transaction: the write lock at once (bounded wait), the revision bumped.
+
+        ``changes`` says which clients the transaction writes: the columnar
+        copy at the old revision is then renewed for the new one
+        (:class:`~ipt_network.io.store._bulk.Renewal`), the touched clients'
+        rows read before the commit, the file written after it. Without it
+        the copy is left behind and the next bulk read comes from SQL.
 
         ``bulk`` is for whole clients that :func:`~ipt_network.io.validation.validate`
         has just checked, every reference included: SQLite's own foreign-key
@@ -220,6 +228,7 @@ class Store:
         quarters of an import's time and can find nothing more, since every
         key holds the client id and the client's rows are all new).
         """
+        renewal = None
         with self._guard(), self.engine.connect() as conn:
             conn.execution_options(**{WRITE: True})
             unchecked = bulk and conn.dialect.name == "sqlite"
@@ -228,11 +237,26 @@ class Store:
             try:
                 with conn.begin():
                     yield conn
-                    if _schema.revision(conn) is not None:
+                    base = _schema.revision(conn)
+                    if base is not None:
                         _schema.bump_revision(conn)
+                        renewal = self._renewal(conn, base, changes)
             finally:
                 if unchecked:
                     _foreign_keys(conn, on=True)
+        if renewal is not None:  # committed; the write lock is released
+            renewal.write()
+
+    def _renewal(
+        self, conn: Connection, base: int, changes: _bulk.Changes | None
+    ) -> _bulk.Renewal | None:
+        """What renews the columnar copy for this write, read inside it; ``None`` to skip."""
+        if changes is None or self._columns is None:
+            return None
+        try:
+            return _bulk.Renewal.prepare(conn, self._columns, base, changes, self._absent)
+        except Exception:  # noqa: BLE001 - a copy is an optimisation; the write goes on
+            return None  # no renewal: the next bulk read comes from SQL
 
     # ------------------------------------------------------------------ schema
     @property
@@ -278,7 +302,7 @@ class Store:
 
     def set_setting(self, key: str, value: str) -> None:
         """Change a store-wide setting, in one write transaction."""
-        with self._write() as conn:
+        with self._write(changes=_bulk.Changes(())) as conn:
             _schema.set_setting(conn, key, value)
 
     # ------------------------------------------------------------------ writing
@@ -370,10 +394,11 @@ class Store:
         return self._import(read_inventory(folder), replace, progress)
 
     def _import(self, checked: Inventory, replace: bool, progress: bool | None) -> Inventory:
-        """Write validated tables in one transaction; a fresh store also gets its columnar copy."""
+        """Write validated tables in one transaction; the columnar copy follows them."""
         ids = checked.client_ids()
         rows = Inventory.from_tables({n: _in_key_order(n, f) for n, f in checked.items()})
-        with self._write(bulk=True) as conn:
+        changes = _bulk.Changes(ids, rows.tables())
+        with self._write(bulk=True, changes=changes) as conn:
             present = self._existing(conn, ids)
             if present and not replace:
                 shown = ", ".join(present[:10]) + (" ..." if len(present) > 10 else "")
@@ -381,14 +406,11 @@ class Store:
                     f"{len(present)} client(s) already in the store ({shown}); nothing was "
                     "imported. Use --replace (replace=True in Python) to overwrite them."
                 )
-            # into an empty store the rows written are the whole tables: keep their copy
-            revision = _schema.revision(conn) if self._columns is not None else None
-            whole = revision is not None and not _stored_ids(conn, limit=1)
+            # into an empty store the rows written are the whole tables
+            changes.empty_before = not _stored_ids(conn, limit=1)
             self._delete_clients(conn, present)
+            changes.mark(conn)
             self._insert(conn, rows, len(ids) > 100 if progress is None else progress)
-        if whole and self._columns is not None and revision is not None:
-            # the write transaction bumped the revision by one; the copy is named by the new one
-            _bulk.store_copies(self._columns, revision + 1, rows.tables())
         return checked
 
     def _existing(self, conn: Connection, client_ids: Sequence[str]) -> list[str]:
@@ -425,7 +447,8 @@ class Store:
         ValidationError
             When the client's record with the new rows breaks the contract.
         """
-        with self._write() as conn:
+        written = [n for n, f in tables.items() if n in TABLES and len(f)]
+        with self._write(changes=_bulk.Changes([client_id], tables=written)) as conn:
             current = self._inventory(conn, [client_id])
             merged = {
                 name: pd.concat([frame, tables[name]], ignore_index=True)
@@ -461,7 +484,7 @@ class Store:
             When the areas are not one or two known problem areas.
         """
         table = _schema.metadata.tables["clients"]
-        with self._write() as conn:
+        with self._write(changes=_bulk.Changes([client_id], tables=["clients"])) as conn:
             current = self._inventory(conn, [client_id])
             if session not in current.sessions_of(client_id):
                 raise SessionNotFound(client_id, session)
@@ -511,7 +534,10 @@ class Store:
         A SQLite store keeps a columnar copy of each table read this way,
         keyed by the store revision (:mod:`ipt_network.io.store._bulk`): the
         next read at the same revision comes from it, several times faster
-        than SQL. Python's ``sqlite3`` is the only SQLite library used.
+        than SQL. Every write of this class (an import, an append, a focus, a
+        setting) renews the copy for the revision it makes, so the first read
+        after a small write is as fast as the next. Python's ``sqlite3`` is
+        the only SQLite library used.
 
         Parameters
         ----------
