@@ -36,6 +36,7 @@ Run it with ``python benchmarks/slider.py [--rounds N] [--steps N] [--strict]``.
 from __future__ import annotations
 
 import argparse
+import logging
 import statistics
 import sys
 import tempfile
@@ -292,6 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.rounds < 1 or args.steps < 1:
         parser.error("rounds and steps must be at least 1")
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
     failures = []
     with tempfile.TemporaryDirectory() as folder:
         build_store(Path(folder)).close()

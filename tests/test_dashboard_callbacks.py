@@ -534,3 +534,24 @@ def test_a_store_error_in_a_callback_is_a_sentence_not_a_500(
     assert shown == "The store is locked by another program; try again."
     monkeypatch.setattr(cb, "client_context", lambda *a: 1 / 0)  # a bug is not hidden
     assert client.post("/_dash-update-component", json=body).status_code == 500
+
+
+def _html_table(header: list[str], rows: list[list[str]]) -> Any:
+    """The table as ``dash.html`` components, the way Dash would build it."""
+    from dash import html
+
+    head = html.Thead(html.Tr([html.Th(h, scope="col") for h in header]))
+    body = html.Tbody([html.Tr([html.Td(v) for v in row]) for row in rows])
+    return html.Table([head, body], className="data-table")
+
+
+@pytest.mark.parametrize("session", [1, 9])
+def test_the_map_table_sends_what_dash_components_would(samples: Store, session: int) -> None:
+    """The map's text alternative is built in Dash's wire form; the browser gets the same JSON."""
+    _, table = cb.map_outputs(samples, "grief-01", session, ["on"], 1)
+    rows = table["props"]["children"][1]["props"]["children"]
+    cells = [[td["props"]["children"] for td in tr["props"]["children"]] for tr in rows]
+    assert len(cells) > 5 and all(len(row) == 2 for row in cells)
+    assert any("Ruth" in row[1] for row in cells)  # a person of the sample, by name
+    assert _json(table) == _json(_html_table(["what", "detail"], cells))
+    assert text_of(table).startswith("what detail ")

@@ -8,6 +8,7 @@ import pytest
 
 from ipt_network import course, names, snapshot
 from ipt_network.errors import ClientNotFound, SessionNotFound
+from ipt_network.io.inventory import Inventory
 from ipt_network.io.tidy import read_inventory
 from ipt_network.network.graph import person_subgraph
 
@@ -66,3 +67,35 @@ def test_a_session_with_nobody_on_the_map(tiny_folder: Path) -> None:
     sessions.write_text(sessions.read_text() + "c2,2,2026-03-08,,,,,,,,,\n")
     G = snapshot(read_inventory(tiny_folder), "c2", 2)
     assert list(G.nodes) == [names.EGO]
+
+
+def test_snapshots_carry_every_table_row_in_order(samples_inv: Inventory) -> None:
+    """Each snapshot, built from rows read once per inventory, equals the tables row by row."""
+    for client_id in samples_inv.client_ids():
+        one = samples_inv.for_clients([client_id])
+        graphs = course(samples_inv, client_id)
+        assert [G.graph["session"] for G in graphs] == samples_inv.sessions_of(client_id)
+        for G in graphs:
+            s = G.graph["session"]
+            rel = one.relationships[one.relationships["session"] == s]
+            assert list(G.adj[names.EGO]) == [str(p) for p in rel["person_id"]]
+            for row in rel.to_dict("records"):
+                edge = G.edges[names.EGO, row["person_id"]]
+                assert (edge[names.RING], edge[names.CONFLICT], edge[names.SUPPORT]) == (
+                    row["ring"], row["conflict"], row["support"],
+                )  # fmt: skip
+                assert edge[names.CLOSENESS] == 4 - row["ring"]
+            ties = one.person_ties[one.person_ties["session"] == s]
+            person_edges = {
+                frozenset((u, v))
+                for u, v, d in G.edges(data=True)
+                if d[names.TIE] == names.TIE_PERSON
+            }
+            assert person_edges == {
+                frozenset((str(a), str(b)))
+                for a, b in zip(ties["source"], ties["target"], strict=True)
+            }
+            # the same graph from the client's own tables (the dashboard's path)
+            alone = snapshot(one, client_id, s)
+            assert list(alone.nodes(data=True)) == list(G.nodes(data=True))
+            assert list(alone.edges(data=True)) == list(G.edges(data=True))

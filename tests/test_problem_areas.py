@@ -382,3 +382,74 @@ def test_lines_say_it_is_a_suggestion(samples_inv: Inventory) -> None:
     lines = rank_problem_areas(samples_inv, "dispute-01", session=3).lines()
     assert lines[-1] == SUGGESTION_NOTE
     assert any(line.startswith("   Likely stage: impasse.") for line in lines)
+
+
+# ------------------------------------------------- the per-client index against the tables
+
+
+def _as_of(inv: Inventory, client_id: str, session: int) -> Inventory:
+    """The client's tables cut at ``session``: later sessions' rows and later events dropped."""
+    one = inv.for_clients([client_id])
+    tables = one.tables()
+    dates = dict(zip(one.sessions["session"], one.sessions["date"], strict=True))
+    for name, frame in tables.items():
+        if "session" in frame.columns and name != "clients":
+            tables[name] = frame[frame["session"] <= session].reset_index(drop=True)
+    events = tables["events"]
+    tables["events"] = events[events["date"] <= dates[session]].reset_index(drop=True)
+    return Inventory(**tables)
+
+
+@pytest.fixture(scope="module")
+def cohort() -> Inventory:
+    from ipt_network.io.synth import synthesize
+
+    return Inventory.from_tables(dict(synthesize(12, seed=5).items()))
+
+
+@pytest.mark.parametrize("which", ["samples", "synth"])
+def test_ranking_as_of_a_session_equals_ranking_the_tables_cut_there(
+    which: str, samples_inv: Inventory, cohort: Inventory
+) -> None:
+    """Per-session rankings read from the per-client index (built once per course) agree,
+    evidence and scores word for word, with a ranking of tables that end at that session."""
+    inv = samples_inv if which == "samples" else cohort
+    compared = 0
+    for client_id in inv.client_ids():
+        for s in inv.sessions_of(client_id):
+            for settings in (ProblemAreaSettings(), ProblemAreaSettings(scheme="three")):
+                fast = rank_problem_areas(inv, client_id, settings, session=s).to_dict()
+                cut = rank_problem_areas(_as_of(inv, client_id, s), client_id, settings)
+                assert fast == cut.to_dict(), (client_id, s, settings.scheme)
+                compared += 1
+    assert compared >= 40
+
+
+def test_index_holds_every_relationship_and_event_row(
+    samples_inv: Inventory, cohort: Inventory
+) -> None:
+    from ipt_network.clinical.course import course_of
+    from ipt_network.clinical.problem_areas import _index
+
+    for inv in (samples_inv, cohort):
+        for client_id in inv.client_ids():
+            course = course_of(inv, client_id)
+            index = course.derived("problem_areas", _index)
+            rel = course.tables.relationships.sort_values(["session", "person_id"], kind="stable")
+            rows = [
+                (int(s), str(p), int(r), int(c), int(u), None if pd.isna(e) else int(e))
+                for s, p, r, c, u, e in zip(
+                    rel["session"], rel["person_id"], rel["ring"], rel["conflict"],
+                    rel["support"], rel["expectations_met"], strict=True,
+                )
+            ]  # fmt: skip
+            got = [(r.session, r.pid, r.ring, r.conflict, r.support, r.expect) for r in index.rows]
+            assert got == rows
+            ev = course.tables.events
+            assert [(e.kind, e.pid) for e in index.events] == [
+                (str(k), None if pd.isna(p) else str(p))
+                for k, p in zip(ev["kind"], ev["person_id"], strict=True)
+            ]
+            assert [e.day.isoformat() if e.day else None for e in index.events] == [
+                str(d) for d in ev["date"]
+            ]

@@ -23,7 +23,9 @@ True
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Final
 
 import networkx as nx
 import pandas as pd
@@ -34,6 +36,9 @@ from ipt_network.io.inventory import Inventory, is_missing
 
 __all__ = ["snapshot", "course", "person_subgraph"]
 
+# The attribute of an Inventory that holds each client's rows as plain values.
+_MEMO: Final = "_ipt_snapshot_rows"
+_PERSON_TIE: Final = {names.TIE: names.TIE_PERSON}
 _PERSON_COLUMNS = ("name", "role", "deceased_date", "notes")
 _STATE_COLUMNS = ("ring", "conflict", "support", *names.RELATIONSHIP_FIELDS)
 
@@ -51,34 +56,67 @@ def _columns(frame: pd.DataFrame, wanted: tuple[str, ...]) -> list[str]:
     return [c for c in wanted if c in frame.columns]
 
 
-def _person_attrs(people: pd.DataFrame) -> dict[str, dict[str, Any]]:
-    """Each person's node attributes, by person id (read once per call, not per node)."""
-    cols = _columns(people, _PERSON_COLUMNS)
-    values = zip(people["person_id"], *(people[c] for c in cols), strict=True)
-    return {
-        str(pid): {c: _clean(v) for c, v in zip(cols, rest, strict=True)} for pid, *rest in values
+def _records(
+    frame: pd.DataFrame, key: str, wanted: tuple[str, ...]
+) -> Iterator[tuple[Any, dict[str, Any]]]:
+    """``(key value, {column: plain value})`` for every row, the columns of ``wanted`` present."""
+    cols = _columns(frame, wanted)
+    for first, *rest in zip(frame[key], *(frame[c] for c in cols), strict=True):
+        yield first, {c: _clean(v) for c, v in zip(cols, rest, strict=True)}
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """One client's rows as plain values, read once per inventory object (see :func:`course`)."""
+
+    dates: dict[int, Any]
+    people: dict[str, dict[str, Any]]  # person id -> node attributes
+    states: dict[int, list[tuple[str, dict[str, Any]]]]  # session -> (person id, edge attributes)
+    ties: dict[int, list[tuple[str, str]]]  # session -> person ties, in table order
+
+
+def _read(one: Inventory) -> _Rows:
+    people = {
+        str(pid): {names.KIND: names.KIND_PERSON, names.PERSON_ID: str(pid), **attrs}
+        for pid, attrs in _records(one.people, "person_id", _PERSON_COLUMNS)
     }
+    states: dict[int, list[tuple[str, dict[str, Any]]]] = {}
+    rel = one.relationships
+    records = _records(rel, "person_id", _STATE_COLUMNS)
+    for s, (pid, state) in zip(rel["session"], records, strict=True):
+        edge = {names.TIE: names.TIE_EGO, **state}
+        edge[names.CLOSENESS] = names.closeness_weight(int(state[names.RING]))
+        states.setdefault(int(s), []).append((str(pid), edge))
+    ties: dict[int, list[tuple[str, str]]] = {}
+    t = one.person_ties
+    for s, a, b in zip(t["session"], t["source"], t["target"], strict=True):
+        ties.setdefault(int(s), []).append((str(a), str(b)))
+    dates = {
+        int(s): _clean(d)
+        for s, d in zip(one.sessions["session"], one.sessions["date"], strict=True)
+    }
+    return _Rows(dates, people, states, ties)
 
 
-def _build(
-    client_id: str,
-    session: int,
-    date: str | None,
-    people: dict[str, dict[str, Any]],
-    states: pd.DataFrame,
-    ties: pd.DataFrame,
-) -> nx.Graph:
-    G = nx.Graph(client_id=client_id, session=session, date=date)
+def _rows(inventory: Inventory, client_id: str) -> _Rows:
+    """The client's rows, kept on ``inventory`` (which must not be mutated once read)."""
+    memo: dict[str, _Rows] = vars(inventory).setdefault(_MEMO, {})
+    found = memo.get(client_id)
+    if found is None:
+        one = inventory
+        if inventory.client_ids() != [client_id]:  # a one-client inventory is read as it is
+            one = inventory.for_clients([client_id])
+        found = memo[client_id] = _read(one)
+    return found
+
+
+def _build(client_id: str, session: int, rows: _Rows) -> nx.Graph:
+    G = nx.Graph(client_id=client_id, session=session, date=rows.dates.get(session))
     G.add_node(names.EGO, **{names.KIND: names.KIND_EGO})
-    cols = _columns(states, _STATE_COLUMNS)
-    for pid_value, *values in zip(states["person_id"], *(states[c] for c in cols), strict=True):
-        pid = str(pid_value)
-        G.add_node(pid, **{names.KIND: names.KIND_PERSON, names.PERSON_ID: pid}, **people[pid])
-        state = {c: _clean(v) for c, v in zip(cols, values, strict=True)}
-        state[names.CLOSENESS] = names.closeness_weight(int(state[names.RING]))
-        G.add_edge(names.EGO, pid, **{names.TIE: names.TIE_EGO}, **state)
-    for s, t in zip(ties["source"], ties["target"], strict=True):
-        G.add_edge(str(s), str(t), **{names.TIE: names.TIE_PERSON})
+    states = rows.states.get(session, [])
+    G.add_nodes_from((pid, rows.people[pid]) for pid, _ in states)
+    G.add_edges_from((names.EGO, pid, edge) for pid, edge in states)
+    G.add_edges_from((a, b, _PERSON_TIE) for a, b in rows.ties.get(session, []))
     return G
 
 
@@ -120,6 +158,11 @@ def course(
 ) -> list[nx.Graph]:
     """All snapshots of one client, ordered by session.
 
+    The client's rows are read once per inventory object and kept on it, as
+    :func:`~ipt_network.clinical.course.course_of` keeps the course: a
+    dashboard's later steps build only the graphs they show. The inventory
+    must not be mutated after it has been read.
+
     Parameters
     ----------
     inventory, client_id
@@ -139,23 +182,8 @@ def course(
     [1, 2, 3]
     """
     wanted = inventory.sessions_of(client_id) if sessions is None else sorted(sessions)
-    one = inventory
-    if inventory.client_ids() != [client_id]:  # a one-client inventory is used as it is
-        one = inventory.for_clients([client_id])
-    dates = dict(zip(one.sessions["session"].astype(int), one.sessions["date"], strict=True))
-    people = _person_attrs(one.people)
-    rel, tie = one.relationships, one.person_ties
-    return [
-        _build(
-            client_id,
-            s,
-            _clean(dates.get(s)),
-            people,
-            rel[rel["session"] == s],
-            tie[tie["session"] == s],
-        )
-        for s in wanted
-    ]
+    rows = _rows(inventory, client_id)
+    return [_build(client_id, s, rows) for s in wanted]
 
 
 def person_subgraph(G: nx.Graph) -> nx.Graph:

@@ -653,8 +653,7 @@ def relationship_map(
     for s in (session, compare_with):
         if s is not None and s not in read.sessions:
             raise SessionNotFound(client_id, s)
-    people = read.tables.people
-    angles = person_angles(people)
+    angles, sectors = read.derived("map_angles", lambda c: _angles(c.tables))
     wanted = [session] if compare_with is None else [session, compare_with]
     graphs = {G.graph["session"]: G for G in course(read.tables, client_id, sessions=wanted)}
     return map_figure(
@@ -662,8 +661,14 @@ def relationship_map(
         angles,
         previous=None if compare_with is None else graphs[compare_with],
         client_view=client_view,
-        sectors=sector_angles(people),
+        sectors=sectors,
     )
+
+
+def _angles(tables: Inventory) -> tuple[dict[str, float], dict[str, float]]:
+    """Every person's angle and every role's sector angle: the same at every session."""
+    people = tables.people
+    return person_angles(people), sector_angles(people)
 
 
 # --------------------------------------------------------------------------- PHQ-9
