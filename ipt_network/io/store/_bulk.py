@@ -41,6 +41,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from ipt_network.errors import StoreError
 from ipt_network.io._files import private_output
 from ipt_network.io.contract import TABLES
 from ipt_network.io.inventory import dtype_of
@@ -355,7 +356,7 @@ def _with_row_ids(
         )
     ]
     if len(ids) != len(frame):
-        raise RuntimeError(f"{name}: inserted rows and row ids differ")  # never for one writer
+        raise StoreError(f"{name}: inserted rows and row ids differ")  # never for one writer
     return frame.assign(**{ROW_ID: pd.array(ids, dtype="Int64")})
 
 
