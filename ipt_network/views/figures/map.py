@@ -175,136 +175,182 @@ def map_figure(
     >>> "support" in str(fig)
     False
     """
-    font_size = 16 if client_view else 13
-    session = snapshot_graph.graph.get("session")
-    date = snapshot_graph.graph.get("date")
-    pids, rings = _people_of(snapshot_graph)
-    pos = ring_positions(angles, rings)
-    theta = np.fromiter((angles[p] for p in pids), dtype=np.float64, count=len(pids))
-    px = np.fromiter((pos[p][0] for p in pids), dtype=np.float64, count=len(pids))
-    py = np.fromiter((pos[p][1] for p in pids), dtype=np.float64, count=len(pids))
-    ego_adj = snapshot_graph.adj[names.EGO]
-    nodes = snapshot_graph.nodes
-    levels = np.fromiter(
-        (int(ego_adj[p][names.CONFLICT]) for p in pids), dtype=np.int64, count=len(pids)
-    )
-    support = np.fromiter(
-        (int(ego_adj[p][names.SUPPORT]) for p in pids), dtype=np.float64, count=len(pids)
-    )
-    dead = np.fromiter((_is_deceased(nodes[p], date) for p in pids), dtype=bool, count=len(pids))
-    before: dict[str, int] | None = None
+    now = _states_of(snapshot_graph)
     diff: dict[str, Change] = {}  # person_id -> joined, left or moved since `previous`
     since = None
     if previous is not None:
         was = _states_of(previous)
-        before = {p: st.ring for p, st in was.items()}
         since = previous.graph.get("session", "before")
-        changes = compare(was, _states_of(snapshot_graph))
-        diff = {c.person_id: c for c in changes if c.kind in _DRAWN}
-    # With names shown as labels, the hover template takes the name from the label.
-    show_names = len(pids) <= _LABEL_LIMIT
-    names_shown = [_esc(nodes[p].get(names.NAME) or p) for p in pids]
-    hover = [
-        _hover(
-            p,
-            nodes[p],
-            ego_adj[p],
-            dead=bool(dead[i]),
-            status=_status(diff.get(p), since),
-            client_view=client_view,
-        )
-        for i, p in enumerate(pids)
-    ]
-    if not show_names:
-        hover = [f"<b>{who}</b> {h}" for who, h in zip(names_shown, hover, strict=True)]
-    labels = names_shown if show_names else None
-    textpos = _text_positions(theta) if show_names else None
-    rx, ry = np.round(px, _DIGITS), np.round(py, _DIGITS)
-    # Larger for the client's shared screen; smaller when a crowded map needs the room.
-    crowd = min(1.0, max(0.5, math.sqrt(_LABEL_LIMIT / max(len(pids), 1))))
-    big = 1.25 if client_view else 1.0
-    scale = big * crowd
-    sizes = np.round((11.0 + 4.0 * support) * scale).astype(np.int64)
-
-    data: list[dict[str, Any]] = []
+        diff = {c.person_id: c for c in compare(was, now) if c.kind in _DRAWN}
+    view = _PeopleView(snapshot_graph, angles, client_view, diff, since)
     # Ring-band washes and sector labels live in the layout; traces from the back forward.
-    # 1. Ties between people: faint, one trace.
+    data = _tie_traces(snapshot_graph, view.pos)
+    if previous is not None:
+        before = {p: st.ring for p, st in was.items()}
+        moves = list(diff.values())
+        data += _compare_traces(
+            previous,
+            before,
+            moves,
+            view.pos,
+            angles,
+            since,
+            client_view,
+            view.font_size,
+            view.scale,
+        )
+    data += _spoke_traces(view) + _people_traces(view)
+    if previous is not None:
+        data += _joined_traces(view, diff, since)
+    data.append(_client_trace(view))
+    who = "Your relationships" if client_view else "Relationship map"
+    title = f"{who}, session {snapshot_graph.graph.get('session')}"
+    if previous is not None:
+        title += f", compared with session {since}"
+    layout = _base_layout(title, font_size=view.font_size)
+    layout.update(_map_frame(sectors, view.font_size))
+    return {"data": data, "layout": layout}
+
+
+class _PeopleView:
+    """Everyone on one map: positions, conflict levels, marker sizes and hover text."""
+
+    def __init__(
+        self,
+        snapshot_graph: nx.Graph,
+        angles: Mapping[str, float],
+        client_view: bool,
+        diff: Mapping[str, Change],
+        since: object,
+    ) -> None:
+        self.client_view = client_view
+        self.font_size = 16 if client_view else 13
+        self.date = snapshot_graph.graph.get("date")
+        self.pids, rings = _people_of(snapshot_graph)
+        n = len(self.pids)
+        self.pos = ring_positions(angles, rings)
+        self.theta = np.fromiter((angles[p] for p in self.pids), dtype=np.float64, count=n)
+        self.px = np.fromiter((self.pos[p][0] for p in self.pids), dtype=np.float64, count=n)
+        self.py = np.fromiter((self.pos[p][1] for p in self.pids), dtype=np.float64, count=n)
+        self.ego_adj = snapshot_graph.adj[names.EGO]
+        self.levels = np.fromiter(
+            (int(self.ego_adj[p][names.CONFLICT]) for p in self.pids), dtype=np.int64, count=n
+        )
+        support = np.fromiter(
+            (int(self.ego_adj[p][names.SUPPORT]) for p in self.pids), dtype=np.float64, count=n
+        )
+        nodes = snapshot_graph.nodes
+        self.dead = np.fromiter(
+            (_is_deceased(nodes[p], self.date) for p in self.pids), dtype=bool, count=n
+        )
+        self.rx, self.ry = np.round(self.px, _DIGITS), np.round(self.py, _DIGITS)
+        # Larger for the client's shared screen; smaller when a crowded map needs the room.
+        self.crowd = min(1.0, max(0.5, math.sqrt(_LABEL_LIMIT / max(n, 1))))
+        self.big = 1.25 if client_view else 1.0
+        self.scale = self.big * self.crowd
+        self.sizes = np.round((11.0 + 4.0 * support) * self.scale).astype(np.int64)
+        # In the clinician's view the level's number joins its name, and hovering a
+        # person shows the name: one string per trace instead of one per person.
+        self.level_names = [
+            s.label if client_view else f"{s.label} ({i} of 4)"
+            for i, s in enumerate(CONFLICT_STYLES)
+        ]
+        # Hover text and labels; each person's status comes from the compare diff.
+        # With names shown as labels, the hover template takes the name from the label.
+        show_names = len(self.pids) <= _LABEL_LIMIT
+        names_shown = [_esc(nodes[p].get(names.NAME) or p) for p in self.pids]
+        hover = [
+            _hover(
+                p,
+                nodes[p],
+                self.ego_adj[p],
+                dead=bool(self.dead[i]),
+                status=_status(diff.get(p), since),
+                client_view=self.client_view,
+            )
+            for i, p in enumerate(self.pids)
+        ]
+        if not show_names:
+            hover = [f"<b>{who}</b> {h}" for who, h in zip(names_shown, hover, strict=True)]
+        self.hover = hover
+        self.labels = names_shown if show_names else None
+        self.textpos = _text_positions(self.theta) if show_names else None
+
+
+def _tie_traces(snapshot_graph: nx.Graph, pos: Mapping[str, tuple[float, float]]) -> list[Figure]:
+    """Ties between people: faint, one trace."""
     ties = [
         (str(u), str(v))
         for u, v, d in snapshot_graph.edges(data=True)
         if d.get(names.TIE) == names.TIE_PERSON and u in pos and v in pos
     ]
-    if ties:
-        tx, ty = _paths_xy(_tie_paths(ties), pos)
-        data.append(
-            {
-                "type": "scatter",
-                "mode": "lines",
-                "name": "know each other",
-                "x": tx,
-                "y": ty,
-                "line": {"color": _TIE, "width": 0.8},
-                "hoverinfo": "skip",
-                "legendgroup": "ties",
-            }
-        )
-    # 2. Ghosts and movement (compare mode).
-    if previous is not None and before is not None:
-        data.extend(
-            _compare_traces(
-                previous,
-                before,
-                list(diff.values()),
-                pos,
-                angles,
-                since,
-                client_view,
-                font_size,
-                scale,
-            )
-        )
-    # 3. Spokes from the client to each person, one trace per conflict level.
-    # In the clinician's view the level's number joins its name, and hovering a
-    # person shows the name: one string per trace instead of one per person.
-    level_names = [
-        s.label if client_view else f"{s.label} ({i} of 4)" for i, s in enumerate(CONFLICT_STYLES)
+    if not ties:
+        return []
+    tx, ty = _paths_xy(_tie_paths(ties), pos)
+    return [
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "name": "know each other",
+            "x": tx,
+            "y": ty,
+            "line": {"color": _TIE, "width": 0.8},
+            "hoverinfo": "skip",
+            "legendgroup": "ties",
+        }
     ]
+
+
+def _spoke_traces(view: _PeopleView) -> list[Figure]:
+    """Spokes from the client to each person, one trace per conflict level."""
+    out = []
     for level, style in enumerate(CONFLICT_STYLES):
-        sel = levels == level
+        sel = view.levels == level
         if not sel.any():
             continue
-        xs, ys = _segments(0, 0, px[sel], py[sel])
+        xs, ys = _segments(0, 0, view.px[sel], view.py[sel])
         colour = _CALM_SPOKE if level == 0 else style.colour
-        data.append(
+        out.append(
             {
                 "type": "scatter",
                 "mode": "lines",
-                "name": level_names[level],
+                "name": view.level_names[level],
                 "legendgroup": f"conflict{level}",
                 "x": xs,
                 "y": ys,
                 "line": {
                     "color": colour,
-                    "width": round(style.width * crowd, 1),
+                    "width": round(style.width * view.crowd, 1),
                     "dash": style.dash,
                 },
                 "hoverinfo": "skip",
                 "showlegend": True,
             }
         )
-    # 4. People: one marker trace per conflict level, the dead apart with a hollow marker.
+    return out
+
+
+def _people_traces(view: _PeopleView) -> list[Figure]:
+    """People: one marker trace per conflict level, the dead apart with a hollow marker."""
     people = partial(
-        _people_trace, rx=rx, ry=ry, sizes=sizes, hover=hover, labels=labels, textpos=textpos
+        _people_trace,
+        rx=view.rx,
+        ry=view.ry,
+        sizes=view.sizes,
+        hover=view.hover,
+        labels=view.labels,
+        textpos=view.textpos,
     )
+    out = []
     for level, style in enumerate(CONFLICT_STYLES):
-        sel = (levels == level) & ~dead
+        sel = (view.levels == level) & ~view.dead
         if sel.any():
-            data.append(
+            out.append(
                 people(
                     sel,
-                    name=level_names[level],
+                    name=view.level_names[level],
                     group=f"conflict{level}",
-                    hoverinfo="text" if client_view else "text+name",
+                    hoverinfo="text" if view.client_view else "text+name",
                     marker={
                         "color": style.colour,
                         "symbol": "circle",
@@ -312,10 +358,10 @@ def map_figure(
                     },
                 )
             )
-    if dead.any():
-        data.append(
+    if view.dead.any():
+        out.append(
             people(
-                dead,
+                view.dead,
                 name="has died",
                 group="deceased",
                 hoverinfo="text",
@@ -327,57 +373,52 @@ def map_figure(
                 },
             )
         )
-    # 5. Rings around people who joined since the compared session.
-    if before is not None:
-        new = np.fromiter(
-            (p in diff and diff[p].kind is ChangeKind.JOINED for p in pids),
-            dtype=bool,
-            count=len(pids),
-        )
-        if new.any():
-            data.append(
-                {
-                    "type": "scatter",
-                    "mode": "markers",
-                    "name": f"new since session {since}",
-                    "x": rx[new].tolist(),
-                    "y": ry[new].tolist(),
-                    "marker": {
-                        "symbol": "circle-open",
-                        "color": OKABE_ITO["bluish_green"],
-                        "size": (sizes[new] + round(12 * scale)).tolist(),
-                        "line": {"color": OKABE_ITO["bluish_green"], "width": 2.5},
-                    },
-                    "hoverinfo": "skip",
-                }
-            )
-    # 6. The client in the centre.
-    me = "You" if client_view else "Client"
-    data.append(
+    return out
+
+
+def _joined_traces(view: _PeopleView, diff: Mapping[str, Change], since: object) -> list[Figure]:
+    """Rings around people who joined since the compared session."""
+    new = np.fromiter(
+        (p in diff and diff[p].kind is ChangeKind.JOINED for p in view.pids),
+        dtype=bool,
+        count=len(view.pids),
+    )
+    if not new.any():
+        return []
+    return [
         {
             "type": "scatter",
-            "mode": "markers+text",
-            "name": me,
-            "x": [0],
-            "y": [0],
-            "text": [me],
-            "textposition": "middle center",
-            "textfont": {"color": _PAPER, "size": font_size},
-            "marker": {"color": _INK, "size": round(38 * big), "line": {"width": 0}},
+            "mode": "markers",
+            "name": f"new since session {since}",
+            "x": view.rx[new].tolist(),
+            "y": view.ry[new].tolist(),
+            "marker": {
+                "symbol": "circle-open",
+                "color": OKABE_ITO["bluish_green"],
+                "size": (view.sizes[new] + round(12 * view.scale)).tolist(),
+                "line": {"color": OKABE_ITO["bluish_green"], "width": 2.5},
+            },
             "hoverinfo": "skip",
-            "showlegend": False,
         }
-    )
+    ]
 
-    if client_view:
-        title = f"Your relationships, session {session}"
-    else:
-        title = f"Relationship map, session {session}"
-    if previous is not None:
-        title += f", compared with session {since}"
-    layout = _base_layout(title, font_size=font_size)
-    layout.update(_map_frame(sectors, font_size))
-    return {"data": data, "layout": layout}
+
+def _client_trace(view: _PeopleView) -> Figure:
+    """The client in the centre."""
+    me = "You" if view.client_view else "Client"
+    return {
+        "type": "scatter",
+        "mode": "markers+text",
+        "name": me,
+        "x": [0],
+        "y": [0],
+        "text": [me],
+        "textposition": "middle center",
+        "textfont": {"color": _PAPER, "size": view.font_size},
+        "marker": {"color": _INK, "size": round(38 * view.big), "line": {"width": 0}},
+        "hoverinfo": "skip",
+        "showlegend": False,
+    }
 
 
 def _tie_paths(ties: Sequence[tuple[str, str]]) -> list[list[str]]:
