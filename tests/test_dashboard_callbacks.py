@@ -434,9 +434,9 @@ def test_slider_steps_read_the_client_once_and_build_the_course_once(
     reads: list[Any] = []
     builds: list[Any] = []
     inventory = Store.inventory
-    describe = cb.describe_changes
+    describe = cb.client.describe_changes
     monkeypatch.setattr(Store, "inventory", lambda self, *a: reads.append(a) or inventory(self, *a))
-    monkeypatch.setattr(cb, "describe_changes", lambda *a: builds.append(a) or describe(*a))
+    monkeypatch.setattr(cb.client, "describe_changes", lambda *a: builds.append(a) or describe(*a))
     for s in sessions:
         cb.map_outputs(store, client, s)
         cb.clinical_step(store, client, s)
@@ -511,7 +511,7 @@ def test_a_store_error_in_a_callback_is_a_sentence_not_a_500(
     app = create_app(samples)
     client = app.server.test_client()
     client.get("/")
-    monkeypatch.setattr(cb, "client_context", broken)
+    monkeypatch.setattr(cb._common, "client_context", broken)
     output = next(key for key in app.callback_map if f"..{ids.MAP}.figure..." in key)
     parts = [part.rsplit(".", 1) for part in output.strip(".").split("...")]
     body = {
@@ -532,7 +532,7 @@ def test_a_store_error_in_a_callback_is_a_sentence_not_a_500(
     assert "Traceback" not in text and not json.loads(text).get("response")  # outputs kept
     shown = json.loads(text)["sideUpdate"][ids.ERROR]["children"]
     assert shown == "The store is locked by another program; try again."
-    monkeypatch.setattr(cb, "client_context", lambda *a: 1 / 0)  # a bug is not hidden
+    monkeypatch.setattr(cb._common, "client_context", lambda *a: 1 / 0)  # a bug is not hidden
     assert client.post("/_dash-update-component", json=body).status_code == 500
 
 

@@ -332,15 +332,7 @@ def _spoke_traces(view: _PeopleView) -> list[Figure]:
 
 def _people_traces(view: _PeopleView) -> list[Figure]:
     """People: one marker trace per conflict level, the dead apart with a hollow marker."""
-    people = partial(
-        _people_trace,
-        rx=view.rx,
-        ry=view.ry,
-        sizes=view.sizes,
-        hover=view.hover,
-        labels=view.labels,
-        textpos=view.textpos,
-    )
+    people = partial(_people_trace, view)
     out = []
     for level, style in enumerate(CONFLICT_STYLES):
         sel = (view.levels == level) & ~view.dead
@@ -473,13 +465,8 @@ def _paths_xy(
 
 
 def _people_trace(
+    view: _PeopleView,
     sel: np.ndarray,
-    rx: np.ndarray,
-    ry: np.ndarray,
-    sizes: np.ndarray,
-    hover: list[str],
-    labels: list[str] | None,
-    textpos: list[str] | None,
     *,
     name: str,
     group: str,
@@ -487,6 +474,7 @@ def _people_trace(
     hoverinfo: str,
     legend: bool = False,
 ) -> dict[str, Any]:
+    hover, labels, textpos = view.hover, view.labels, view.textpos
     idx = np.flatnonzero(sel).tolist()
     trace: dict[str, Any] = {
         "type": "scatter",
@@ -494,11 +482,11 @@ def _people_trace(
         "name": name,
         "legendgroup": group,
         "showlegend": legend,
-        "x": rx[sel].tolist(),
-        "y": ry[sel].tolist(),
+        "x": view.rx[sel].tolist(),
+        "y": view.ry[sel].tolist(),
         "hovertext": [hover[i] for i in idx],
         "hoverinfo": hoverinfo,
-        "marker": {**marker, "size": sizes[sel].tolist(), "opacity": 1},
+        "marker": {**marker, "size": view.sizes[sel].tolist(), "opacity": 1},
     }
     if labels is not None and textpos is not None:
         trace["text"] = [labels[i] for i in idx]

@@ -1,0 +1,393 @@
+"""The recording page: the people on the map, ties, the PHQ-9, and saving a session."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+from dash import ALL, Input, Output, State, ctx, html
+from dash.exceptions import PreventUpdate
+
+from dashboards import ids
+from dashboards.callbacks._common import client_tables
+from dashboards.components import (
+    client_href,
+    safety_banner,
+)
+from dashboards.context import current_store
+from dashboards.pages.record import draft_rows, people_table, person_options, tie_options
+from ipt_network.clinical.safety import (
+    SELF_HARM_ITEMS,
+    ItemAnswer,
+    safety_flag,
+    with_answer,
+)
+from ipt_network.errors import (
+    ClientNotFound,
+    Failure,
+    StoreError,
+    ValidationError,
+)
+from ipt_network.io.recording import FORM, RecordingError, add_person, prune_ties, record_session
+from ipt_network.io.store import Store
+
+#: Per-person input types on the recording page and the row field each one edits.
+EDIT_FIELDS = {
+    ids.RECORD_RING: "ring",
+    ids.RECORD_CONFLICT: "conflict",
+    ids.RECORD_SUPPORT: "support",
+    ids.RECORD_OFF: "off",
+}
+
+Edits = dict[str, tuple[Any, Any]]
+
+
+def merge_edits(rows: Any, edits: Edits) -> list[dict[str, Any]]:
+    """The draft rows with the values typed into their inputs.
+
+    Parameters
+    ----------
+    rows : list of dict
+        The draft map's rows (from the page's ``dcc.Store``).
+    edits : dict
+        Input type (a key of :data:`EDIT_FIELDS`) to ``(ids, values)`` of the
+        pattern-matching inputs, as Dash sends them. Values are left as sent;
+        :func:`ipt_network.io.recording.session_tables` checks them.
+
+    Examples
+    --------
+    >>> rows = [{"person_id": "p1", "ring": 1}]
+    >>> ids_ = [{"type": "record-ring", "index": "p1"}]
+    >>> merge_edits(rows, {"record-ring": (ids_, [3]), "record-off": (ids_, [["off"]])})
+    [{'person_id': 'p1', 'ring': 3, 'off': True}]
+    """
+    merged = draft_rows(rows)
+    by_id = {r["person_id"]: r for r in merged}
+    for kind, (keys, values) in edits.items():
+        field = EDIT_FIELDS.get(kind)
+        if field is None or not isinstance(keys, list) or not isinstance(values, list):
+            continue
+        for key, value in zip(keys, values, strict=False):
+            row = by_id.get(str(key.get("index"))) if isinstance(key, dict) else None
+            if row is not None:
+                row[field] = _is_on_value(value) if field == "off" else value
+    return merged
+
+
+def _text_in(value: Any, choices: set[str]) -> bool:
+    """Whether ``value`` is one of the strings ``choices`` (False for anything unhashable)."""
+    return isinstance(value, str) and value in choices
+
+
+def _is_on_value(value: Any) -> bool:
+    return isinstance(value, list) and "off" in value
+
+
+def add_to_map(
+    store: Store,
+    client_id: Any,
+    trigger: Any,
+    rows: Any,
+    edits: Edits | None = None,
+    back_person: Any = None,
+    new_name: Any = None,
+    new_role: Any = None,
+) -> tuple[list[dict[str, Any]], Any, str, list[dict[str, str]], list[dict[str, str]]]:
+    """Put a known person back on the draft map (``"back"``) or add a new one (``"new"``).
+
+    Returns
+    -------
+    tuple
+        The map's rows (with the values typed so far), the people table, a
+        message (empty when all went well), the options of people who could
+        still be put back, and the people offered for new ties.
+    """
+    inventory = client_tables(store, client_id)
+    current = merge_edits(rows, edits or {})
+    try:
+        if trigger == "back" and not (isinstance(back_person, str) and back_person):
+            raise RecordingError([Failure(FORM, None, "person", "choose someone to put back")])
+        if trigger == "back":
+            current = add_person(current, inventory, client_id, person_id=back_person)
+        elif trigger == "new":
+            current = add_person(current, inventory, client_id, name=new_name or "", role=new_role)
+        else:
+            raise PreventUpdate
+        message = ""
+    except RecordingError as err:
+        message = "; ".join(f"{f.column}: {f.message}" for f in err.failures)
+    listed = {str(r.get("person_id")) for r in current}
+    people = inventory.people
+    off_map = [
+        {"person_id": str(p), "name": str(n), "role": str(r)}
+        for p, n, r in zip(people["person_id"], people["name"], people["role"], strict=True)
+        if str(p) not in listed
+    ]
+    return current, people_table(current), message, person_options(off_map), person_options(current)
+
+
+def add_tie(
+    rows: Any, options: Any, value: Any, source: Any, target: Any
+) -> tuple[list[dict[str, str]], list[str]]:
+    """Add a tie between two people of the draft map to the ties checklist, ticked.
+
+    Examples
+    --------
+    >>> rows = [{"person_id": "a", "name": "Ann"}, {"person_id": "b", "name": "Bo"}]
+    >>> add_tie(rows, [], [], "a", "b")
+    ([{'label': ' Ann and Bo', 'value': 'a|b'}], ['a|b'])
+    """
+    people = {r["person_id"] for r in draft_rows(rows)}
+    if not isinstance(source, str) or not isinstance(target, str):
+        raise PreventUpdate
+    if source not in people or target not in people or source == target:
+        raise PreventUpdate
+    current = [o for o in options if isinstance(o, dict)] if isinstance(options, list) else []
+    ticked = [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+    pair = {f"{source}|{target}", f"{target}|{source}"}
+    existing = next((o["value"] for o in current if _text_in(o.get("value"), pair)), None)
+    if existing is not None:
+        return current, sorted({*ticked, existing})
+    new = tie_options([{"source": source, "target": target}], draft_rows(rows))
+    return current + new, [*ticked, new[0]["value"]]
+
+
+def save_session(
+    store: Store,
+    client_id: Any,
+    session: Any,
+    date: Any,
+    rows: Any,
+    edits: Edits,
+    ties: Any,
+    phq9: Any,
+) -> tuple[list[Any], str]:
+    """Record the session from the form; a clear message either way.
+
+    People ticked "take off" are left off the map, with their ties.
+
+    Returns
+    -------
+    tuple
+        The message's children and its class (``"message ok"`` or ``"message error"``).
+    """
+    if not isinstance(client_id, str):
+        raise PreventUpdate
+    people = [r for r in merge_edits(rows, edits) if not r.get("off")]
+    pairs = (
+        [v.split("|", 1) for v in ties if isinstance(v, str) and "|" in v]
+        if isinstance(ties, list)
+        else []
+    )
+    kept = prune_ties([{"source": a, "target": b} for a, b in pairs], people)
+    try:
+        saved = record_session(
+            store, client_id, session=session, date=date, people=people, ties=kept, phq9=phq9
+        )
+    except ClientNotFound:
+        return [html.P("This client is no longer in the store.")], "message error"
+    except ValidationError as err:
+        problems = [f"{f.column}: {f.message}" if f.column else f.message for f in err.failures]
+        return [
+            html.P("Nothing was saved. Please correct:"),
+            html.Ul([html.Li(p) for p in problems]),
+        ], "message error"
+    except StoreError as err:
+        return [html.P(str(err))], "message error"
+    return [
+        html.P(f"Session {saved} saved."),
+        dash.dcc.Link(f"See session {saved} on the map", href=client_href(client_id)),
+    ], "message ok"
+
+
+def _typed_item9(phq9: Any) -> int | None:
+    """Item 9 as typed on the recording page (the last of the nine values), when 1 to 3."""
+    if not isinstance(phq9, list) or len(phq9) != 9:
+        return None
+    value = phq9[-1]
+    if isinstance(value, str):
+        value = value.strip()
+        value = int(value) if value in {"1", "2", "3"} else None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value if 1 <= value <= SELF_HARM_ITEMS[0].maximum else None
+
+
+def record_banner(store: Store, client_id: Any, session: Any, phq9: Any) -> list[Any]:
+    """The recording page's safety banner, live: the stored flag, and item 9 as typed.
+
+    As soon as item 9 above 0 is typed for the session being recorded, the
+    banner shows the flag with that answer, marked as not saved yet; once the
+    session is saved the stored flag (which then holds it) is shown.
+
+    Parameters
+    ----------
+    store : Store
+        The app's store (its region gives the crisis lines).
+    client_id : str
+        The client (untrusted).
+    session : int
+        The session being recorded (untrusted).
+    phq9 : list
+        The nine item inputs' values, item 1 first (untrusted).
+    """
+    inventory = client_tables(store, client_id)
+    if isinstance(session, bool) or not isinstance(session, int):
+        raise PreventUpdate
+    flag = safety_flag(inventory, client_id)
+    typed = _typed_item9(phq9)
+    pending = typed is not None and session not in inventory.sessions_of(client_id)
+    if pending and typed is not None:
+        flag = with_answer(flag, client_id, ItemAnswer(SELF_HARM_ITEMS[0], session, typed))
+    lines = safety_banner(flag, region=store.region)
+    if pending:
+        lines.append(
+            html.P(
+                f"Item 9 at session {session} is entered on this page and not saved yet.",
+                className="banner-line",
+            )
+        )
+    return lines
+
+
+def item9_note(store: Store, client_id: Any, session: Any, phq9: Any) -> str:
+    """A line beside item 9 while an answer above 0 is typed and not saved yet.
+
+    The flag itself, with the crisis lines, is the banner at the top of the
+    page (:func:`record_banner`); this line tells a therapist typing at the
+    bottom of the form that it is there.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from ipt_network import Store, load_samples
+    >>> store = Store.create(os.path.join(tempfile.mkdtemp(), "ipt.db"))
+    >>> _ = store.import_inventory(load_samples().for_clients(["dispute-01"]))
+    >>> item9_note(store, "dispute-01", 17, [None] * 8 + [2])
+    'Item 9 above 0: the safety flag and the crisis lines are at the top of this page.'
+    >>> item9_note(store, "dispute-01", 17, [0] * 9)
+    ''
+    >>> store.close()
+    """
+    if _typed_item9(phq9) is None:
+        return ""
+    inventory = client_tables(store, client_id)
+    if isinstance(session, bool) or not isinstance(session, int):
+        raise PreventUpdate
+    if session in inventory.sessions_of(client_id):
+        return ""
+    return "Item 9 above 0: the safety flag and the crisis lines are at the top of this page."
+
+
+def register(app: dash.Dash) -> None:
+    """Wire this page's callbacks to ``app``; each fetches the request's store."""
+
+    edit_states = [
+        State({"type": kind, "index": ALL}, prop)
+        for kind in EDIT_FIELDS
+        for prop in ("id", "value")
+    ]
+
+    def edits_of(values: tuple[Any, ...]) -> Edits:
+        pairs = iter(values)
+        return {kind: (next(pairs), next(pairs)) for kind in EDIT_FIELDS}
+
+    @app.callback(
+        Output(ids.RECORD_ROWS, "data"),
+        Output(ids.RECORD_PEOPLE, "children"),
+        Output(ids.RECORD_ADD_MESSAGE, "children"),
+        Output(ids.RECORD_BACK_PERSON, "options"),
+        Output(ids.RECORD_TIE_A, "options"),
+        Output(ids.RECORD_TIE_B, "options"),
+        Input(ids.RECORD_BACK, "n_clicks"),
+        Input(ids.RECORD_NEW, "n_clicks"),
+        State(ids.RECORD_ROWS, "data"),
+        State(ids.RECORD_BACK_PERSON, "value"),
+        State(ids.RECORD_NEW_NAME, "value"),
+        State(ids.RECORD_NEW_ROLE, "value"),
+        State(ids.CLIENT_ID, "data"),
+        *edit_states,
+        prevent_initial_call=True,
+    )
+    def _add(
+        _back: Any,
+        _new: Any,
+        rows: Any,
+        back: Any,
+        name: Any,
+        role: Any,
+        client_id: Any,
+        *edits: Any,
+    ) -> tuple[Any, ...]:
+        trigger = "back" if ctx.triggered_id == ids.RECORD_BACK else "new"
+        people = add_to_map(
+            current_store(), client_id, trigger, rows, edits_of(edits), back, name, role
+        )
+        return (*people, people[-1])
+
+    @app.callback(
+        Output(ids.RECORD_TIES, "options"),
+        Output(ids.RECORD_TIES, "value"),
+        Input(ids.RECORD_ADD_TIE, "n_clicks"),
+        State(ids.RECORD_ROWS, "data"),
+        State(ids.RECORD_TIES, "options"),
+        State(ids.RECORD_TIES, "value"),
+        State(ids.RECORD_TIE_A, "value"),
+        State(ids.RECORD_TIE_B, "value"),
+        prevent_initial_call=True,
+    )
+    def _tie(
+        _clicks: Any, rows: Any, options: Any, value: Any, source: Any, target: Any
+    ) -> tuple[list[dict[str, str]], list[str]]:
+        return add_tie(rows, options, value, source, target)
+
+    @app.callback(
+        Output(ids.RECORD_MESSAGE, "children"),
+        Output(ids.RECORD_MESSAGE, "className"),
+        Input(ids.RECORD_SAVE, "n_clicks"),
+        State(ids.CLIENT_ID, "data"),
+        State(ids.RECORD_SESSION, "data"),
+        State(ids.RECORD_DATE, "value"),
+        State(ids.RECORD_ROWS, "data"),
+        State(ids.RECORD_TIES, "value"),
+        State({"type": ids.RECORD_PHQ9, "index": ALL}, "value"),
+        *edit_states,
+        prevent_initial_call=True,
+    )
+    def _save(
+        _clicks: Any,
+        client_id: Any,
+        session: Any,
+        date: Any,
+        rows: Any,
+        ties: Any,
+        phq9: Any,
+        *edits: Any,
+    ) -> tuple[list[Any], str]:
+        return save_session(
+            current_store(), client_id, session, date, rows, edits_of(edits), ties, phq9
+        )
+
+    @app.callback(
+        Output(ids.RECORD_BANNER, "children"),
+        Input(ids.RECORD_MESSAGE, "className"),  # set by every save: show the saved flag
+        Input({"type": ids.RECORD_PHQ9, "index": ALL}, "value"),  # live, as item 9 is typed
+        State(ids.CLIENT_ID, "data"),
+        State(ids.RECORD_SESSION, "data"),
+        prevent_initial_call=True,
+    )
+    def _record_banner(_saved: Any, phq9: Any, client_id: Any, session: Any) -> list[Any]:
+        return record_banner(current_store(), client_id, session, phq9)
+
+    @app.callback(
+        Output(ids.RECORD_ITEM9_NOTE, "children"),
+        Input(ids.RECORD_MESSAGE, "className"),  # after a save the session is stored: no note
+        Input({"type": ids.RECORD_PHQ9, "index": ALL}, "value"),
+        State(ids.CLIENT_ID, "data"),
+        State(ids.RECORD_SESSION, "data"),
+        prevent_initial_call=True,
+    )
+    def _item9_note(_saved: Any, phq9: Any, client_id: Any, session: Any) -> str:
+        return item9_note(current_store(), client_id, session, phq9)
