@@ -42,6 +42,7 @@ from ipt_network.network.graph import course, snapshot
 from ipt_network.regions import UnknownRegion
 
 if TYPE_CHECKING:
+    from ipt_network.clinical.course import ClientCourse, course_of
     from ipt_network.clinical.measures import MeasureError
     from ipt_network.clinical.problem_areas import ProblemAreaError
     from ipt_network.io.recording import RecordingError
@@ -54,6 +55,7 @@ __version__ = "0.1.0"
 __all__ = [
     "BadArgument",
     "BadTable",
+    "ClientCourse",
     "ClientExists",
     "ClientNotFound",
     "DriverMissing",
@@ -76,6 +78,7 @@ __all__ = [
     "WrongType",
     "cohort_metrics",
     "course",
+    "course_of",
     "load_samples",
     "names",
     "read_inventory",
@@ -86,8 +89,11 @@ __all__ = [
     "write_inventory",
 ]
 
-#: Errors defined beside the code that raises them, exported here without importing it early.
+#: The heavier parts of the API (and errors defined beside the code that raises them),
+#: exported here without importing them early.
 _LAZY = {
+    "ClientCourse": "ipt_network.clinical.course",
+    "course_of": "ipt_network.clinical.course",
     "MeasureError": "ipt_network.clinical.measures",
     "ProblemAreaError": "ipt_network.clinical.problem_areas",
     "RecordingError": "ipt_network.io.recording",
