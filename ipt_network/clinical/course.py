@@ -65,8 +65,8 @@ __all__ = [
 Tie = tuple[str, str]  # (source, target), the smaller id first
 T = TypeVar("T")
 
-# The attribute of an Inventory that holds its courses, by client id.
-_MEMO: Final = "_ipt_courses"
+# Under this name an Inventory keeps the courses built from it (Inventory.kept).
+_KIND: Final = "course"
 
 
 class ChangeKind(StrEnum):
@@ -449,10 +449,6 @@ def course_of(inventory: Inventory, client_id: str) -> ClientCourse:
     >>> c.onset, len(c.states) == len(c.sessions)
     (datetime.date(2025, 8, 4), True)
     """
-    memo: dict[str, ClientCourse] = vars(inventory).setdefault(_MEMO, {})
-    found = memo.get(client_id)
-    if found is None:
-        found = memo[client_id] = _build(inventory, client_id)
-        # views handed the client's own tables find the same course
-        vars(found.tables).setdefault(_MEMO, {})[client_id] = found
-    return found
+    found = inventory.kept(_KIND, client_id, lambda: _build(inventory, client_id))
+    # views handed the client's own tables find the same course
+    return found.tables.kept(_KIND, client_id, lambda: found)

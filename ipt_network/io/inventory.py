@@ -20,8 +20,9 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, fields
+from typing import Any, TypeVar
 
 import pandas as pd
 
@@ -29,6 +30,8 @@ from ipt_network.errors import ClientNotFound
 from ipt_network.io.contract import TABLES, Column
 
 __all__ = ["Inventory", "empty_table", "dtype_of", "is_missing", "cell_text"]
+
+_T = TypeVar("_T")
 
 
 def is_missing(value: object) -> bool:
@@ -165,3 +168,22 @@ class Inventory:
 
     def __len__(self) -> int:
         return len(self.clients)
+
+    def kept(self, kind: str, client_id: str, build: Callable[[], _T]) -> _T:
+        """A value derived from one client's rows, built once and kept on this inventory.
+
+        The read model and the snapshot graphs are kept this way, so every view
+        called with the same inventory builds them once. An inventory must
+        therefore not be mutated after it is read. A build that raises keeps nothing.
+
+        Examples
+        --------
+        >>> inv = Inventory.empty()
+        >>> inv.kept("answer", "c1", lambda: 42), inv.kept("answer", "c1", lambda: 0)
+        (42, 42)
+        """
+        memo: dict[tuple[str, str], Any] = vars(self).setdefault("_kept", {})
+        key = (kind, client_id)
+        if key not in memo:
+            memo[key] = build()
+        return memo[key]

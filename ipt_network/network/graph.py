@@ -36,8 +36,8 @@ from ipt_network.io.inventory import Inventory, is_missing
 
 __all__ = ["snapshot", "course", "person_subgraph"]
 
-# The attribute of an Inventory that holds each client's rows as plain values.
-_MEMO: Final = "_ipt_snapshot_rows"
+# Under this name an Inventory keeps each client's rows as plain values (Inventory.kept).
+_KIND: Final = "snapshot rows"
 _PERSON_TIE: Final = {names.TIE: names.TIE_PERSON}
 _PERSON_COLUMNS = ("name", "role", "deceased_date", "notes")
 _STATE_COLUMNS = ("ring", "conflict", "support", *names.RELATIONSHIP_FIELDS)
@@ -100,14 +100,14 @@ def _read(one: Inventory) -> _Rows:
 
 def _rows(inventory: Inventory, client_id: str) -> _Rows:
     """The client's rows, kept on ``inventory`` (which must not be mutated once read)."""
-    memo: dict[str, _Rows] = vars(inventory).setdefault(_MEMO, {})
-    found = memo.get(client_id)
-    if found is None:
+
+    def read() -> _Rows:
         one = inventory
         if inventory.client_ids() != [client_id]:  # a one-client inventory is read as it is
             one = inventory.for_clients([client_id])
-        found = memo[client_id] = _read(one)
-    return found
+        return _read(one)
+
+    return inventory.kept(_KIND, client_id, read)
 
 
 def _build(client_id: str, session: int, rows: _Rows) -> nx.Graph:
