@@ -43,6 +43,10 @@ __all__ = [
     "COMMUNICATION_KINDS",
     "COMMUNICATION_OUTCOMES",
     "CONTACT_FREQUENCIES",
+    "DISPUTE_STAGES",
+    "SKILLS",
+    "GOAL_STATUSES",
+    "MAINTENANCE_DECISIONS",
     "closeness_weight",
 ]
 
@@ -107,6 +111,16 @@ EPISODES: Final = ("single", "recurrent", "chronic")
 COMMUNICATION_KINDS: Final = ("role_play", "communication_analysis", "task")
 COMMUNICATION_OUTCOMES: Final = ("went_well", "mixed", "did_not_happen")
 CONTACT_FREQUENCIES: Final = ("daily", "weekly", "monthly", "rarely", "never")
+
+#: The stages of a role dispute (``sessions.dispute_stage``): the clinician's call.
+DISPUTE_STAGES: Final = ("renegotiation", "impasse", "dissolution")
+#: The skill practised in a piece of communication work (``communication.skill``).
+SKILLS: Final = ("clear_request", "naming_feeling", "repair", "other")
+#: Where a goal of the middle phase stands (``goals.status``).
+GOAL_STATUSES: Final = ("not_started", "in_progress", "achieved", "set_aside")
+#: The decision about maintenance made at termination (``clients.maintenance``):
+#: ``agreed`` records a maintenance contract.
+MAINTENANCE_DECISIONS: Final = ("agreed", "declined", "undecided")
 
 
 def closeness_weight(ring: int) -> int:

@@ -41,6 +41,11 @@ __all__ = [
     "EPISODE_WORDS",
     "COMMUNICATION_WORDS",
     "OUTCOME_WORDS",
+    "STAGE_WORDS",
+    "STAGE_MEANINGS",
+    "SKILL_WORDS",
+    "GOAL_STATUS_WORDS",
+    "MAINTENANCE_WORDS",
     "VOCABULARY_WORDS",
     "value_words",
     "area_words",
@@ -140,6 +145,39 @@ OUTCOME_WORDS: Final = {
     "did_not_happen": "did not happen",
 }
 
+#: The stages of a role dispute, as the manual defines them.
+STAGE_WORDS: Final = {
+    "renegotiation": "renegotiation",
+    "impasse": "impasse",
+    "dissolution": "dissolution",
+}
+#: What each stage means, in the manual's terms.
+STAGE_MEANINGS: Final = {
+    "renegotiation": "both are actively trying to settle it, even loudly",
+    "impasse": "talk has stopped and resentment smoulders, often with little open conflict",
+    "dissolution": "the relationship is ending; what is left is to grieve it and move on",
+}
+#: The skills practised in communication work.
+SKILL_WORDS: Final = {
+    "clear_request": "making a request clearly",
+    "naming_feeling": "naming a feeling without accusing",
+    "repair": "repairing after a misunderstanding",
+    "other": "another skill",
+}
+#: Where a goal stands.
+GOAL_STATUS_WORDS: Final = {
+    "not_started": "not started",
+    "in_progress": "in progress",
+    "achieved": "achieved",
+    "set_aside": "set aside",
+}
+#: The decision about maintenance.
+MAINTENANCE_WORDS: Final = {
+    "agreed": "maintenance contract agreed",
+    "declined": "no maintenance",
+    "undecided": "not decided yet",
+}
+
 #: The words of every vocabulary of the contract, by (table, column).
 VOCABULARY_WORDS: Final[dict[tuple[str, str], dict[str, str]]] = {
     ("clients", "focus"): AREA_TITLES,
@@ -149,6 +187,11 @@ VOCABULARY_WORDS: Final[dict[tuple[str, str], dict[str, str]]] = {
     ("events", "kind"): EVENT_TITLES,
     ("communication", "kind"): COMMUNICATION_WORDS,
     ("communication", "outcome"): OUTCOME_WORDS,
+    ("communication", "skill"): SKILL_WORDS,
+    ("sessions", "dispute_stage"): STAGE_WORDS,
+    ("goals", "area"): AREA_TITLES,
+    ("goals", "status"): GOAL_STATUS_WORDS,
+    ("clients", "maintenance"): MAINTENANCE_WORDS,
 }
 
 

@@ -35,11 +35,19 @@ from ipt_network.network.engine import index_snapshots
 
 FKey = tuple[tuple[str, ...], str, tuple[str, ...]]
 
-#: A communication row for the tiny folder (the file is optional and the folder has none).
-_COMMUNICATION = (
-    "client_id,session,person_id,kind,planned,happened,outcome\n"
-    "c1,1,p1,role_play,Ask for help,,went_well\n"
-)
+#: A row of each optional file for the tiny folder (the folder has none of them).
+_OPTIONAL = {
+    "communication": "client_id,session,person_id,kind,planned,happened,outcome,skill\n"
+    "c1,1,p1,role_play,Ask for help,,went_well,clear_request\n",
+    "goals": "client_id,session,goal_id,area,goal,status\n"
+    "c1,2,g1,role_dispute,Say what I need from Ann,in_progress\n",
+    "dispute_work": "client_id,session,person_id,client_expects,person_expects\n"
+    "c1,2,p1,Help with the house,More time together\n",
+    "transition_work": "client_id,session,old_role,new_role,losses,gains\n"
+    "c1,2,Employee,Retired,Colleagues,Time\n",
+    "grief_work": "client_id,session,person_id,memories,new_connections\n"
+    "c1,2,p3,Summers at the lake,Choir\n",
+}
 
 
 def _contract_keys(*, stored_only: bool) -> dict[str, set[FKey]]:
@@ -55,14 +63,13 @@ def _contract_keys(*, stored_only: bool) -> dict[str, set[FKey]]:
 
 @pytest.fixture
 def tiny(tiny_folder: Path) -> dict[str, pd.DataFrame]:
-    """The tiny folder (plus one communication row) as string tables, as read from CSV."""
+    """The tiny folder (plus one row of each optional file) as string tables, as read from CSV."""
     tables = {
         path.stem: pd.read_csv(path, dtype=str, keep_default_na=False)
         for path in tiny_folder.glob("*.csv")
     }
-    tables["communication"] = pd.read_csv(
-        io.StringIO(_COMMUNICATION), dtype=str, keep_default_na=False
-    )
+    for name, text in _OPTIONAL.items():
+        tables[name] = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     return tables
 
 

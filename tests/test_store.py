@@ -59,6 +59,20 @@ def test_read_tables_equals_inventory(store: Store, samples_inv: Inventory) -> N
 
 
 NEW_IN_3 = ("phq9_difficulty", "epds_10", "bdi2_9", "hamd17_3")
+#: Version 4: the middle phase's tables, and columns of the contract, the ending and the work log.
+TABLES_NEW_IN_4 = ("goals", "dispute_work", "transition_work", "grief_work")
+COLUMNS_NEW_IN_4 = {
+    "clients": (
+        "contract_date",
+        "formulation",
+        "gains",
+        "warning_signs",
+        "who_to_turn_to",
+        "maintenance",
+    ),
+    "sessions": ("dispute_stage",),
+    "communication": ("skill", "said", "meant", "breakdown"),
+}
 
 
 def _old_store(path: Path, inventory: Inventory) -> None:
@@ -71,6 +85,11 @@ def _old_store(path: Path, inventory: Inventory) -> None:
         conn.exec_driver_sql("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
         for column in NEW_IN_3:
             conn.exec_driver_sql(f'ALTER TABLE sessions DROP COLUMN "{column}"')
+        for table in TABLES_NEW_IN_4:
+            conn.exec_driver_sql(f"DROP TABLE {table}")
+        for table, columns in COLUMNS_NEW_IN_4.items():
+            for column in columns:
+                conn.exec_driver_sql(f'ALTER TABLE {table} DROP COLUMN "{column}"')
     engine.dispose()
 
 
@@ -87,14 +106,21 @@ def test_version_1_store_is_read_as_is_and_upgraded_by_a_writer(
     assert sessions[list(NEW_IN_3)].isna().all().all()
     assert sessions["phq9_9"].notna().any()
     assert set(reader.read_tables(["sessions"])["sessions"].columns) >= set(NEW_IN_3)
+    # a table the old store does not have reads as an empty table of the contract
+    old = reader.inventory(["grief-01"])
+    assert old.goals.empty and list(old.goals.columns) == TABLES["goals"].names
+    assert old.clients["formulation"].isna().all()
     reader.close()
     writer = Store.open(path, write=True)
-    assert writer.schema_version == schema.SCHEMA_VERSION == 3
+    assert writer.schema_version == schema.SCHEMA_VERSION == 4
     before = writer.revision
     writer.import_inventory(samples_inv.for_clients(["grief-01"]), replace=True)
     assert writer.revision == before + 1
     with writer.engine.connect() as conn:
         columns = {c["name"] for c in sa.inspect(conn).get_columns("sessions")}
+        assert set(TABLES_NEW_IN_4) <= set(sa.inspect(conn).get_table_names())
+        for table, added in COLUMNS_NEW_IN_4.items():
+            assert set(added) <= {c["name"] for c in sa.inspect(conn).get_columns(table)}
     assert set(NEW_IN_3) <= columns
 
 

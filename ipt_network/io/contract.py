@@ -189,6 +189,11 @@ def _items(prefix: str, n: int, hi: int) -> tuple[Column, ...]:
     )
 
 
+def _choice(name: str, choices: tuple[str, ...]) -> Column:
+    """An optional column whose value, when given, is one of ``choices``."""
+    return Column(name, "choice", required=False, nullable=True, choices=choices)
+
+
 def _free_text(name: str, *, required: bool = True) -> Column:
     """A column of free text: may be empty, may span lines, never leaves de-identified."""
     return Column(name, "text", required=required, nullable=True, identifying=True, multiline=True)
@@ -261,13 +266,15 @@ TABLES: Final[dict[str, Table]] = {
                 Column("onset_date", "date", nullable=True),
                 Column("focus", "areas", nullable=True, choices=names.PROBLEM_AREAS),
                 Column("focus_session", "int", required=False, nullable=True, bounds=(1, 999)),
-                Column(
-                    "episode",
-                    "choice",
-                    required=False,
-                    nullable=True,
-                    choices=names.EPISODES,
-                ),
+                _choice("episode", names.EPISODES),
+                # the treatment contract (planned_sessions and focus above are part of it)
+                Column("contract_date", "date", required=False, nullable=True),
+                _free_text("formulation", required=False),
+                # the termination work
+                _free_text("gains", required=False),
+                _free_text("warning_signs", required=False),
+                _free_text("who_to_turn_to", required=False),
+                _choice("maintenance", names.MAINTENANCE_DECISIONS),
             ),
             key=("client_id",),
         ),
@@ -285,6 +292,7 @@ TABLES: Final[dict[str, Table]] = {
                     for c, b in (*TOTAL_COLUMNS.items(), *ITEM_COLUMNS.items())
                 ),
                 _free_text("notes", required=False),
+                _choice("dispute_stage", names.DISPUTE_STAGES),
             ),
             key=("client_id", "session"),
             foreign_keys=(_OF_CLIENT,),
@@ -355,7 +363,65 @@ TABLES: Final[dict[str, Table]] = {
                 _free_text("planned"),
                 _free_text("happened"),
                 Column("outcome", "choice", nullable=True, choices=names.COMMUNICATION_OUTCOMES),
+                _choice("skill", names.SKILLS),
+                _free_text("said", required=False),
+                _free_text("meant", required=False),
+                _free_text("breakdown", required=False),
             ),
+            optional_file=True,
+            foreign_keys=(_OF_SESSION, _OF_PERSON),
+        ),
+        Table(
+            "goals",
+            (
+                _CLIENT,
+                _SESSION,
+                Column("goal_id", "id"),
+                Column("area", "choice", choices=names.PROBLEM_AREAS),
+                _free_text("goal"),
+                Column("status", "choice", choices=names.GOAL_STATUSES),
+            ),
+            key=("client_id", "session", "goal_id"),
+            optional_file=True,
+            foreign_keys=(_OF_SESSION,),
+        ),
+        Table(
+            "dispute_work",
+            (
+                _CLIENT,
+                _SESSION,
+                _PERSON,
+                _free_text("client_expects"),
+                _free_text("person_expects"),
+            ),
+            key=("client_id", "session", "person_id"),
+            optional_file=True,
+            foreign_keys=(_OF_SESSION, _OF_PERSON),
+        ),
+        Table(
+            "transition_work",
+            (
+                _CLIENT,
+                _SESSION,
+                _free_text("old_role"),
+                _free_text("new_role"),
+                _free_text("losses"),
+                _free_text("gains"),
+            ),
+            key=("client_id", "session"),
+            optional_file=True,
+            foreign_keys=(_OF_SESSION,),
+        ),
+        Table(
+            "grief_work",
+            (
+                _CLIENT,
+                _SESSION,
+                _PERSON,
+                _free_text("memories"),
+                _free_text("new_connections"),
+            ),
+            key=("client_id", "session", "person_id"),
             optional_file=True,
             foreign_keys=(_OF_SESSION, _OF_PERSON),
         ),

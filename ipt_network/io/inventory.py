@@ -91,6 +91,8 @@ class Inventory:
     ----------
     clients, sessions, people, relationships, person_ties, events, communication : DataFrame
         The tables, with the columns of :data:`ipt_network.io.contract.TABLES`.
+    goals, dispute_work, transition_work, grief_work : DataFrame
+        The middle phase's records (optional files; empty when not kept).
     """
 
     clients: pd.DataFrame
@@ -100,6 +102,10 @@ class Inventory:
     person_ties: pd.DataFrame
     events: pd.DataFrame
     communication: pd.DataFrame
+    goals: pd.DataFrame
+    dispute_work: pd.DataFrame
+    transition_work: pd.DataFrame
+    grief_work: pd.DataFrame
 
     @classmethod
     def empty(cls) -> Inventory:

@@ -44,7 +44,7 @@ from sqlalchemy.engine import Connection
 from ipt_network.errors import StoreError
 from ipt_network.io._files import private_output
 from ipt_network.io.contract import TABLES
-from ipt_network.io.inventory import dtype_of
+from ipt_network.io.inventory import dtype_of, empty_table
 
 __all__ = [
     "typed",
@@ -97,6 +97,8 @@ def read_rows(
 
     table = metadata.tables[name]
     columns = [c for c in TABLES[name].names if c not in absent]
+    if not columns:  # a table an older store does not have yet
+        return empty_table(name)
     hidden = [ROW_ID] if ordered and not TABLES[name].key else []
     query = sa.select(*[table.c[c] for c in columns + hidden])
     if where is not None:

@@ -10,7 +10,7 @@ Examples
 >>> sorted(metadata.tables)[:3]
 ['clients', 'communication', 'events']
 >>> SCHEMA_VERSION
-3
+4
 >>> FOREIGN_KEYS["person_ties"][0]
 (['client_id', 'session', 'source'], 'relationships', ['client_id', 'session', 'person_id'])
 """
@@ -42,7 +42,7 @@ __all__ = [
 ]
 
 #: The schema version this code writes.
-SCHEMA_VERSION: Final = 3
+SCHEMA_VERSION: Final = 4
 
 metadata = sa.MetaData()
 _META = sa.Table(
@@ -92,23 +92,40 @@ def _to_version_2(conn: Connection) -> None:
 
 
 def absent_columns(conn: Connection) -> dict[str, frozenset[str]]:
-    """Contract columns an older store's tables do not have yet, by table."""
+    """Contract columns an older store's tables do not have yet, by table.
+
+    A table the store does not have at all lists every one of its columns.
+    """
     inspector = sa.inspect(conn)
     out = {}
     for name, table in metadata.tables.items():
         if name != "meta":
-            present = {c["name"] for c in inspector.get_columns(name)}
+            present = (
+                {c["name"] for c in inspector.get_columns(name)}
+                if inspector.has_table(name)
+                else set()
+            )
             out[name] = frozenset(c.name for c in table.columns if c.name not in present)
     return out
 
 
-def _add_contract_columns(conn: Connection) -> None:
-    """Add every optional column the contract has gained since the store was made.
+def _add_contract_parts(conn: Connection) -> None:
+    """Add every table and optional column the contract has gained since the store was made.
 
     Version 2 to 3: the PHQ-9 difficulty item and the self-harm items of the
     EPDS, BDI-II and HAM-D (``phq9_difficulty``, ``epds_10``, ``bdi2_9``,
-    ``hamd17_3``). New columns are nullable, so existing rows stay valid.
+    ``hamd17_3``).
+
+    Version 3 to 4: the records of the middle phase, the treatment contract and
+    the ending. New tables ``goals``, ``dispute_work``, ``transition_work`` and
+    ``grief_work``; new optional columns for the contract and termination
+    (``clients``), the dispute stage (``sessions``), and the skill and the
+    communication analysis (``communication``).
+
+    New columns are nullable, so existing rows stay valid. The step does
+    whatever is missing, so running it at either version leaves the same store.
     """
+    metadata.create_all(conn, checkfirst=True)
     for name, missing in absent_columns(conn).items():
         for column in metadata.tables[name].columns:
             if column.name in missing:
@@ -119,7 +136,8 @@ def _add_contract_columns(conn: Connection) -> None:
 #: Migration steps: ``MIGRATIONS[n]`` upgrades a store from version n to n + 1.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: _to_version_2,
-    2: _add_contract_columns,
+    2: _add_contract_parts,
+    3: _add_contract_parts,
 }
 
 
