@@ -154,7 +154,7 @@ STAGE_WORDS: Final = {
 #: What each stage means, in the manual's terms.
 STAGE_MEANINGS: Final = {
     "renegotiation": "both are actively trying to settle it, even loudly",
-    "impasse": "talk has stopped and resentment smoulders, often with little open conflict",
+    "impasse": "talk has stopped and resentment smolders, often with little open conflict",
     "dissolution": "the relationship is ending; what is left is to grieve it and move on",
 }
 #: The skills practised in communication work.

@@ -504,6 +504,6 @@ def vocabularies() -> Iterator[tuple[Table, Column]]:
     Examples
     --------
     >>> sorted({c.name for _, c in vocabularies()})[:3]
-    ['contact_frequency', 'episode', 'focus']
+    ['area', 'contact_frequency', 'dispute_stage']
     """
     return _columns(lambda col: bool(col.choices))

@@ -8,7 +8,7 @@ caches (in this process or another) know when what they hold is stale.
 Examples
 --------
 >>> sorted(metadata.tables)[:3]
-['clients', 'communication', 'events']
+['clients', 'communication', 'dispute_work']
 >>> SCHEMA_VERSION
 4
 >>> FOREIGN_KEYS["person_ties"][0]
