@@ -50,6 +50,7 @@ bench: setup browser
 	$(BIN)/python benchmarks/dashboard.py
 	$(BIN)/python benchmarks/slider.py
 	$(BIN)/python benchmarks/store.py
+	$(BIN)/python benchmarks/problem_areas.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

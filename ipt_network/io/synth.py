@@ -412,8 +412,9 @@ def _transition(c: _Client) -> None:
         person = int(partner[0])
         c.used[person] = True
         c.keep(person)
-        c.ring[person] = np.where(s < c.rng.integers(1, n), 1, 2) + (s > n // 2)
-        c.conflict[person] += 2.0
+        # the ex-partner steps back: middle circle, then outer; the tension is there, not a fight
+        c.ring[person] = np.where(s < c.rng.integers(1, n), 2, 3)
+        c.conflict[person] += 1.0
         if c.rng.random() < 0.3:
             c.end[person] = int(c.rng.integers(n // 2, n))
     elif kind == "birth":
