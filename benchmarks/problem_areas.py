@@ -1,8 +1,8 @@
 """Problem-area benchmark: does the suggestion find the designed area of synthetic clients?
 
 ``synth`` gives every client a designed problem area (its ``clients.focus``;
-about one client in fourteen has two, and those are left out here). For two
-cohorts (400 clients, seeds 1 to 5) this script ranks every client with the
+about one client in fourteen has two, and those are left out here). For five
+cohorts (400 clients each, seeds 1 to 5) this script ranks every client with the
 problem-area rules and counts, per designed area, how often the suggestion is
 that area alone (a tie with another area is a miss):
 
