@@ -45,6 +45,7 @@ __all__ = [
     "TIMELINE",
     "PERSON",
     "PERSON_HISTORY",
+    "WORK",
     "RECORD_LINK",
     "RECORD_SESSION",
     "RECORD_DATE",
@@ -69,6 +70,20 @@ __all__ = [
     "RECORD_MESSAGE",
     "RECORD_BANNER",
     "RECORD_ITEM9_NOTE",
+    "RECORD_DIFFICULTY",
+    "RECORD_STAGE",
+    "RECORD_WORK",
+    "RECORD_WORK_LIST",
+    "RECORD_WORK_FIELD",
+    "RECORD_WORK_ADD",
+    "RECORD_WORK_MESSAGE",
+    "RECORD_GOAL_STATUS",
+    "RECORD_NEW_GOAL",
+    "RECORD_AREA",
+    "RECORD_CONTRACT",
+    "RECORD_CONTRACT_SAVE",
+    "RECORD_CONTRACT_MESSAGE",
+    "field_input",
     "phq9_item",
     "person_input",
     "dom_id",
@@ -104,6 +119,7 @@ PROBLEM_AREAS: Final = "problem-areas"
 TIMELINE: Final = "timeline"
 PERSON: Final = "person"
 PERSON_HISTORY: Final = "person-history"
+WORK: Final = "middle-phase-work"  # the card of the middle-phase work, up to the session
 RECORD_LINK: Final = "record-link"
 
 # Recording page
@@ -131,6 +147,19 @@ RECORD_SAVE: Final = "record-save"
 RECORD_MESSAGE: Final = "record-message"
 RECORD_BANNER: Final = "record-banner"  # the safety banner, live as item 9 is typed
 RECORD_ITEM9_NOTE: Final = "record-item9-note"  # beside item 9: the flag is shown at the top
+RECORD_DIFFICULTY: Final = "record-difficulty"  # the PHQ-9 difficulty item
+RECORD_STAGE: Final = "record-stage"  # the dispute stage of the session (the clinician's call)
+RECORD_WORK: Final = "record-work"  # dcc.Store: communication work added on the page
+RECORD_WORK_LIST: Final = "record-work-list"  # checklist of that work, ticked = saved
+RECORD_WORK_FIELD: Final = "record-work-field"  # pattern type; index: a communication column
+RECORD_WORK_ADD: Final = "record-work-add"
+RECORD_WORK_MESSAGE: Final = "record-work-message"
+RECORD_GOAL_STATUS: Final = "record-goal-status"  # pattern type; index: a goal id
+RECORD_NEW_GOAL: Final = "record-new-goal"  # pattern type; index: area, goal or status
+RECORD_AREA: Final = "record-area"  # pattern type; index: "<area table>-<column>"
+RECORD_CONTRACT: Final = "record-contract"  # pattern type; index: a clients column
+RECORD_CONTRACT_SAVE: Final = "record-contract-save"  # the contract form's own save
+RECORD_CONTRACT_MESSAGE: Final = "record-contract-message"
 
 
 def phq9_item(item: int) -> dict[str, str | int]:
@@ -153,6 +182,17 @@ def person_input(kind: str, person_id: str) -> dict[str, str]:
     {'type': 'record-ring', 'index': 'p01'}
     """
     return {"type": kind, "index": person_id}
+
+
+def field_input(kind: str, name: str) -> dict[str, str]:
+    """The id of one field of a recording-page form whose fields share a type.
+
+    Examples
+    --------
+    >>> field_input(RECORD_CONTRACT, "formulation")
+    {'type': 'record-contract', 'index': 'formulation'}
+    """
+    return {"type": kind, "index": name}
 
 
 def dom_id(component_id: str | dict[str, str]) -> str:

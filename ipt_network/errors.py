@@ -20,6 +20,7 @@ __all__ = [
     "ValidationError",
     "ClientNotFound",
     "SessionNotFound",
+    "RowNotFound",
     "ClientExists",
     "StoreError",
     "SchemaVersionError",
@@ -144,6 +145,19 @@ class SessionNotFound(IPTNetworkError, KeyError):
 
     def __str__(self) -> str:
         return f"client {self.args[0]!r} has no session {self.args[1]!r}"
+
+
+class RowNotFound(IPTNetworkError, KeyError):
+    """The client has no row with that key in a table (a goal, an area record).
+
+    Examples
+    --------
+    >>> print(RowNotFound("client 'c1' has no goals row with session 2, goal_id 'g1'"))
+    client 'c1' has no goals row with session 2, goal_id 'g1'
+    """
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 class PersonNotFound(IPTNetworkError, ValueError):

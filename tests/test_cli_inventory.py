@@ -164,7 +164,10 @@ def test_show_prints_course_and_flag(db: str, samples_inv: Inventory) -> None:
     assert code == 0
     assert "Sessions" in out and "People" in out and "988" in out
     code, out = run("show", "dispute-01", "--db", db)
-    assert code == 0 and "988" not in out and "low risk" not in out.lower()
+    # no flag, no crisis lines (the recorded "who to turn to" may name 988 itself)
+    assert code == 0 and "SAFETY FLAG" not in out and "Crisis lines" not in out
+    assert "low risk" not in out.lower()
+    assert "Who to turn to: Sarah, at the 20 minutes after bedtime" in out  # the ending
 
 
 def test_show_unknown_client(db: str) -> None:

@@ -100,6 +100,11 @@ def test_every_wired_id_is_a_constant_of_the_ids_module(store: Store) -> None:
         ids.RECORD_CONFLICT,
         ids.RECORD_SUPPORT,
         ids.RECORD_OFF,
+        ids.RECORD_WORK_FIELD,
+        ids.RECORD_GOAL_STATUS,
+        ids.RECORD_NEW_GOAL,
+        ids.RECORD_AREA,
+        ids.RECORD_CONTRACT,
     }
     assert {p for p in plain if not p.startswith("_pages")} <= set(ids.ALL)
 

@@ -179,6 +179,23 @@ def good_values(store: Store) -> dict[tuple[str, str], Any]:
         (ids.RECORD_SUPPORT, "value"): [r["support"] for r in draft.people],
         (ids.RECORD_OFF, "value"): [[] for _ in draft.people],
         (ids.RECORD_PHQ9, "value"): [0] * 9,
+        (ids.RECORD_STAGE, "value"): "impasse",
+        (ids.RECORD_DIFFICULTY, "value"): 1,
+        (ids.RECORD_WORK, "data"): [],
+        (ids.RECORD_WORK_LIST, "value"): [],
+        (ids.RECORD_WORK_ADD, "n_clicks"): 1,
+        (ids.RECORD_CONTRACT_SAVE, "n_clicks"): 1,
+        # the recording page's other pattern types, given one empty field per person
+        **{
+            (kind, "value"): [None] * len(on_map)
+            for kind in (
+                ids.RECORD_WORK_FIELD,
+                ids.RECORD_GOAL_STATUS,
+                ids.RECORD_NEW_GOAL,
+                ids.RECORD_AREA,
+                ids.RECORD_CONTRACT,
+            )
+        },
         ("indices", ids.RECORD_PHQ9): list(range(1, 10)),
         ("indices", "people"): on_map,
     }

@@ -15,7 +15,13 @@ from dashboards.components import (
     safety_banner,
 )
 from dashboards.context import current_store
-from dashboards.pages.record import draft_rows, people_table, person_options, tie_options
+from dashboards.pages.record import (
+    draft_rows,
+    people_table,
+    person_options,
+    tie_options,
+    work_options,
+)
 from ipt_network.clinical.safety import (
     SELF_HARM_ITEMS,
     ItemAnswer,
@@ -28,7 +34,16 @@ from ipt_network.errors import (
     StoreError,
     ValidationError,
 )
-from ipt_network.io.recording import FORM, RecordingError, add_person, prune_ties, record_session
+from ipt_network.io.recording import (
+    AREA_WORK,
+    FORM,
+    RecordingError,
+    add_person,
+    add_work,
+    prune_ties,
+    record_contract,
+    record_session,
+)
 from ipt_network.io.store import Store
 
 #: Per-person input types on the recording page and the row field each one edits.
@@ -152,6 +167,82 @@ def add_tie(
     return current + new, [*ticked, new[0]["value"]]
 
 
+def by_index(keys: Any, values: Any) -> dict[str, Any]:
+    """The values of pattern-matching inputs by their ``index``, as Dash sends them.
+
+    Entries whose id is not an object with a string index are dropped.
+
+    Examples
+    --------
+    >>> by_index([{"type": "t", "index": "gains"}, "junk"], ["more time", "x"])
+    {'gains': 'more time'}
+    """
+    if not isinstance(keys, list) or not isinstance(values, list):
+        return {}
+    return {
+        key["index"]: value
+        for key, value in zip(keys, values, strict=False)
+        if isinstance(key, dict) and isinstance(key.get("index"), str)
+    }
+
+
+def middle_phase(
+    stage: Any,
+    difficulty: Any,
+    work: Any,
+    work_kept: Any,
+    goal_status: dict[str, Any],
+    new_goal: dict[str, Any],
+    area: dict[str, Any],
+) -> dict[str, Any]:
+    """The middle-phase fields of the recording page as arguments of ``record_session``.
+
+    Values are passed on as sent (the library checks them); only the shape is
+    arranged: the work ticked to keep, one goal entry per status picked and
+    one for a new goal, and each area record from its fields
+    (``"<table>-<column>"``).
+
+    Examples
+    --------
+    >>> fields = middle_phase("impasse", 2, [{"kind": "task"}, {"kind": "role_play"}], ["1"],
+    ...                       {"g1": "achieved", "g2": None}, {}, {"grief_work-memories": "m"})
+    >>> fields["communication"], fields["goals"], fields["grief_work"]
+    ([{'kind': 'role_play'}], [{'goal_id': 'g1', 'status': 'achieved'}], [{'memories': 'm'}])
+    """
+    rows = work if isinstance(work, list) else []
+    kept = {v for v in work_kept if isinstance(v, str)} if isinstance(work_kept, list) else set()
+    goals = [{"goal_id": g, "status": v} for g, v in goal_status.items() if v]
+    if any(new_goal.get(k) for k in ("area", "goal", "status")):
+        goals.append({"goal_id": None, **{k: new_goal.get(k) for k in ("area", "goal", "status")}})
+    records: dict[str, dict[str, Any]] = {table: {} for table in AREA_WORK}
+    for name, value in area.items():
+        table, _, column = name.partition("-")
+        if table in records:
+            records[table][column] = value
+    return {
+        "dispute_stage": stage,
+        "phq9_difficulty": difficulty,
+        "communication": [r for n, r in enumerate(rows) if str(n) in kept],
+        "goals": goals,
+        "dispute_work": [records["dispute_work"]],
+        "transition_work": records["transition_work"],
+        "grief_work": [records["grief_work"]],
+    }
+
+
+def _refused(err: Exception) -> tuple[list[Any], str]:
+    """A refused save as the message's children and class: every problem, by field."""
+    if isinstance(err, ClientNotFound):
+        return [html.P("This client is no longer in the store.")], "message error"
+    if isinstance(err, ValidationError):
+        problems = [f"{f.column}: {f.message}" if f.column else f.message for f in err.failures]
+        return [
+            html.P("Nothing was saved. Please correct:"),
+            html.Ul([html.Li(p) for p in problems]),
+        ], "message error"
+    return [html.P(str(err))], "message error"
+
+
 def save_session(
     store: Store,
     client_id: Any,
@@ -161,10 +252,12 @@ def save_session(
     edits: Edits,
     ties: Any,
     phq9: Any,
+    extra: dict[str, Any] | None = None,
 ) -> tuple[list[Any], str]:
     """Record the session from the form; a clear message either way.
 
-    People ticked "take off" are left off the map, with their ties.
+    People ticked "take off" are left off the map, with their ties. ``extra``
+    holds the middle-phase fields (:func:`middle_phase`).
 
     Returns
     -------
@@ -180,24 +273,66 @@ def save_session(
         else []
     )
     kept = prune_ties([{"source": a, "target": b} for a, b in pairs], people)
+    form = {"session": session, "date": date, "people": people, "ties": kept, "phq9": phq9}
     try:
-        saved = record_session(
-            store, client_id, session=session, date=date, people=people, ties=kept, phq9=phq9
-        )
-    except ClientNotFound:
-        return [html.P("This client is no longer in the store.")], "message error"
-    except ValidationError as err:
-        problems = [f"{f.column}: {f.message}" if f.column else f.message for f in err.failures]
-        return [
-            html.P("Nothing was saved. Please correct:"),
-            html.Ul([html.Li(p) for p in problems]),
-        ], "message error"
-    except StoreError as err:
-        return [html.P(str(err))], "message error"
+        saved = record_session(store, client_id, **form, **(extra or {}))
+    except (ClientNotFound, ValidationError, StoreError) as err:
+        return _refused(err)
     return [
         html.P(f"Session {saved} saved."),
         dash.dcc.Link(f"See session {saved} on the map", href=client_href(client_id)),
     ], "message ok"
+
+
+def save_contract(store: Store, client_id: Any, fields: dict[str, Any]) -> tuple[list[Any], str]:
+    """Record the treatment contract and ending form; a clear message either way.
+
+    Returns
+    -------
+    tuple
+        The message's children and its class (``"message ok"`` or ``"message error"``).
+    """
+    if not isinstance(client_id, str):
+        raise PreventUpdate
+    try:
+        record_contract(store, client_id, fields)
+    except (ClientNotFound, ValidationError, StoreError) as err:
+        return _refused(err)
+    return [html.P("The contract and ending are saved.")], "message ok"
+
+
+def add_work_row(
+    store: Store, client_id: Any, work: Any, kept: Any, entry: dict[str, Any], people: Any
+) -> tuple[list[dict[str, Any]], list[dict[str, str]], list[str], str]:
+    """Add the piece of communication work typed on the page to its list, ticked.
+
+    Returns
+    -------
+    tuple
+        The work rows, the checklist's options and ticked values, and a
+        message (what was wrong, or that the work was added).
+    """
+    inventory = client_tables(store, client_id)
+    rows = [r for r in work if isinstance(r, dict)] if isinstance(work, list) else []
+    ticked = [v for v in kept if isinstance(v, str)] if isinstance(kept, list) else []
+    try:
+        rows = add_work(rows, entry, inventory, client_id, draft_rows(people))
+    except RecordingError as err:
+        message = "; ".join(f"{f.column}: {f.message}" for f in err.failures)
+        return rows, work_options(rows, _all_people(inventory, people)), ticked, message
+    ticked = [*ticked, str(len(rows) - 1)]
+    added = "Added to the list above; it is saved with the session."
+    return rows, work_options(rows, _all_people(inventory, people)), ticked, added
+
+
+def _all_people(inventory: Any, people: Any) -> list[dict[str, Any]]:
+    """The client's people and those new on the draft map, for naming work by person."""
+    known = inventory.people
+    stored = [
+        {"person_id": str(p), "name": str(n)}
+        for p, n in zip(known["person_id"], known["name"], strict=True)
+    ]
+    return [*draft_rows(people), *stored]
 
 
 def _typed_item9(phq9: Any) -> int | None:
@@ -294,6 +429,10 @@ def register(app: dash.Dash) -> None:
         pairs = iter(values)
         return {kind: (next(pairs), next(pairs)) for kind in EDIT_FIELDS}
 
+    def fields(kind: str) -> list[State]:
+        """The ids and values of every field of one pattern type."""
+        return [State({"type": kind, "index": ALL}, prop) for prop in ("id", "value")]
+
     @app.callback(
         Output(ids.RECORD_ROWS, "data"),
         Output(ids.RECORD_PEOPLE, "children"),
@@ -353,6 +492,13 @@ def register(app: dash.Dash) -> None:
         State(ids.RECORD_ROWS, "data"),
         State(ids.RECORD_TIES, "value"),
         State({"type": ids.RECORD_PHQ9, "index": ALL}, "value"),
+        State(ids.RECORD_STAGE, "value"),
+        State(ids.RECORD_DIFFICULTY, "value"),
+        State(ids.RECORD_WORK, "data"),
+        State(ids.RECORD_WORK_LIST, "value"),
+        *fields(ids.RECORD_GOAL_STATUS),
+        *fields(ids.RECORD_NEW_GOAL),
+        *fields(ids.RECORD_AREA),
         *edit_states,
         prevent_initial_call=True,
     )
@@ -364,11 +510,56 @@ def register(app: dash.Dash) -> None:
         rows: Any,
         ties: Any,
         phq9: Any,
-        *edits: Any,
+        stage: Any,
+        difficulty: Any,
+        work: Any,
+        work_kept: Any,
+        *rest: Any,
     ) -> tuple[list[Any], str]:
-        return save_session(
-            current_store(), client_id, session, date, rows, edits_of(edits), ties, phq9
+        goal_keys, goal_values, new_keys, new_values, area_keys, area_values = rest[:6]
+        extra = middle_phase(
+            stage,
+            difficulty,
+            work,
+            work_kept,
+            by_index(goal_keys, goal_values),
+            by_index(new_keys, new_values),
+            by_index(area_keys, area_values),
         )
+        edits = edits_of(rest[6:])
+        return save_session(
+            current_store(), client_id, session, date, rows, edits, ties, phq9, extra
+        )
+
+    @app.callback(
+        Output(ids.RECORD_WORK, "data"),
+        Output(ids.RECORD_WORK_LIST, "options"),
+        Output(ids.RECORD_WORK_LIST, "value"),
+        Output(ids.RECORD_WORK_MESSAGE, "children"),
+        Input(ids.RECORD_WORK_ADD, "n_clicks"),
+        State(ids.CLIENT_ID, "data"),
+        State(ids.RECORD_WORK, "data"),
+        State(ids.RECORD_WORK_LIST, "value"),
+        State(ids.RECORD_ROWS, "data"),
+        *fields(ids.RECORD_WORK_FIELD),
+        prevent_initial_call=True,
+    )
+    def _add_work(
+        _clicks: Any, client_id: Any, work: Any, kept: Any, rows: Any, keys: Any, values: Any
+    ) -> tuple[Any, ...]:
+        entry = by_index(keys, values)
+        return add_work_row(current_store(), client_id, work, kept, entry, rows)
+
+    @app.callback(
+        Output(ids.RECORD_CONTRACT_MESSAGE, "children"),
+        Output(ids.RECORD_CONTRACT_MESSAGE, "className"),
+        Input(ids.RECORD_CONTRACT_SAVE, "n_clicks"),
+        State(ids.CLIENT_ID, "data"),
+        *fields(ids.RECORD_CONTRACT),
+        prevent_initial_call=True,
+    )
+    def _save_contract(_clicks: Any, client_id: Any, keys: Any, values: Any) -> tuple[Any, ...]:
+        return save_contract(current_store(), client_id, by_index(keys, values))
 
     @app.callback(
         Output(ids.RECORD_BANNER, "children"),

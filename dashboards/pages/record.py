@@ -21,8 +21,19 @@ from dashboards.components import (
 )
 from dashboards.pages.client import client_page
 from ipt_network import names
+from ipt_network.io.contract import TABLES
 from ipt_network.io.inventory import Inventory
-from ipt_network.io.recording import Draft, draft_next_session
+from ipt_network.io.recording import AREA_WORK, Draft, draft_next_session
+from ipt_network.words import (
+    AREA_TITLES,
+    COMMUNICATION_WORDS,
+    GOAL_STATUS_WORDS,
+    MAINTENANCE_WORDS,
+    OUTCOME_WORDS,
+    SKILL_WORDS,
+    STAGE_MEANINGS,
+    STAGE_WORDS,
+)
 
 __all__ = [
     "NAME",
@@ -35,6 +46,9 @@ __all__ = [
     "people_table",
     "person_options",
     "tie_options",
+    "AREA_SECTIONS",
+    "work_options",
+    "goals_table",
 ]
 
 NAME: Final = "Record a session"
@@ -199,11 +213,298 @@ def tie_options(ties: list[dict[str, Any]], rows: list[dict[str, Any]]) -> list[
     ]
 
 
-def _section(title: str, *children: Any, hint: str | None = None) -> html.Section:
+#: The area record each focus area takes on this page: (table, title, focus area).
+AREA_SECTIONS: Final = (
+    ("dispute_work", "Role dispute: what each side expects", "role_dispute"),
+    ("transition_work", "Role transition: the old and the new role", "role_transition"),
+    ("grief_work", "Grief: memories and new connections", "grief"),
+)
+#: How each field of the area records, the communication work and the contract form reads.
+_FIELD_TITLES: Final = {
+    "client_expects": "What the client expects of the person",
+    "person_expects": "What the person expects of the client",
+    "old_role": "The old role",
+    "new_role": "The new role",
+    "losses": "What was lost",
+    "gains": "What was gained",
+    "memories": "Memories worked through",
+    "new_connections": "New people or activities",
+    "planned": "What was planned or rehearsed",
+    "happened": "What happened",
+    "said": "What was said",
+    "meant": "What was meant",
+    "breakdown": "Where it broke down",
+    "formulation": "The interpersonal formulation, in the client's words",
+    "warning_signs": "Warning signs",
+    "who_to_turn_to": "Who to turn to",
+}
+#: The ending's gains read differently from a transition's.
+_ENDING_GAINS: Final = "Gains credited to the client"
+
+
+def _options(words: dict[str, str]) -> list[dict[str, str]]:
+    """Dropdown options from a vocabulary's words, valued by the stored value."""
+    return [{"label": label, "value": value} for value, label in words.items()]
+
+
+def work_options(rows: Any, people: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Checklist options for the communication work added on the page, valued by position.
+
+    Examples
+    --------
+    >>> work_options([{"person_id": "p1", "kind": "role_play", "skill": "repair"}],
+    ...              [{"person_id": "p1", "name": "Ann", "role": "friend"}])
+    [{'label': ' role-play with Ann (repairing after a misunderstanding)', 'value': '0'}]
+    """
+    named = {r["person_id"]: str(r.get("name") or r["person_id"]) for r in draft_rows(people)}
+    options = []
+    for n, row in enumerate(rows if isinstance(rows, list) else []):
+        if not isinstance(row, dict):
+            continue
+        kind = COMMUNICATION_WORDS.get(str(row.get("kind")), "work")
+        who = named.get(str(row.get("person_id")), str(row.get("person_id")))
+        skill = SKILL_WORDS.get(str(row.get("skill")))
+        label = f" {kind} with {who}" + (f" ({skill})" if skill else "")
+        options.append({"label": label, "value": str(n)})
+    return options
+
+
+def _field(name: str, control: Any, *, native: bool = True, grow: bool = False) -> html.Div:
+    """A control with its label shown above it (``native``: a ``<label for>``)."""
+    label = control_label(name, control.id, native=native, class_name="field-label")
+    return html.Div([label, control], className="field grow" if grow else "field")
+
+
+def _dropdown(
+    name: str, control_id: str | dict[str, str], options: list[dict[str, str]], **props: Any
+) -> html.Div:
+    """A labelled dropdown, the label shown above it."""
+    return _field(name, dcc.Dropdown(id=control_id, options=options, **props), native=False)
+
+
+def _text(name: str, control_id: str | dict[str, str], value: Any = None) -> html.Div:
+    """A labelled box of free text, the label shown above it."""
+    text = value if isinstance(value, str) else None
+    return _field(name, dcc.Textarea(id=control_id, value=text, className="free-text"))
+
+
+def _save_row(label: str, button_id: str, message_id: str) -> html.Div:
+    """A save button with the line that says how the save went."""
+    return html.Div(
+        [
+            html.Button(label, id=button_id, n_clicks=0, className="button primary"),
+            html.Div(id=message_id, role="status", className="message"),
+        ],
+        className="save-row",
+    )
+
+
+def _everyone(draft: Draft) -> list[dict[str, Any]]:
+    """Every person of the client: on the draft map, then off it."""
+    return [*draft.people, *draft.off_map]
+
+
+def goals_table(goals: list[dict[str, Any]]) -> html.Table | html.P:
+    """The client's goals, each with its last status and a status picker for this session.
+
+    Examples
+    --------
+    >>> table = goals_table([{"goal_id": "g1", "area": "grief", "goal": "Visit the grave",
+    ...                       "status": "in_progress", "session": 5}])
+    >>> len(table.children[1].children)
+    1
+    """
+    if not goals:
+        return html.P("No goals yet: add the first below.", className="muted")
+    head = html.Thead(
+        html.Tr(
+            [
+                html.Th(title, scope="col")
+                for title in ("Goal", "Area", "Last status", "Status this session")
+            ]
+        )
+    )
+    body = []
+    for goal in goals:
+        picker = ids.field_input(ids.RECORD_GOAL_STATUS, str(goal["goal_id"]))
+        last = GOAL_STATUS_WORDS.get(str(goal["status"]), str(goal["status"]))
+        body.append(
+            html.Tr(
+                [
+                    html.Th(str(goal["goal"]), scope="row"),
+                    html.Td(AREA_TITLES.get(str(goal["area"]), str(goal["area"]))),
+                    html.Td(f"{last} (session {goal['session']})"),
+                    html.Td(
+                        [
+                            control_label(
+                                f"Status this session of goal {goal['goal_id']}",
+                                picker,
+                                hidden=True,
+                            ),
+                            dcc.Dropdown(
+                                id=picker,
+                                options=_options(GOAL_STATUS_WORDS),
+                                placeholder="No change recorded",
+                            ),
+                        ]
+                    ),
+                ]
+            )
+        )
+    return html.Table([head, html.Tbody(body)], className="data-table goals-table")
+
+
+def _stage_section() -> html.Section:
+    meanings = [
+        html.Li(f"{STAGE_WORDS[stage]}: {STAGE_MEANINGS[stage]}.") for stage in names.DISPUTE_STAGES
+    ]
+    return _section(
+        "Dispute stage",
+        _dropdown(
+            "Stage of the role dispute this session",
+            ids.RECORD_STAGE,
+            _options(STAGE_WORDS),
+            placeholder="Not recorded",
+        ),
+        html.Ul(meanings, className="muted stage-meanings"),
+        hint="Your call, for a client working on a role dispute; leave it empty otherwise.",
+    )
+
+
+def _work_section(draft: Draft) -> html.Section:
+    def field(name: str) -> dict[str, str]:
+        return ids.field_input(ids.RECORD_WORK_FIELD, name)
+
+    choices = html.Div(
+        [
+            _dropdown("Person", field("person_id"), person_options(_everyone(draft))),
+            _dropdown("Kind of work", field("kind"), _options(COMMUNICATION_WORDS)),
+            _dropdown("Skill practised", field("skill"), _options(SKILL_WORDS)),
+            _dropdown("How it went", field("outcome"), _options(OUTCOME_WORDS)),
+        ],
+        className="field-row",
+    )
+    texts = [_text(_FIELD_TITLES[c], field(c)) for c in ("planned", "happened")]
+    analysis = html.Fieldset(
+        [
+            html.Legend("For a communication analysis"),
+            *(_text(_FIELD_TITLES[c], field(c)) for c in ("said", "meant", "breakdown")),
+        ],
+        className="analysis",
+    )
+    return _section(
+        "Communication work",
+        dcc.Store(id=ids.RECORD_WORK, data=[]),
+        dcc.Checklist(id=ids.RECORD_WORK_LIST, options=[], value=[], className="ties"),
+        choices,
+        *texts,
+        analysis,
+        html.Button("Add this work", id=ids.RECORD_WORK_ADD, n_clicks=0, className="button"),
+        html.Div(id=ids.RECORD_WORK_MESSAGE, role="status", className="message"),
+        hint="Role-plays, communication analyses and between-session tasks of this session, "
+        "one at a time; untick a piece to leave it out.",
+    )
+
+
+def _goals_section(draft: Draft) -> html.Section:
+    def new(name: str) -> dict[str, str]:
+        return ids.field_input(ids.RECORD_NEW_GOAL, name)
+
+    return _section(
+        "Goals",
+        goals_table(draft.goals),
+        html.Div(
+            [
+                _dropdown("New goal's area", new("area"), _options(AREA_TITLES)),
+                _field(
+                    "New goal",
+                    dcc.Input(id=new("goal"), type="text", maxLength=500, className="grow"),
+                    grow=True,
+                ),
+                _dropdown("New goal's status", new("status"), _options(GOAL_STATUS_WORDS)),
+            ],
+            className="field-row",
+        ),
+        hint="Pick a status for each goal worked on this session; a goal left alone keeps "
+        "its last status. A new goal needs an area, the goal in words and a status.",
+    )
+
+
+def _area_sections(draft: Draft) -> list[html.Section]:
+    sections = []
+    for table, title, area in AREA_SECTIONS:
+        children: list[Any] = []
+        if "person_id" in TABLES[table].names:
+            children.append(
+                _dropdown(
+                    "Person",
+                    ids.field_input(ids.RECORD_AREA, f"{table}-person_id"),
+                    person_options(_everyone(draft)),
+                )
+            )
+        children += [
+            _text(_FIELD_TITLES[c], ids.field_input(ids.RECORD_AREA, f"{table}-{c}"))
+            for c in AREA_WORK[table]
+        ]
+        # the record of each chosen focus area; all three while no focus is chosen
+        section = _section(title, *children, hidden=bool(draft.focus) and area not in draft.focus)
+        sections.append(section)
+    return sections
+
+
+def _contract_section(draft: Draft) -> html.Section:
+    def field(name: str) -> dict[str, str]:
+        return ids.field_input(ids.RECORD_CONTRACT, name)
+
+    values = draft.contract
+    planned = dcc.Input(
+        id=field("planned_sessions"),
+        type="number",
+        step=1,
+        value=_input_value(values.get("planned_sessions")),
+        placeholder="8-24",
+        className="item-input",
+    )
+    agreed = dcc.Input(
+        id=field("contract_date"),
+        type="text",
+        value=_input_value(values.get("contract_date")),
+        placeholder="YYYY-MM-DD",
+        maxLength=10,
+        className="date",
+    )
+    maintenance = _dropdown(
+        "Maintenance",
+        field("maintenance"),
+        _options(MAINTENANCE_WORDS),
+        value=values.get("maintenance"),
+        placeholder="Not decided",
+    )
+    texts = [(_FIELD_TITLES["formulation"], "formulation"), (_ENDING_GAINS, "gains")]
+    texts += [(_FIELD_TITLES[c], c) for c in ("warning_signs", "who_to_turn_to")]
+    return _section(
+        "Treatment contract and ending",
+        html.Div(
+            [_field("Planned sessions", planned), _field("Date agreed", agreed), maintenance],
+            className="field-row",
+        ),
+        *(_text(title, field(column), values.get(column)) for title, column in texts),
+        _save_row(
+            "Save the contract and ending", ids.RECORD_CONTRACT_SAVE, ids.RECORD_CONTRACT_MESSAGE
+        ),
+        hint="Saved on its own, for the client rather than this session. The agreed focus "
+        "is recorded on the command line (ipt-network focus). Sessions past the plan count "
+        "as maintenance only once a maintenance contract is agreed.",
+    )
+
+
+def _section(
+    title: str, *children: Any, hint: str | None = None, hidden: bool = False
+) -> html.Section:
     head: list[Any] = [html.H2(title)]
     if hint:
         head.append(html.P(hint, className="muted"))
-    return html.Section([*head, *children], className="card")
+    return html.Section([*head, *children], className="card", hidden=hidden)
 
 
 def _chooser(
@@ -221,6 +522,18 @@ def _chooser(
     )
 
 
+def _item_input(control_id: str | dict[str, str | int]) -> dcc.Input:
+    """A box for one questionnaire answer, 0 to 3."""
+    return dcc.Input(
+        id=control_id,
+        type="number",
+        inputMode="numeric",
+        step=1,
+        placeholder="0-3",
+        className="item-input",
+    )
+
+
 def _phq9_inputs() -> html.Ol:
     return html.Ol(
         [
@@ -228,14 +541,7 @@ def _phq9_inputs() -> html.Ol:
                 html.Label(
                     [
                         html.Span(question, className="question"),
-                        dcc.Input(
-                            id=ids.phq9_item(i),
-                            type="number",
-                            inputMode="numeric",
-                            step=1,
-                            placeholder="0-3",
-                            className="item-input",
-                        ),
+                        _item_input(ids.phq9_item(i)),
                     ]
                 )
             )
@@ -243,6 +549,23 @@ def _phq9_inputs() -> html.Ol:
         ]
         + [html.P(id=ids.RECORD_ITEM9_NOTE, role="status", className="item9-note")],
         className="phq9-items",
+    )
+
+
+def _difficulty_input() -> html.Div:
+    return html.Div(
+        [
+            control_label(
+                "If any problems were checked: how difficult have they made it to work, "
+                "take care of things at home, or get along with other people? "
+                "(0 not difficult at all, 3 extremely difficult)",
+                ids.RECORD_DIFFICULTY,
+                native=True,
+                class_name="question",
+            ),
+            _item_input(ids.RECORD_DIFFICULTY),
+        ],
+        className="difficulty",
     )
 
 
@@ -378,28 +701,19 @@ def form(draft: Draft, banner: list[Any]) -> html.Main:
             _section(
                 "PHQ-9",
                 _phq9_inputs(),
+                _difficulty_input(),
                 hint="Over the last 2 weeks: 0 not at all, 1 several days, "
                 "2 more than half the days, 3 nearly every day. Leave an item empty if "
                 "it was not answered (1 or 2 empty: the total is prorated), and all nine "
                 "if the PHQ-9 was not given this session. Item 9 is kept whatever else "
                 "is empty.",
             ),
-            html.Div(
-                [
-                    html.Button(
-                        f"Save session {draft.session}",
-                        id=ids.RECORD_SAVE,
-                        n_clicks=0,
-                        className="button primary",
-                    ),
-                    html.Div(
-                        id=ids.RECORD_MESSAGE,
-                        role="status",
-                        className="message",
-                    ),
-                ],
-                className="save-row",
-            ),
+            _stage_section(),
+            _work_section(draft),
+            _goals_section(draft),
+            *_area_sections(draft),
+            _save_row(f"Save session {draft.session}", ids.RECORD_SAVE, ids.RECORD_MESSAGE),
+            _contract_section(draft),
         ],
         className="page record-page",
     )

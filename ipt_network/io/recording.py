@@ -43,15 +43,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 import pandas as pd
 
 from ipt_network import names
-from ipt_network.errors import Failure, ValidationError
-from ipt_network.io.contract import PHQ9_ITEMS, TABLES, bounds
+from ipt_network.errors import Failure, SessionNotFound, ValidationError
+from ipt_network.io.contract import MAX_CELL_CHARS, PHQ9_ITEMS, TABLES, bounds
 from ipt_network.io.inventory import Inventory, dtype_of, is_missing
 
 if TYPE_CHECKING:
@@ -67,10 +67,32 @@ __all__ = [
     "prune_ties",
     "session_tables",
     "record_session",
+    "CONTRACT_FORM",
+    "AREA_WORK",
+    "client_goals",
+    "contract_draft",
+    "contract_values",
+    "record_contract",
+    "record_stage",
+    "record_goal",
+    "add_work",
 ]
 
 #: The "file" named in a recording failure.
 FORM: Final = "session form"
+#: The "file" named in a failure of the treatment contract and ending form.
+CONTRACT_FORM: Final = "contract form"
+#: The free-text fields of each area record of the middle phase, by table; the
+#: dispute and grief records are also about one person (``person_id``).
+AREA_WORK: Final = {
+    "dispute_work": ("client_expects", "person_expects"),
+    "transition_work": ("old_role", "new_role", "losses", "gains"),
+    "grief_work": ("memories", "new_connections"),
+}
+#: The most rows of communication work, goals or area work one session may hold.
+_MAX_ROWS: Final = 100
+#: Fields of a communication row that belong to a communication analysis only.
+_ANALYSIS: Final = ("said", "meant", "breakdown")
 #: The most people one session may hold (a guard against absurd payloads).
 MAX_PEOPLE: Final = 500
 _MAX_TIES: Final = 5000
@@ -113,6 +135,12 @@ class Draft:
         Ties between people on the map: ``source``, ``target``.
     off_map : list of dict
         The client's people who are not on the map: ``person_id``, ``name``, ``role``.
+    goals : list of dict
+        The client's goals with their last status (:func:`client_goals`).
+    focus : list of str
+        The chosen focus areas (empty when none is chosen).
+    contract : dict
+        The treatment contract and ending as stored (:func:`contract_draft`).
     """
 
     client_id: str
@@ -121,6 +149,9 @@ class Draft:
     people: list[dict[str, Any]] = field(default_factory=list)
     ties: list[dict[str, str]] = field(default_factory=list)
     off_map: list[dict[str, str]] = field(default_factory=list)
+    goals: list[dict[str, Any]] = field(default_factory=list)
+    focus: list[str] = field(default_factory=list)
+    contract: dict[str, Any] = field(default_factory=dict)
 
 
 def _one(inventory: Inventory, client_id: str) -> Inventory:
@@ -168,10 +199,19 @@ def draft_next_session(
     one = _one(inventory, client_id)
     sessions = one.sessions.sort_values("session")
     people = one.people.set_index(one.people["person_id"].astype(str))
+    course: dict[str, Any] = {
+        "goals": client_goals(one, client_id),
+        "focus": [a for a in str(_text(one.clients["focus"].iloc[0])).split(";") if a],
+        "contract": contract_draft(one, client_id),
+    }
     if sessions.empty:
         start = today or dt.date.today()
         return Draft(
-            client_id, 1, start.isoformat(), off_map=[_who(people, p) for p in people.index]
+            client_id,
+            1,
+            start.isoformat(),
+            off_map=[_who(people, p) for p in people.index],
+            **course,
         )
     last = int(sessions["session"].iloc[-1])
     date = dt.date.fromisoformat(str(sessions["date"].iloc[-1])) + _WEEK
@@ -197,6 +237,7 @@ def draft_next_session(
             for s, t in zip(ties["source"], ties["target"], strict=True)
         ],
         off_map=[_who(people, p) for p in people.index if p not in on_map],
+        **course,
     )
 
 
@@ -348,27 +389,106 @@ def _frame(name: str, records: list[dict[str, Any]]) -> pd.DataFrame:
 class _Form:
     """Collects failures while reading the untrusted form values."""
 
-    def __init__(self) -> None:
+    def __init__(self, name: str = FORM) -> None:
+        self.name = name
         self.failures: list[Failure] = []
 
     def fail(self, column: str, message: str) -> None:
-        self.failures.append(Failure(FORM, None, column, message))
+        self.failures.append(Failure(self.name, None, column, message))
+
+    def text(self, value: Any, where: str, label: str = "") -> str | None:
+        """Free text from the form: ``None`` when blank, else stripped and at most
+        :data:`~ipt_network.io.contract.MAX_CELL_CHARS` characters."""
+        if _blank(value):
+            return None
+        if not isinstance(value, str) or len(value) > MAX_CELL_CHARS:
+            self.fail(
+                where, f"{label} must be text of at most {MAX_CELL_CHARS} characters".lstrip()
+            )
+            return None
+        return value.strip()
+
+    def choice(self, value: Any, where: str, choices: Sequence[str], label: str = "") -> str | None:
+        """One of ``choices``, or ``None`` when blank (a failure for anything else)."""
+        if _blank(value):
+            return None
+        if not isinstance(value, str) or value not in choices:
+            self.fail(where, f"{label} must be one of {', '.join(choices)}".lstrip())
+            return None
+        return value
+
+    def number(self, value: Any, where: str, table: str, column: str) -> int | None:
+        """A whole number in the contract's range, or ``None`` when blank."""
+        if _blank(value):
+            return None
+        found = _in_range(value, table, column)
+        if found is None:
+            self.fail(where, f"must be {_range_rule(table, column)}")
+        return found
+
+    def date(self, value: Any, where: str) -> str | None:
+        """An ISO date ``YYYY-MM-DD`` that exists, or ``None`` when blank."""
+        if _blank(value):
+            return None
+        day = _iso_day(value)
+        if day is None:
+            self.fail(where, "must be a real date written YYYY-MM-DD")
+        return day
+
+    def raise_any(self) -> None:
+        """Raise :class:`RecordingError` with every failure collected, if there is one."""
+        if self.failures:
+            raise RecordingError(self.failures)
+
+    def rows(self, value: Any, where: str) -> list[dict[str, Any]]:
+        """The entries of a list of objects (``None``: none); a failure for anything else."""
+        if value is None:
+            return []
+        if not isinstance(value, list | tuple) or len(value) > _MAX_ROWS:
+            self.fail(where, f"must be a list of at most {_MAX_ROWS} entries")
+            return []
+        good = [r for r in value if isinstance(r, dict)]
+        if len(good) != len(value):
+            self.fail(where, "holds an entry that is not a set of fields")
+        return good
+
+    def person(self, value: Any, where: str, people: set[str]) -> str | None:
+        """A person id of the client (or new this session); a failure otherwise."""
+        if not isinstance(value, str) or value not in people:
+            self.fail(where, "needs one of the client's people")
+            return None
+        return value
+
+
+def _iso_day(value: Any) -> str | None:
+    """``value`` as an ISO date string when it is one of a real day, else ``None``.
+
+    Examples
+    --------
+    >>> _iso_day(" 2026-02-28 "), _iso_day("2026-02-31"), _iso_day(20260228)
+    ('2026-02-28', None, None)
+    """
+    if not isinstance(value, str) or not _DATE.fullmatch(value.strip()):
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip()).isoformat()
+    except ValueError:
+        return None
 
 
 def _check_date(form: _Form, date: Any, sessions: pd.DataFrame) -> str | None:
     if not isinstance(date, str) or not _DATE.fullmatch(date.strip()):
         form.fail("date", "must be a date written YYYY-MM-DD")
         return None
-    try:
-        day = dt.date.fromisoformat(date.strip())
-    except ValueError:
+    day = _iso_day(date)
+    if day is None:
         form.fail("date", "is not a real date")
         return None
     if not sessions.empty:
         last = str(sessions.sort_values("session")["date"].iloc[-1])
-        if day.isoformat() <= last:
+        if day <= last:
             form.fail("date", "must be after the date of the last session")
-    return day.isoformat()
+    return day
 
 
 def _check_phq9(form: _Form, phq9: Any) -> list[int | None]:
@@ -469,6 +589,194 @@ def _check_ties(
     return rows
 
 
+def client_goals(inventory: Inventory, client_id: str) -> list[dict[str, Any]]:
+    """The client's goals, each as its last recorded row, in the order they were set.
+
+    Parameters
+    ----------
+    inventory, client_id
+        The tables and the client in them.
+
+    Returns
+    -------
+    list of dict
+        ``goal_id``, ``area``, ``goal`` (the text), ``status`` and ``session``
+        (where the status was last recorded).
+
+    Examples
+    --------
+    >>> from ipt_network import load_samples
+    >>> goals = client_goals(load_samples(), "dispute-01")
+    >>> sorted(goals[0])
+    ['area', 'goal', 'goal_id', 'session', 'status']
+    """
+    goals = _one(inventory, client_id).goals
+    if goals.empty:
+        return []
+    ordered = goals.sort_values("session", kind="stable")
+    first = ordered.groupby("goal_id", sort=False)["session"].min()
+    last = ordered.groupby("goal_id", sort=False).tail(1).set_index("goal_id")
+    return [
+        {
+            "goal_id": str(goal_id),
+            "area": _text(last.at[goal_id, "area"]),
+            "goal": _text(last.at[goal_id, "goal"]),
+            "status": _text(last.at[goal_id, "status"]),
+            "session": int(last.at[goal_id, "session"]),
+        }
+        for goal_id in sorted(first.index, key=lambda g: (int(first[g]), str(g)))
+    ]
+
+
+def _goal(
+    form: _Form,
+    entry: Mapping[str, Any],
+    where: str,
+    row: dict[str, Any],
+    known: Mapping[str, Mapping[str, Any]],
+) -> dict[str, Any] | None:
+    """One goals row from a form entry: a known goal keeps its area and text unless given."""
+    goal_id = entry.get("goal_id")
+    if _blank(goal_id):
+        taken = set(known)
+        goal_id = next(f"g{n}" for n in range(1, len(taken) + 2) if f"g{n}" not in taken)
+    elif not isinstance(goal_id, str) or not _ID.fullmatch(goal_id):
+        form.fail(where, "needs a goal id of letters, digits, '.', '_' or '-'")
+        return None
+    before = known.get(goal_id, {})
+    area = form.choice(entry.get("area"), where, names.PROBLEM_AREAS, "area")
+    text = form.text(entry.get("goal"), where, "the goal")
+    status = form.choice(entry.get("status"), where, names.GOAL_STATUSES, "status")
+    area, text = area or before.get("area") or None, text or before.get("goal") or None
+    if area is None or text is None:
+        form.fail(where, "a new goal needs an area and the goal in words")
+    if status is None and _blank(entry.get("status")):
+        form.fail(where, "needs a status")
+    return {**row, "goal_id": goal_id, "area": area, "goal": text, "status": status}
+
+
+def _check_goals(
+    form: _Form, goals: Any, inventory: Inventory, client_id: str, session: int
+) -> list[dict[str, Any]]:
+    """Goals rows for this session; entries without a status are left out."""
+    known: dict[str, Mapping[str, Any]] = {
+        g["goal_id"]: g for g in client_goals(inventory, client_id)
+    }
+    rows: list[dict[str, Any]] = []
+    for n, entry in enumerate(form.rows(goals, "goals"), start=1):
+        if _blank(entry.get("status")) and all(_blank(entry.get(k)) for k in ("area", "goal")):
+            continue  # no status picked this session, no new goal typed
+        base = {"client_id": client_id, "session": session}
+        row = _goal(form, entry, f"goal {n}", base, known)
+        if row is None:
+            continue
+        if row["goal_id"] in {r["goal_id"] for r in rows}:
+            form.fail(f"goal {n}", f"goal {row['goal_id']} is given twice")
+            continue
+        known = {**known, row["goal_id"]: row}
+        rows.append(row)
+    return rows
+
+
+def _check_work(
+    form: _Form, work: Any, client_id: str, session: int, people: set[str]
+) -> list[dict[str, Any]]:
+    """Communication rows: kind and person needed; said, meant and breakdown only for
+    a communication analysis."""
+    fields = [c for c in TABLES["communication"].names if c not in ("client_id", "session")]
+    rows: list[dict[str, Any]] = []
+    for n, entry in enumerate(form.rows(work, "communication work"), start=1):
+        if all(_blank(entry.get(k)) for k in fields):
+            continue  # an empty row left in the form
+        where = f"work {n}"
+        kind = form.choice(entry.get("kind"), where, names.COMMUNICATION_KINDS, "kind")
+        if _blank(entry.get("kind")):
+            form.fail(where, "needs a kind of work")
+        row = {
+            "client_id": client_id,
+            "session": session,
+            "person_id": form.person(entry.get("person_id"), where, people),
+            "kind": kind,
+            "skill": form.choice(entry.get("skill"), where, names.SKILLS, "skill"),
+            "outcome": form.choice(
+                entry.get("outcome"), where, names.COMMUNICATION_OUTCOMES, "outcome"
+            ),
+        }
+        for column in ("planned", "happened", *_ANALYSIS):
+            row[column] = form.text(entry.get(column), where, column)
+        if kind != "communication_analysis" and any(row[f] for f in _ANALYSIS):
+            form.fail(where, "said, meant and breakdown belong to a communication analysis")
+        rows.append(row)
+    return rows
+
+
+def add_work(
+    rows: Any, entry: Any, inventory: Inventory, client_id: str, people: Any
+) -> list[dict[str, Any]]:
+    """Add a piece of communication work to the list drafted on the recording page.
+
+    Parameters
+    ----------
+    rows : list of dict
+        The work added so far (untrusted; entries that are not objects are dropped).
+    entry : dict
+        The new piece: the fields of a ``communication`` row but the ids.
+    inventory, client_id
+        The tables and the client in them.
+    people : list of dict
+        The draft map's rows: people new this session may be named too.
+
+    Returns
+    -------
+    list of dict
+        ``rows`` with the checked entry added; :class:`RecordingError` when the
+        entry is empty or holds a problem.
+
+    Examples
+    --------
+    >>> from ipt_network import load_samples
+    >>> rows = add_work([], {"person_id": "p01", "kind": "role_play", "skill": "repair"},
+    ...                 load_samples(), "dispute-01", [])
+    >>> rows[0]["kind"], rows[0]["skill"], rows[0]["said"]
+    ('role_play', 'repair', None)
+    """
+    one = _one(inventory, client_id)
+    known = {str(p) for p in one.people["person_id"]}
+    drafted = {str(r.get("person_id")) for r in people if isinstance(r, dict)}
+    form = _Form()
+    checked = _check_work(form, [entry], client_id, 0, known | drafted)
+    if not checked and not form.failures:
+        form.fail("work", "fill in the person and the kind of work first")
+    form.raise_any()
+    kept = [dict(r) for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
+    new = {k: v for k, v in checked[0].items() if k not in ("client_id", "session")}
+    return [*kept, new]
+
+
+def _check_area_work(
+    form: _Form, table: str, entries: Any, client_id: str, session: int, people: set[str]
+) -> list[dict[str, Any]]:
+    """Rows of one area record (see :data:`AREA_WORK`); entries with no text are left out."""
+    if isinstance(entries, dict):
+        entries = [entries]
+    about_person = "person_id" in TABLES[table].names
+    rows: list[dict[str, Any]] = []
+    for n, entry in enumerate(form.rows(entries, table.replace("_", " ")), start=1):
+        where = f"{table.replace('_', ' ')} {n}"
+        texts = {f: form.text(entry.get(f), where, f.replace("_", " ")) for f in AREA_WORK[table]}
+        if not any(texts.values()):
+            continue
+        row: dict[str, Any] = {"client_id": client_id, "session": session, **texts}
+        if about_person:
+            row["person_id"] = form.person(entry.get("person_id"), where, people)
+            if row["person_id"] in {r["person_id"] for r in rows}:
+                form.fail(where, f"{row['person_id']} is given twice")
+        elif rows:
+            form.fail(where, "one record a session")
+        rows.append(row)
+    return rows
+
+
 def session_tables(
     inventory: Inventory,
     client_id: str,
@@ -478,6 +786,13 @@ def session_tables(
     people: Any,
     ties: Any = None,
     phq9: Any = None,
+    phq9_difficulty: Any = None,
+    dispute_stage: Any = None,
+    communication: Any = None,
+    goals: Any = None,
+    dispute_work: Any = None,
+    transition_work: Any = None,
+    grief_work: Any = None,
 ) -> dict[str, pd.DataFrame]:
     """Check a session as entered in a form and turn it into new table rows.
 
@@ -505,12 +820,34 @@ def session_tables(
         Nine answers 0 to 3, item 1 first; any of them may be blank (a partly
         filled PHQ-9 is stored as given, item 9 whatever else is missing).
         Nine blanks (or ``None``): no PHQ-9.
+    phq9_difficulty : int, optional
+        The PHQ-9 difficulty item, 0 to 3 (blank: not asked).
+    dispute_stage : str, optional
+        One of :data:`~ipt_network.names.DISPUTE_STAGES`, the clinician's call
+        (blank: not recorded).
+    communication : list of dict, optional
+        Communication work of this session: ``person_id`` and ``kind`` (one of
+        :data:`~ipt_network.names.COMMUNICATION_KINDS`), optional ``skill``,
+        ``outcome``, ``planned``, ``happened``, and for a communication
+        analysis ``said``, ``meant`` and ``breakdown``. Empty rows are ignored.
+    goals : list of dict, optional
+        Goal statuses at this session: ``goal_id`` and ``status`` (one of
+        :data:`~ipt_network.names.GOAL_STATUSES`); a known goal keeps its
+        ``area`` and ``goal`` text unless they are given, a new goal needs
+        both (its id is made when left blank). Entries without a status and
+        without a new goal are ignored.
+    dispute_work, grief_work : list of dict, optional
+        Area records about one person each: ``person_id`` and the fields of
+        :data:`AREA_WORK`. Entries with no text are ignored.
+    transition_work : dict, optional
+        The transition record: ``old_role``, ``new_role``, ``losses``, ``gains``.
 
     Returns
     -------
     dict of str to DataFrame
         New rows for ``sessions``, ``people`` (new people only),
-        ``relationships`` and ``person_ties``, in the contract's columns.
+        ``relationships``, ``person_ties``, ``communication``, ``goals`` and
+        the three area records, in the contract's columns.
 
     Raises
     ------
@@ -548,32 +885,43 @@ def session_tables(
     relationships, new_people = _check_people(form, people, client_id, number, known)
     on_map = {str(r["person_id"]) for r in relationships}
     person_ties = _check_ties(form, ties, client_id, number, on_map)
-    if form.failures:
-        raise RecordingError(form.failures)
-    row = {"client_id": client_id, "session": number, "date": day}
+    everyone = set(known.index) | {str(p["person_id"]) for p in new_people}
+    middle = {
+        "communication": _check_work(form, communication, client_id, number, everyone),
+        "goals": _check_goals(form, goals, one, client_id, number),
+        **{
+            table: _check_area_work(form, table, entries, client_id, number, everyone)
+            for table, entries in zip(
+                AREA_WORK, (dispute_work, transition_work, grief_work), strict=True
+            )
+        },
+    }
+    row = {
+        "client_id": client_id,
+        "session": number,
+        "date": day,
+        "phq9_difficulty": form.number(
+            phq9_difficulty, "PHQ-9 difficulty", "sessions", "phq9_difficulty"
+        ),
+        "dispute_stage": form.choice(dispute_stage, "dispute stage", names.DISPUTE_STAGES),
+    }
+    form.raise_any()
     row.update(zip(PHQ9_ITEMS, items, strict=True))
     return {
         "sessions": _frame("sessions", [row]),
         "people": _frame("people", new_people),
         "relationships": _frame("relationships", relationships),
         "person_ties": _frame("person_ties", person_ties),
+        **{name: _frame(name, rows) for name, rows in middle.items()},
     }
 
 
-def record_session(
-    store: Store,
-    client_id: str,
-    *,
-    session: Any,
-    date: Any,
-    people: Any,
-    ties: Any = None,
-    phq9: Any = None,
-) -> int:
+def record_session(store: Store, client_id: str, **form: Any) -> int:
     """Check a session entered in a form and store it whole, or store nothing.
 
-    Parameters are those of :func:`session_tables`; ``store`` is an open
-    :class:`~ipt_network.io.store.Store` holding the client.
+    The keyword arguments are those of :func:`session_tables` (``session``,
+    ``date``, ``people``, ``ties``, ``phq9`` and the middle-phase records);
+    ``store`` is an open :class:`~ipt_network.io.store.Store` holding the client.
 
     Returns
     -------
@@ -592,8 +940,177 @@ def record_session(
         When the store could not be written; nothing is stored.
     """
     inventory = store.inventory([client_id])
-    tables = session_tables(
-        inventory, client_id, session=session, date=date, people=people, ties=ties, phq9=phq9
-    )
+    tables = session_tables(inventory, client_id, **form)
     store.append(client_id, tables)
     return int(tables["sessions"]["session"].iloc[0])
+
+
+#: The fields of the treatment contract and the ending form, with how each is checked.
+_CONTRACT_FIELDS: Final = {
+    "planned_sessions": "number",
+    "contract_date": "date",
+    "formulation": "text",
+    "gains": "text",
+    "warning_signs": "text",
+    "who_to_turn_to": "text",
+    "maintenance": "choice",
+}
+
+
+def contract_draft(inventory: Inventory, client_id: str) -> dict[str, Any]:
+    """The client's treatment contract and ending as they stand, JSON-ready for a form.
+
+    Examples
+    --------
+    >>> from ipt_network import load_samples
+    >>> sorted(contract_draft(load_samples(), "grief-01"))[:3]
+    ['contract_date', 'formulation', 'gains']
+    """
+    row = _one(inventory, client_id).clients.iloc[0]
+    draft: dict[str, Any] = {}
+    for column, kind in _CONTRACT_FIELDS.items():
+        value = row[column]
+        draft[column] = (
+            None if is_missing(value) else int(value) if kind == "number" else str(value)
+        )
+    return draft
+
+
+def contract_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Check the treatment contract and ending fields as entered; blank means empty.
+
+    Parameters
+    ----------
+    values : mapping of str to object
+        Some of ``planned_sessions`` (8 to 24), ``contract_date`` (ISO),
+        ``formulation``, ``gains``, ``warning_signs``, ``who_to_turn_to``
+        (free text) and ``maintenance`` (one of
+        :data:`~ipt_network.names.MAINTENANCE_DECISIONS`). Untrusted.
+
+    Returns
+    -------
+    dict
+        The same fields, checked: ``None`` for a blank one.
+
+    Raises
+    ------
+    RecordingError
+        Listing every problem, naming fields only.
+
+    Examples
+    --------
+    >>> contract_values({"planned_sessions": "12", "maintenance": "agreed", "gains": " "})
+    {'planned_sessions': 12, 'maintenance': 'agreed', 'gains': None}
+    >>> contract_values({"planned_sessions": 40})
+    Traceback (most recent call last):
+    ...
+    ipt_network.io.recording.RecordingError: 1 problem found; nothing was written.
+      contract form, column planned sessions: must be a whole number from 8 to 24
+    """
+    form = _Form(CONTRACT_FORM)
+    checked: dict[str, Any] = {}
+    for column, value in values.items():
+        kind = _CONTRACT_FIELDS.get(column) if isinstance(column, str) else None
+        where = str(column).replace("_", " ")
+        if kind == "number":
+            checked[column] = form.number(value, where, "clients", column)
+        elif kind == "date":
+            checked[column] = form.date(value, where)
+        elif kind == "choice":
+            checked[column] = form.choice(value, where, names.MAINTENANCE_DECISIONS)
+        elif kind == "text":
+            checked[column] = form.text(value, where)
+        else:
+            form.fail("form", "holds a field that is not part of the contract or the ending")
+    if not values:
+        form.fail("form", "give at least one field to record")
+    form.raise_any()
+    return checked
+
+
+def record_contract(store: Store, client_id: str, values: Mapping[str, Any]) -> list[str]:
+    """Record the treatment contract and the ending work of a stored client.
+
+    Parameters
+    ----------
+    store, client_id : Store, str
+        An open store and a client it holds.
+    values : mapping of str to object
+        The fields to set, as for :func:`contract_values`; the others are kept.
+
+    Returns
+    -------
+    list of str
+        The fields recorded.
+
+    Raises
+    ------
+    ClientNotFound
+        When the client is not stored.
+    RecordingError, ValidationError
+        When a value is refused; nothing is stored.
+    """
+    checked = contract_values(values)
+    store.update(client_id, "clients", {}, checked)
+    return list(checked)
+
+
+def record_stage(store: Store, client_id: str, session: int, stage: Any) -> None:
+    """Record (or clear, with ``None``) the dispute stage of a stored session.
+
+    Raises
+    ------
+    SessionNotFound
+        When the client has no such session.
+    RecordingError
+        When ``stage`` is not one of :data:`~ipt_network.names.DISPUTE_STAGES`.
+    """
+    form = _Form("sessions")
+    checked = form.choice(stage, "dispute stage", names.DISPUTE_STAGES)
+    form.raise_any()
+    store.update(client_id, "sessions", {"session": session}, {"dispute_stage": checked})
+
+
+def record_goal(store: Store, client_id: str, session: int, entry: Mapping[str, Any]) -> str:
+    """Record a goal's status at a session: a new row, or the session's row changed.
+
+    A goal's status at a later session is a new ``goals`` row for that session
+    (the earlier rows stay, so the course of a goal can be read back); a second
+    status at the same session replaces the first.
+
+    Parameters
+    ----------
+    store, client_id, session : Store, str, int
+        An open store, a client it holds and one of the client's sessions.
+    entry : mapping
+        ``goal_id``, ``status``, and for a new goal ``area`` and ``goal`` (the text).
+
+    Returns
+    -------
+    str
+        The goal's id (made when a new goal had none).
+
+    Raises
+    ------
+    SessionNotFound
+        When the client has no such session.
+    RecordingError, ValidationError
+        When the entry is refused; nothing is stored.
+    """
+    inventory = store.inventory([client_id])
+    if session not in inventory.sessions_of(client_id):
+        raise SessionNotFound(client_id, session)
+    form = _Form("goals")
+    known: dict[str, Mapping[str, Any]] = {
+        g["goal_id"]: g for g in client_goals(inventory, client_id)
+    }
+    row = _goal(form, entry, "goal", {"client_id": client_id, "session": session}, known)
+    form.raise_any()
+    assert row is not None
+    goals = inventory.goals
+    if ((goals["session"] == session) & (goals["goal_id"] == row["goal_id"])).any():
+        values = {k: row[k] for k in ("area", "goal", "status")}
+        store.update(client_id, "goals", {"session": session, "goal_id": row["goal_id"]}, values)
+    else:
+        store.append(client_id, {"goals": _frame("goals", [row])})
+    return str(row["goal_id"])

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import TypeVar, cast
@@ -51,17 +51,19 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from ipt_network.errors import (
+    BadArgument,
     ClientExists,
     ClientNotFound,
     Failure,
     IPTNetworkError,
     NotAStore,
+    RowNotFound,
     SessionNotFound,
     StoreError,
     ValidationError,
 )
 from ipt_network.io.contract import TABLE_ORDER, TABLES
-from ipt_network.io.inventory import Inventory
+from ipt_network.io.inventory import Inventory, is_missing
 from ipt_network.io.store import _bulk, _schema
 from ipt_network.io.store._engine import (
     WRITE,
@@ -464,6 +466,91 @@ class Store:
             fresh = {n: f.iloc[len(getattr(current, n)) :] for n, f in checked.items()}
             self._insert(conn, Inventory.from_tables(fresh), progress=False)
 
+    def update(
+        self,
+        client_id: str,
+        table: str,
+        key: Mapping[str, object],
+        values: Mapping[str, object],
+        *,
+        check: Callable[[Inventory], None] | None = None,
+    ) -> None:
+        """Change some fields of one stored row of a client, checked with the whole record.
+
+        The client's record is read inside the write transaction, the row
+        changed, the whole record validated with
+        :func:`~ipt_network.io.validation.validate`, and only that row written;
+        the revision is bumped and the columnar copy renewed. A refused change
+        leaves the store exactly as it was.
+
+        Parameters
+        ----------
+        client_id : str
+            The client.
+        table : str
+            A table of the contract with a key, such as ``"clients"`` or ``"sessions"``.
+        key : mapping of str to object
+            The row's key without ``client_id``: ``{}`` for ``clients``,
+            ``{"session": 3}`` for ``sessions``, ``{"session": 3, "goal_id": "g1"}``
+            for ``goals``.
+        values : mapping of str to object
+            New values by column; ``None`` empties a column that may be empty.
+        check : callable, optional
+            Called with the client's stored record inside the transaction,
+            before the change; what it raises refuses the change.
+
+        Raises
+        ------
+        ClientNotFound
+            When the client is not stored.
+        SessionNotFound
+            When ``table`` is ``sessions`` and the client has no such session.
+        RowNotFound
+            When the client has no row with that key in another table.
+        BadArgument
+            When the table has no key, the key does not name its columns, or a
+            column is unknown or part of the key.
+        ValidationError
+            When the changed record breaks the contract.
+
+        Examples
+        --------
+        >>> import tempfile, os
+        >>> from ipt_network import load_samples
+        >>> store = Store.create(os.path.join(tempfile.mkdtemp(), "ipt.db"))
+        >>> store.import_inventory(load_samples().for_clients(["dispute-01"]))
+        1
+        >>> store.update("dispute-01", "sessions", {"session": 5}, {"dispute_stage": "impasse"})
+        >>> sessions = store.inventory(["dispute-01"]).sessions.set_index("session")
+        >>> sessions.loc[5, "dispute_stage"]
+        'impasse'
+        >>> store.close()
+        """
+        where = _row_key(table, key, values)
+        sql_table = _schema.metadata.tables[table]
+        with self._write(changes=_bulk.Changes([client_id], tables=[table])) as conn:
+            current = self._inventory(conn, [client_id])
+            if check is not None:
+                check(current)
+            frame = getattr(current, table).astype(object)
+            found = pd.Series(True, index=frame.index)
+            for column, value in where.items():
+                found &= frame[column].map(lambda cell, v=value: not is_missing(cell) and cell == v)
+            if not found.any():
+                raise _missing_row(client_id, table, where)
+            for column, value in values.items():
+                frame.loc[found, column] = None if is_missing(value) else value
+            checked = getattr(validate({**current.tables(), table: frame}), table)
+            row = checked[found.to_numpy()].iloc[0]
+            conn.execute(
+                sql_table.update()
+                .where(
+                    sql_table.c.client_id == client_id,
+                    *(sql_table.c[c] == v for c, v in where.items() if c != "client_id"),
+                )
+                .values({c: _native(row[c]) for c in values})
+            )
+
     def set_focus(self, client_id: str, areas: Sequence[str], session: int) -> None:
         """Record the chosen focus (one or two problem areas) and the session it was chosen at.
 
@@ -483,20 +570,13 @@ class Store:
         ValidationError
             When the areas are not one or two known problem areas.
         """
-        table = _schema.metadata.tables["clients"]
-        with self._write(changes=_bulk.Changes([client_id], tables=["clients"])) as conn:
-            current = self._inventory(conn, [client_id])
+
+        def had_session(current: Inventory) -> None:
             if session not in current.sessions_of(client_id):
                 raise SessionNotFound(client_id, session)
-            clients = current.clients.astype(object)
-            clients.loc[:, "focus"] = ";".join(areas)
-            clients.loc[:, "focus_session"] = session
-            row = validate({**current.tables(), "clients": clients}).clients.iloc[0]
-            conn.execute(
-                table.update()
-                .where(table.c.client_id == client_id)
-                .values(focus=str(row["focus"]), focus_session=int(row["focus_session"]))
-            )
+
+        values = {"focus": ";".join(areas), "focus_session": session}
+        self.update(client_id, "clients", {}, values, check=had_session)
 
     # ------------------------------------------------------------------ reading
     def client_ids(self) -> list[str]:
@@ -547,6 +627,60 @@ class Store:
         with self._read() as conn:
             revision = _schema.revision(conn) if self._columns is not None else None
             return _bulk.cached_read(conn, names, self._columns, revision, self._absent)
+
+
+def _row_key(
+    table: str, key: Mapping[str, object], values: Mapping[str, object]
+) -> dict[str, object]:
+    """The full key of the row :meth:`Store.update` changes, the client's id left out.
+
+    Examples
+    --------
+    >>> _row_key("goals", {"session": 2, "goal_id": "g1"}, {"status": "achieved"})
+    {'session': 2, 'goal_id': 'g1'}
+    >>> _row_key("events", {}, {"kind": "move"})
+    Traceback (most recent call last):
+    ...
+    ipt_network.errors.BadArgument: rows of events have no key and cannot be changed one by one
+    """
+    if table not in TABLES:
+        raise BadArgument(f"{table!r} is not a table of the contract")
+    spec = TABLES[table]
+    if not spec.key:
+        raise BadArgument(f"rows of {table} have no key and cannot be changed one by one")
+    wanted = [c for c in spec.key if c != "client_id"]
+    if sorted(key) != sorted(wanted):
+        named = ", ".join(wanted) or "nothing"
+        raise BadArgument(f"a row of {table} is named by {named}")
+    unknown = [c for c in values if c not in spec.names or c in spec.key]
+    if unknown:
+        raise BadArgument(f"{table} has no column {unknown[0]!r} that can be changed")
+    if not values:
+        raise BadArgument("give at least one column to change")
+    return {c: key[c] for c in wanted}
+
+
+def _missing_row(client_id: str, table: str, key: Mapping[str, object]) -> IPTNetworkError:
+    """The error for a row :meth:`Store.update` did not find (ids and numbers only)."""
+    if table == "sessions":
+        return SessionNotFound(client_id, key["session"])
+    where = ", ".join(f"{c} {v!r}" for c, v in key.items())
+    return RowNotFound(f"client {client_id!r} has no {table} row with {where}")
+
+
+def _native(value: object) -> object:
+    """A typed cell as a plain Python value for SQL: NA as ``None``, numpy scalars unwrapped.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> _native(pd.NA), _native(np.int64(3)), _native("x")
+    (None, 3, 'x')
+    """
+    if is_missing(value):
+        return None
+    item = getattr(value, "item", None)
+    return item() if callable(item) else value
 
 
 def _foreign_keys(conn: Connection, *, on: bool) -> None:
