@@ -114,7 +114,7 @@ CONTACT_FREQUENCIES: Final = ("daily", "weekly", "monthly", "rarely", "never")
 
 #: The stages of a role dispute (``sessions.dispute_stage``): the clinician's call.
 DISPUTE_STAGES: Final = ("renegotiation", "impasse", "dissolution")
-#: The skill practised in a piece of communication work (``communication.skill``).
+#: The skill practiced in a piece of communication work (``communication.skill``).
 SKILLS: Final = ("clear_request", "naming_feeling", "repair", "other")
 #: Where a goal of the middle phase stands (``goals.status``).
 GOAL_STATUSES: Final = ("not_started", "in_progress", "achieved", "set_aside")

@@ -157,7 +157,7 @@ STAGE_MEANINGS: Final = {
     "impasse": "talk has stopped and resentment smolders, often with little open conflict",
     "dissolution": "the relationship is ending; what is left is to grieve it and move on",
 }
-#: The skills practised in communication work.
+#: The skills practiced in communication work.
 SKILL_WORDS: Final = {
     "clear_request": "making a request clearly",
     "naming_feeling": "naming a feeling without accusing",

@@ -115,6 +115,22 @@ def test_client_view_hides_the_clinical_panel_and_keeps_the_crisis_line(duo: Any
     assert duo.get_logs() == []
 
 
+def test_the_middle_phase_work_card_follows_the_slider(duo: Any) -> None:
+    work = f"#{ids.WORK}"
+    duo.open("/client/grief-01", MAP_TITLE)
+    duo.wait_for_contains_text(work, "Re-engagement after Frank's death: Pastor Helen", timeout=20)
+    duo.wait_for_contains_text(work, "Dorothy (session 9)", timeout=20)
+    thumb = duo.find_element(f"#{ids.SESSION_SLIDER} [role=slider]")
+    thumb.send_keys(Keys.HOME)
+    duo.wait_for_contains_text(work, "Recorded up to session 1.", timeout=20)
+    assert "Re-engagement" not in duo.find_element(work).get_attribute("textContent")
+    duo.find_element(f"#{ids.CLIENT_VIEW} input").click()  # hidden and emptied on a shared screen
+    duo.wait_for_class_to_equal(f"#{ids.PAGE}", "page client-page client-view", timeout=20)
+    duo.wait_for_text_to_equal(work, "", timeout=20)
+    assert not duo.find_element(work).is_displayed()
+    assert duo.get_logs() == []
+
+
 def _type_phq9(duo: Any, answers: list[str]) -> None:
     boxes = duo.find_elements(".phq9-items input")
     assert len(boxes) == 9

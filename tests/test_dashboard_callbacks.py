@@ -121,6 +121,7 @@ def test_clinical_panel_for_a_session(samples: Store) -> None:
     assert "PHQ-9" in text_of(phq_table) or "Session" in text_of(phq_table)
     assert "People on the map" in text_of(trends_table)
     assert "Grief" in text_of(areas) and "Chosen focus: grief" in text_of(areas)
+    assert "Complicating factor: interpersonal sensitivity" in text_of(areas)  # never hidden
     assert "2025-" in text_of(timeline)
 
 

@@ -248,7 +248,26 @@ def test_every_client_reads_the_same_calm_line(samples: Inventory) -> None:
     assert len(endings) == 1  # word for word the same, flagged or not
 
 
+#: The termination record's columns of the clients table.
+_ENDING = ("gains", "warning_signs", "who_to_turn_to", "maintenance")
+
+
+def _without_ending(inventory: Inventory, client_id: str) -> Inventory:
+    """One client's inventory with nothing recorded at the ending."""
+    clients = inventory.for_clients([client_id]).clients.copy()
+    for column in _ENDING:
+        clients[column] = pd.array([pd.NA], dtype="string")
+    return _with(inventory, client_id, clients=clients)
+
+
+def _looking_ahead(page: str) -> str:
+    start = page.index("<h2>Looking ahead</h2>")
+    return _text(page[start : page.index("</section>", start)])
+
+
 def test_looking_ahead_has_signs_people_and_the_line(samples: Inventory) -> None:
+    # nothing recorded at the ending: the general signs, and the people closest on the map
+    samples = _without_ending(samples, "grief-01")
     page = render_report(samples, "grief-01")
     start = page.index("<h2>Looking ahead</h2>")
     ahead = _text(page[start : page.index("</section>", start)])
@@ -529,3 +548,90 @@ def test_client_chart_names_no_band() -> None:
 def test_unknown_client(samples: Inventory) -> None:
     with pytest.raises(ClientNotFound):
         render_report(samples, "nobody")
+
+
+# ------------------------------------------------------------------------ the work and the ending
+
+#: Clinical words of the middle-phase work that the client's copy never uses.
+_WORK_JARGON = (
+    "impasse",
+    "renegotiation",
+    "dissolution",
+    "dispute stage",
+    "formulation",
+    "extension",
+    "maintenance",
+    "re-engagement",
+    "middle-phase",
+    "goal",
+)
+
+
+def test_client_report_looks_ahead_with_the_recorded_ending(samples: Inventory) -> None:
+    for client_id in samples.client_ids():
+        row = samples.clients.set_index("client_id").loc[client_id]
+        page = render_report(samples, client_id)
+        ahead = _looking_ahead(page)
+        signs = ahead.split("Warning signs to watch")[1].split("Who to turn to")[0]
+        people = ahead.split("Who to turn to")[1]
+        for sign in str(row["warning_signs"]).rstrip(".").split(";"):  # one item each
+            assert f"{sign.strip()[:1].upper()}{sign.strip()[1:]}." in signs
+        for who in str(row["who_to_turn_to"]).rstrip(".").split(";"):
+            assert f"{who.strip()[:1].upper()}{who.strip()[1:]}." in people
+        assert html.escape(str(row["gains"]), quote=True) in page  # credited to the client
+        assert "What you achieved" in ahead
+        assert "Sleep changing" not in ahead  # the general signs give way to the recorded ones
+        assert ahead.rstrip().endswith(client_crisis_line(None))  # the calm line stays
+        formulation = html.escape(str(row["formulation"]), quote=True)
+        assert "How we understood it together" in page and formulation in page
+        words = _text(page).lower()
+        assert not [w for w in _WORK_JARGON if w in words], client_id
+
+
+def test_client_report_keeps_todays_text_without_an_ending(samples: Inventory) -> None:
+    page = render_report(_without_ending(samples, "dispute-01"), "dispute-01")
+    ahead = _looking_ahead(page)
+    assert "Sleep changing" in ahead and "What you achieved" not in ahead
+    assert "My own early signs" in ahead and "closest to you on your last map" in ahead
+
+
+def test_clinician_appendix_shows_the_work(samples: Inventory) -> None:
+    expected = {
+        "dispute-01": (
+            "Dispute stage (clinician's call): impasse at sessions 3-5, renegotiation at 6-16",
+            "Sarah, session 4: the client expects",
+            "Agree on evenings at home: achieved at session 14",
+            "Skills practiced: making a request clearly ×2",
+            "Communication analysis, session 4, Sarah",
+        ),
+        "grief-01": (
+            "Re-engagement after Frank's death: Pastor Helen (session 5)",
+            "Session 4, Frank: memories: The day they met",
+            "Maintenance: maintenance contract agreed",
+        ),
+        "transition-01": ("Session 4: from “Project coordinator in Philadelphia”",),
+    }
+    for client_id, lines in expected.items():
+        page = render_report(samples, client_id, audience="clinician")
+        appendix = _text(page[page.index("Clinical appendix") :])
+        assert "Middle-phase work" in appendix
+        for line in lines:
+            assert line in appendix, line
+        client = _text(render_report(samples, client_id))
+        assert not any(line in client for line in lines)
+
+
+def test_clinician_appendix_draws_the_dispute_stage_by_session(samples: Inventory) -> None:
+    page = render_report(samples, "dispute-01", audience="clinician")
+    start = page.index("<title>Dispute stage by session</title>")
+    strip = page[start : page.index("</svg>", start)]
+    s = samples.sessions[samples.sessions["client_id"] == "dispute-01"]
+    stages = s["dispute_stage"].dropna().astype(str)
+    assert strip.count("<rect") == len(s)  # a cell per session
+    assert strip.count(">I</text>") == (stages == "impasse").sum() == 3
+    assert strip.count(">R</text>") == (stages == "renegotiation").sum() == 11
+    assert strip.count('stroke-dasharray="3 2"') == len(s) - len(stages)  # not recorded
+    assert "Dispute stage by session" not in render_report(samples, "dispute-01")
+    assert "Dispute stage by session" not in render_report(
+        samples, "grief-01", audience="clinician"
+    )

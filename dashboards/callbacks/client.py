@@ -16,7 +16,9 @@ from dashboards import ids
 from dashboards.callbacks._common import checked_session, client_tables, context_of, is_on
 from dashboards.components import (
     EMPTY_FIGURE,
+    Element,
     alt_table,
+    element,
     frame_table,
     safety_banner,
 )
@@ -26,10 +28,15 @@ from ipt_network.clinical.measures import (
     other_measures_lines,
     phq9_text_table,
 )
-from ipt_network.clinical.problem_areas import SUGGESTION_NOTE, rank_problem_areas
+from ipt_network.clinical.problem_areas import (
+    COMPLICATING_TITLE,
+    SUGGESTION_NOTE,
+    rank_problem_areas,
+)
 from ipt_network.clinical.safety import (
     safety_flag,
 )
+from ipt_network.clinical.work import MiddleWork, work_of
 from ipt_network.io.inventory import Inventory
 from ipt_network.io.store import Store
 from ipt_network.network.layout import person_angles, ring_positions
@@ -38,6 +45,7 @@ from ipt_network.views.changes import describe_changes
 from ipt_network.views.figures import figure_table, phq9_figure, relationship_map, trends_figure
 from ipt_network.views.overview import person_communication, person_history
 from ipt_network.views.timeline import TimelineEntry, timeline
+from ipt_network.views.work import NOTHING_RECORDED, work_sections
 from ipt_network.words import COMMUNICATION_WORDS, OUTCOME_WORDS, focus_words
 
 _PLAY = "▶ Play the course"
@@ -186,13 +194,17 @@ def _problem_areas(ctx: ClientContext, panels: CoursePanels, session: int) -> li
                 html.Span(f" score {area.score}{', tied' if area.tied else ''}", className="muted"),
                 html.Ul([html.Li(e) for e in area.evidence]),
             ]
-            if area.stage:
-                detail.append(html.P(f"Likely stage: {area.stage}. {area.stage_reason}"))
+            detail += [html.P(line) for line in area.stage_lines()]
             items.append(html.Li(detail, className="area"))
         return [
             html.P(panels.focus, className="focus"),
             html.P(f"Ranked as of session {session}:", className="muted"),
             html.Ol(items, className="areas"),
+            *(
+                [html.P(COMPLICATING_TITLE), html.Ul([html.Li(f) for f in factors])]
+                if (factors := suggestion.complicating_factors)
+                else []
+            ),
             html.P(SUGGESTION_NOTE, className="muted small"),
         ]
 
@@ -302,6 +314,39 @@ def step_outputs(
     if not slider_moved:
         return figure, table, *(dash.no_update,) * 5
     return figure, table, *clinical_step(store, client_id, session, client_view)
+
+
+def work_outputs(store: Store, client_id: Any, session: Any, client_view: Any = None) -> Any:
+    """The "Middle-phase work" card: what was recorded up to the chosen session.
+
+    Goals with their status, the dispute stage so far, the people who joined
+    after a death (marked as re-engagement), the skills counted, and the
+    contract and the ending once recorded (:func:`ipt_network.views.work.work_sections`).
+    The cards of every session are built together, once per client and store
+    revision (on the page's load), so a slider step only picks one; empty in
+    client view.
+    """
+    ctx = context_of(store, client_id)
+    s = checked_session(ctx, session)
+    if is_on(client_view):
+        return []
+    return ctx.once("work", lambda: _work_panels(ctx))[s]
+
+
+def _work_panels(ctx: ClientContext) -> dict[int, list[Element]]:
+    work = work_of(ctx.inventory, ctx.client_id)
+    return {s: _work_panel(work.upto(s), s) for s in ctx.sessions}
+
+
+def _work_panel(work: MiddleWork, session: int) -> list[Element]:
+    """One session's card, in Dash's wire form (:func:`dashboards.components.element`)."""
+    sections = work_sections(work)
+    out = [element("P", f"Recorded up to session {session}.", className="muted")]
+    if not sections:
+        return [*out, element("P", NOTHING_RECORDED, className="muted")]
+    for head, lines in sections:
+        out += [element("H3", head), element("Ul", [element("Li", line) for line in lines])]
+    return out
 
 
 def person_outputs(store: Store, client_id: Any, person_id: Any, client_view: Any = None) -> Any:
@@ -433,12 +478,15 @@ def register(app: dash.Dash) -> None:
         Output(ids.TRENDS_TABLE, "children"),
         Output(ids.PROBLEM_AREAS, "children"),
         Output(ids.TIMELINE, "children"),
+        Output(ids.WORK, "children"),
         Input(ids.CLIENT_VIEW, "value"),  # the page's load, and the view switched
         State(ids.SESSION_SLIDER, "value"),
         State(ids.CLIENT_ID, "data"),
     )
     def _clinical(view: Any, session: Any, client_id: Any) -> tuple[Any, ...]:
-        return clinical_outputs(current_store(), client_id, session, view)
+        store = current_store()
+        work = work_outputs(store, client_id, session, view)
+        return (*clinical_outputs(store, client_id, session, view), work)
 
     @app.callback(
         Output(ids.MAP, "figure"),
@@ -448,6 +496,7 @@ def register(app: dash.Dash) -> None:
         Output(ids.TRENDS, "figure", allow_duplicate=True),
         Output(ids.PROBLEM_AREAS, "children", allow_duplicate=True),
         Output(ids.TIMELINE, "children", allow_duplicate=True),
+        Output(ids.WORK, "children", allow_duplicate=True),
         Input(ids.SESSION_SLIDER, "value"),
         Input(ids.COMPARE_ON, "value"),
         Input(ids.COMPARE_SESSION, "value"),
@@ -462,7 +511,10 @@ def register(app: dash.Dash) -> None:
         # the clinical panel comes whole from _clinical
         moved = ctx.triggered_id == ids.SESSION_SLIDER and len(ctx.triggered) == 1
         compare = (compare_on, compare_session)
-        return step_outputs(current_store(), client_id, session, compare, view, slider_moved=moved)
+        store = current_store()
+        step = step_outputs(store, client_id, session, compare, view, slider_moved=moved)
+        work = work_outputs(store, client_id, session, view) if moved else dash.no_update
+        return (*step, work)
 
     @app.callback(
         Output(ids.PERSON_HISTORY, "children"),

@@ -171,6 +171,31 @@ def _controls(client_id: str, sessions: list[int]) -> html.Div:
     )
 
 
+def _map_card() -> html.Section:
+    return html.Section(
+        [
+            dcc.Graph(
+                id=ids.MAP,
+                config={"displaylogo": False, "displayModeBar": False},
+                className="map-graph",
+            ),
+            html.Details(
+                [html.Summary("Show the map as a table"), html.Div(id=ids.MAP_TABLE)],
+                className="alt",
+            ),
+        ],
+        className="card map-card",
+    )
+
+
+def _work_card() -> html.Section:
+    """Under the map: the middle-phase work recorded up to the session (therapist only)."""
+    return html.Section(
+        [html.H2("Middle-phase work"), html.Div(id=ids.WORK)],
+        className="card work-card therapist-only",
+    )
+
+
 def _clinical_panel(people: list[dict[str, str]]) -> html.Aside:
     timeline_name: dict[str, Any] = {"aria-label": "Timeline"}
     return html.Aside(
@@ -338,26 +363,7 @@ def course_page(
             _controls(cid, sessions),
             html.Div(
                 [
-                    html.Div(
-                        html.Section(
-                            [
-                                dcc.Graph(
-                                    id=ids.MAP,
-                                    config={"displaylogo": False, "displayModeBar": False},
-                                    className="map-graph",
-                                ),
-                                html.Details(
-                                    [
-                                        html.Summary("Show the map as a table"),
-                                        html.Div(id=ids.MAP_TABLE),
-                                    ],
-                                    className="alt",
-                                ),
-                            ],
-                            className="card map-card",
-                        ),
-                        className="map-column",
-                    ),
+                    html.Div([_map_card(), _work_card()], className="map-column"),
                     _clinical_panel(people),
                 ],
                 className="client-grid",

@@ -379,7 +379,7 @@ def _work_section(draft: Draft) -> html.Section:
         [
             _dropdown("Person", field("person_id"), person_options(_everyone(draft))),
             _dropdown("Kind of work", field("kind"), _options(COMMUNICATION_WORDS)),
-            _dropdown("Skill practised", field("skill"), _options(SKILL_WORDS)),
+            _dropdown("Skill practiced", field("skill"), _options(SKILL_WORDS)),
             _dropdown("How it went", field("outcome"), _options(OUTCOME_WORDS)),
         ],
         className="field-row",

@@ -398,7 +398,7 @@ def report_cmd(client_id: str, db: str | None, out: Path, audience: str) -> None
 @click.option(
     "--skill",
     type=click.Choice(SKILLS),
-    help="The skill practised: clear_request (making a request clearly), naming_feeling "
+    help="The skill practiced: clear_request (making a request clearly), naming_feeling "
     "(naming a feeling without accusing), repair (repairing after a misunderstanding), other.",
 )
 @click.option("--said", default=None, help="Communication analysis: what was said.")
@@ -423,7 +423,7 @@ def work_cmd(
     """Record communication work with one person: a role-play of a hard
     conversation, a communication analysis of a recent interaction, or a
     between-session task, with what was planned, what happened, how it went
-    and the skill practised.
+    and the skill practiced.
 
     For a communication analysis, --said, --meant and --breakdown record what
     was said, what was meant and where it broke down; they go with

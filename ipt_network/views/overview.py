@@ -95,7 +95,9 @@ def client_overview(inventory: Inventory) -> pd.DataFrame:
     DataFrame
         Columns :data:`OVERVIEW_COLUMNS`, in the order of the clients table:
         ``sessions_done`` (sessions recorded), ``planned_sessions``,
-        ``last_session`` and its ``phase`` (empty before the first session),
+        ``last_session`` and its ``phase`` (empty before the first session;
+        past the plan, ``extension`` unless ``clients.maintenance`` is
+        ``agreed``, then ``maintenance``),
         ``phq9_session``, ``phq9_total``, ``phq9_prorated`` and ``phq9_band``
         of the latest session with a PHQ-9 total (prorated when 1 or 2 items
         were missing); ``phq9_baseline`` (the first total), ``phq9_change``,
@@ -133,6 +135,11 @@ def client_overview(inventory: Inventory) -> pd.DataFrame:
     planned = (
         clients["planned_sessions"].astype("Int64").fillna(DEFAULT_PLANNED_SESSIONS).astype(int)
     )
+    agreed = (
+        clients["maintenance"].astype("string").fillna("")
+        if "maintenance" in clients
+        else pd.Series([""] * len(clients), dtype="string")
+    )
     by_client = sessions.groupby(sessions["client_id"].astype(str))["session"]
     done = ids.map(by_client.size()).fillna(0).astype(int)
     last = ids.map(by_client.max()).astype("Int64")
@@ -148,8 +155,8 @@ def client_overview(inventory: Inventory) -> pd.DataFrame:
             "last_session": last,
             "phase": pd.array(
                 [
-                    str(CoursePlan(int(p)).phase(int(s))) if s is not pd.NA else pd.NA
-                    for p, s in zip(planned, last, strict=True)
+                    str(CoursePlan.of(p, m).phase(int(s))) if s is not pd.NA else pd.NA
+                    for p, m, s in zip(planned, agreed, last, strict=True)
                 ],
                 dtype="string",
             ),

@@ -6,9 +6,12 @@ the last sessions, in the client's words. It shows the relationship map at the
 first and the latest session side by side, who moved closer and who further
 away, how the PHQ-9 score changed (response and remission said in plain words,
 and said kindly when the scores did not come down), the focus in everyday
-words (:data:`ipt_network.words.CLIENT_AREA_WORDS`), the work done on it, and a
-"Looking ahead" block: warning signs, who to turn to and the crisis line of the
-practice's region. Every client gets the same calm crisis sentence
+words (:data:`ipt_network.words.CLIENT_AREA_WORDS`), how it was understood
+together (the formulation, in the client's words, when recorded), the work done
+on it, and a "Looking ahead" block: the gains credited to the client, warning
+signs and who to turn to (as recorded at the ending, in the client's words; a
+general list with blanks to fill in where none is recorded) and the crisis line
+of the practice's region. Every client gets the same calm crisis sentence
 (:func:`ipt_network.clinical.safety.client_crisis_line`), flagged or not, and nothing
 in it names a flag, an instrument band or an answer to a single item.
 Someone who has died is spoken of with care: a rise in the conflict recorded
@@ -16,8 +19,13 @@ with them is mourning, not "more conflict".
 
 The **clinician report** (``audience="clinician"``) is the client report with
 a clinical appendix: every measure by session with its band, the safety flag
-in clinical wording with the region's crisis lines, and the problem-area
-evidence of :func:`ipt_network.clinical.problem_areas.rank_problem_areas`.
+in clinical wording with the region's crisis lines, the middle-phase work,
+the treatment contract and the ending (:func:`ipt_network.views.work.work_sections`:
+goals with their status, the dispute stage over the sessions (also drawn as a
+strip of cells, :func:`stage_strip_svg`), expectations,
+transition roles, grief memories, re-engagement, skills counted, communication
+analyses), and the problem-area evidence of
+:func:`ipt_network.clinical.problem_areas.rank_problem_areas`.
 
 The file stands alone: CSS is inline, the maps and the chart are inline SVG,
 and nothing is loaded from anywhere else (no scripts, fonts or images), so it
@@ -62,6 +70,7 @@ from ipt_network.clinical.measures import (
 )
 from ipt_network.clinical.problem_areas import rank_problem_areas
 from ipt_network.clinical.safety import client_crisis_line, crisis_lines
+from ipt_network.clinical.work import MiddleWork, work_of
 from ipt_network.errors import IPTNetworkError, SessionNotFound
 from ipt_network.io._files import private_output
 from ipt_network.io.inventory import Inventory, is_missing
@@ -69,6 +78,7 @@ from ipt_network.io.inventory import cell_text as _text
 from ipt_network.network.layout import person_angles, ring_positions
 from ipt_network.regions import Region
 from ipt_network.views import theme
+from ipt_network.views.work import NOTHING_RECORDED, split_items, work_sections
 from ipt_network.words import RING_WORDS, focus_words
 from ipt_network.words import join_and as _and
 
@@ -80,6 +90,7 @@ __all__ = [
     "write_report",
     "map_svg",
     "phq9_chart_svg",
+    "stage_strip_svg",
 ]
 
 #: Who a report is written for.
@@ -501,6 +512,7 @@ class _Course:
     name: Mapping[str, str]  # name only, in the people table's order
     died: tuple[str, ...]  # people who died by the latest session, in the people table's order
     focus: tuple[str, ...]
+    work: MiddleWork
 
 
 def _course(inventory: Inventory, client_id: str) -> _Course:
@@ -530,6 +542,7 @@ def _course(inventory: Inventory, client_id: str) -> _Course:
         name=course.labels,
         died=died,
         focus=tuple(focus.split(";")) if focus else (),
+        work=work_of(one, client_id),
     )
 
 
@@ -711,6 +724,14 @@ def _focus_section(c: _Course) -> str:
         parts.append(
             f"<p>The focus of our work was <strong>{_e(_area_words(c.focus))}</strong>{at}.</p>"
         )
+    contract = c.work.contract
+    if contract.formulation:
+        when = f", as we wrote it down on {contract.agreed_on}" if contract.agreed_on else ""
+        parts.append(
+            "<h3>How we understood it together</h3>"
+            f"<p class='small'>In your own words{_e(when)}:</p>"
+            f"<blockquote class='remember'><p>{_e(contract.formulation)}</p></blockquote>"
+        )
     items = communication_items(c.inventory, c.client_id)
     if items:
         parts.append("<p>Along the way you tried these conversations and tasks:</p>")
@@ -749,23 +770,35 @@ def _write_in(label: str) -> str:
 
 
 def _looking_ahead(c: _Course, where: Region | None) -> str:
+    """Gains, warning signs and who to turn to: as recorded at the ending, else general ones.
+
+    The termination record (:attr:`ipt_network.clinical.work.MiddleWork.ending`)
+    is written in the client's words; where a part of it is not recorded, the
+    general text stays, with blanks to fill in together.
+    """
+    ending = c.work.ending
+    own_signs, own_people = split_items(ending.warning_signs), split_items(ending.who_to_turn_to)
     close = [
         c.name[p] for p in c.name if p in c.after and p not in c.died and c.after[p].ring in (1, 2)
     ]
-    signs = [*_SIGNS, *(_AREA_SIGNS[a] for a in c.focus if a in _AREA_SIGNS)]
-    people = [f"The people closest to you on your last map: {_and(close)}."] if close else []
+    signs = own_signs or [*_SIGNS, *(_AREA_SIGNS[a] for a in c.focus if a in _AREA_SIGNS)]
+    people = [f"{p}." for p in own_people] or (
+        [f"The people closest to you on your last map: {_and(close)}."] if close else []
+    )
     people.append(
         "Your doctor or your therapist, if low mood comes back and stays for two weeks or "
         "more. Asking early is a good sign, not a setback."
     )
+    gains = f"<h3>What you achieved</h3><p>{_e(ending.gains)}</p>" if ending.gains else ""
     return (
         "<section><h2>Looking ahead</h2>"
         "<p>Low mood can come back, and noticing it early makes it easier to turn around. "
         "Go through this together and fill in the blanks.</p>"
-        f"<h3>Warning signs to watch</h3><ul>{''.join(f'<li>{_e(s)}</li>' for s in signs)}"
-        f"{_write_in('My own early signs')}</ul>"
+        f"{gains}"
+        f"<h3>Warning signs to watch</h3><ul>{''.join(f'<li>{_e(s)}.</li>' for s in signs)}"
+        f"{_write_in('More signs I notice' if own_signs else 'My own early signs')}</ul>"
         f"<h3>Who to turn to</h3><ul>{''.join(f'<li>{_e(p)}</li>' for p in people)}"
-        f"{_write_in('People I can turn to')}</ul>"
+        f"{_write_in('More people I can turn to' if own_people else 'People I can turn to')}</ul>"
         f"<h3>What I will do</h3><ul>{_write_in('If I notice the signs, I will')}</ul>"
         f"<p class='care'>{_e(client_crisis_line(where))}</p></section>"
     )
@@ -814,8 +847,77 @@ def _appendix(c: _Course, where: Region | None) -> str:
     others = other_measures_lines(c.scores)
     if others:
         out.append(f"<h3>Other measures</h3>{_list(others)}")
+    out.append(_work_appendix(c))
     evidence = "\n".join(rank_problem_areas(c.inventory, c.client_id).lines())
     out.append(f"<h3>Problem areas</h3><pre class='evidence'>{_e(evidence)}</pre></section>")
+    return "".join(out)
+
+
+#: How each dispute stage is filled in the stage strip: light to dark as talk closes down.
+_STAGE_FILLS: Final = {
+    "renegotiation": _WHITE,
+    "impasse": _GRID,
+    "dissolution": theme.PRINT["box"],
+}
+
+
+def stage_strip_svg(sessions: Sequence[int], stages: Mapping[int, str]) -> str:
+    """An inline SVG strip of the clinician's dispute-stage call at each session.
+
+    One cell per session, filled white (renegotiation), light grey (impasse)
+    or dark grey (dissolution) with the stage's first letter written in; a
+    session without a call is an empty dashed cell. It reads in black and
+    white, and the same facts are given in words beside it.
+
+    Examples
+    --------
+    >>> svg = stage_strip_svg([1, 2, 3], {2: "impasse", 3: "renegotiation"})
+    >>> svg.startswith("<svg") and svg.count("<rect") == 3 and ">I</text>" in svg
+    True
+    """
+    cell, left, top = 30, 6, 6
+    width = left * 2 + cell * max(len(sessions), 1)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} 58" width="100%" '
+        f'style="max-width:{width}px" role="img"><title>Dispute stage by session</title>'
+    ]
+    for i, s in enumerate(sessions):
+        x, stage = left + i * cell, stages.get(s)
+        line = f'stroke="{_BLACK}"' if stage else f'stroke="{_FRAME}" stroke-dasharray="3 2"'
+        parts.append(
+            f'<rect x="{x}" y="{top}" width="{cell - 2}" height="26" '
+            f'fill="{_STAGE_FILLS.get(stage or "", _WHITE)}" {line}/>'
+        )
+        if stage:
+            ink = _WHITE if stage == "dissolution" else _BLACK
+            parts.append(
+                f'<text x="{x + cell / 2 - 1}" y="{top + 18}" text-anchor="middle" '
+                f'font-size="12" fill="{ink}">{_e(stage[:1].upper())}</text>'
+            )
+        parts.append(
+            f'<text x="{x + cell / 2 - 1}" y="{top + 44}" text-anchor="middle" '
+            f'font-size="11">{s}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _work_appendix(c: _Course) -> str:
+    """The middle-phase work, the contract and the ending, as the clinician views word them
+    (:func:`ipt_network.views.work.work_sections`), with the dispute stage drawn as a strip."""
+    sections = work_sections(c.work)
+    if not sections:
+        return f"<h3>Middle-phase work</h3><p>{_e(NOTHING_RECORDED)}</p>"
+    out = ["<h3>Middle-phase work</h3>"]
+    if c.work.stages:
+        stages = {at.session: at.value for at in c.work.stages}
+        key = ", ".join(f"{s[:1].upper()} {s}" for s in _STAGE_FILLS)
+        out.append(
+            "<figure class='chart'><figcaption>Dispute stage at each session, the "
+            f"clinician's call ({_e(key)}; dashed: not recorded)</figcaption>"
+            f"{stage_strip_svg(c.work.sessions, stages)}</figure>"
+        )
+    out += [f"<p><strong>{_e(head)}</strong></p>{_list(lines)}" for head, lines in sections]
     return "".join(out)
 
 

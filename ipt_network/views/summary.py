@@ -18,6 +18,7 @@ from ipt_network.clinical.measures import other_measures_lines, phq9_text_table
 from ipt_network.clinical.model import CoursePlan
 from ipt_network.io.inventory import Inventory
 from ipt_network.regions import Region
+from ipt_network.views.work import NOTHING_RECORDED, work_lines
 from ipt_network.words import RING_WORDS, focus_words
 
 __all__ = ["client_summary"]
@@ -47,7 +48,8 @@ def client_summary(inventory: Inventory, client_id: str, region: Region | None =
     str
         Header, safety flag (when raised), sessions with the PHQ-9 (prorated
         totals marked, response, reliable change, item 9, difficulty), other
-        measures, people and communication work.
+        measures, people, communication work, and the middle-phase work with
+        the treatment contract and the ending (:func:`~ipt_network.views.work.work_lines`).
 
     Raises
     ------
@@ -58,7 +60,7 @@ def client_summary(inventory: Inventory, client_id: str, region: Region | None =
     sessions_done = course.sessions
     one = course.tables
     client = one.clients.iloc[0]
-    plan = CoursePlan(int(client["planned_sessions"]))
+    plan = CoursePlan.of(client["planned_sessions"], client.get("maintenance"))
     flag = course.flag
     lines: list[str] = []
     label = "" if pd.isna(client["label"]) else f" ({client['label']})"
@@ -107,6 +109,8 @@ def client_summary(inventory: Inventory, client_id: str, region: Region | None =
     work = communication_lines(one, client_id)
     if work:
         lines += ["", "Communication work", *(f"  {line}" for line in work)]
+    middle = work_lines(one, client_id)
+    lines += ["", "Middle-phase work", *(f"  {line}" for line in middle or [NOTHING_RECORDED])]
     if flag is not None:
         lines += ["", f"  {flag.headline()}"]
     return "\n".join(lines)
