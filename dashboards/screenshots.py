@@ -2,7 +2,8 @@
 
 Serves the sample clients from a temporary store on a free local port, opens
 the client page (a session compared with the first) and the client view, and
-saves ``dashboard-client.png`` and ``dashboard-client-view.png``::
+saves ``dashboard-client.png``, ``dashboard-work.png`` (the middle-phase work
+card of the dispute client) and ``dashboard-client-view.png``::
 
     python -m dashboards.screenshots docs/images
 
@@ -34,6 +35,8 @@ __all__ = ["take_screenshots"]
 
 CLIENT = "grief-01"
 SESSION = 9
+#: The client whose middle-phase work card is shown, at its last session.
+WORK_CLIENT = "dispute-01"
 
 
 def _driver() -> webdriver.Chrome:
@@ -52,7 +55,7 @@ def _title(driver: webdriver.Chrome, text: str) -> None:
 
 
 def take_screenshots(folder: Path) -> list[Path]:
-    """Save the two screenshots into ``folder``; return their paths."""
+    """Save the three screenshots into ``folder``; return their paths."""
     folder.mkdir(parents=True, exist_ok=True)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     with tempfile.TemporaryDirectory() as tmp:
@@ -87,7 +90,15 @@ def take_screenshots(folder: Path) -> list[Path]:
             )
             client = folder / "dashboard-client-view.png"
             driver.save_screenshot(str(client))
-            return [therapist, client]
+            driver.get(f"http://127.0.0.1:{server.server_port}/client/{WORK_CLIENT}")
+            WebDriverWait(driver, 30).until(
+                ec.text_to_be_present_in_element((By.ID, ids.WORK), "Dispute stage")
+            )
+            card = driver.find_element(By.ID, ids.WORK).find_element(By.XPATH, "..")
+            driver.execute_script("arguments[0].scrollIntoView()", card)
+            work = folder / "dashboard-work.png"
+            card.screenshot(str(work))
+            return [therapist, work, client]
         finally:
             driver.quit()
             server.shutdown()
