@@ -19,6 +19,7 @@ from dashboards import context, ids
 from dashboards.components import component_text as text_of
 from dashboards.pages.record import people_table
 from ipt_network import Inventory
+from ipt_network.clinical.problem_areas import STAGE_NOT_RECORDED, rank_problem_areas
 from ipt_network.clinical.safety import client_crisis_line, crisis_lines, safety_flags
 from ipt_network.errors import ClientNotFound, StoreError
 from ipt_network.io.recording import draft_next_session
@@ -123,6 +124,28 @@ def test_clinical_panel_for_a_session(samples: Store) -> None:
     assert "Grief" in text_of(areas) and "Chosen focus: grief" in text_of(areas)
     assert "Complicating factor: interpersonal sensitivity" in text_of(areas)  # never hidden
     assert "2025-" in text_of(timeline)
+
+
+@pytest.mark.parametrize("client_id", ["grief-01", "dispute-01", "transition-01", "deficits-01"])
+def test_problem_areas_panel_ranks_as_the_command_does(samples: Store, client_id: str) -> None:
+    """Review items 3 and 9: the decision's ranking, said once, ranks not numbered twice."""
+    inv = samples.inventory([client_id])
+    areas = cb.clinical_outputs(samples, client_id, inv.sessions_of(client_id)[-1])[6]
+    expected = rank_problem_areas(inv, client_id)
+    text = text_of(areas)
+    assert f"Ranked {expected.session_words}:" in text
+    assert text.index(expected.areas[0].evidence[0]) < text.index(expected.areas[1].evidence[0])
+    assert all(e in text for a in expected.areas for e in a.evidence)
+    panel = json.dumps(_json(areas))
+    assert '"type": "Ol"' not in panel and "1. 1." not in text
+    assert text.count(f"{expected.areas[0].rank}. {expected.areas[0].label}") == 1
+
+
+def test_problem_areas_panel_points_to_the_recording_page(samples: Store) -> None:
+    """Review item 9: a dispute without a recorded stage says where to record it."""
+    text = text_of(cb.clinical_outputs(samples, "dispute-01", 2)[6])
+    assert "Ranked as of session 2, the session shown (by default as of session 3" in text
+    assert STAGE_NOT_RECORDED in text and "Record session page" in STAGE_NOT_RECORDED
 
 
 def test_clinical_panel_is_emptied_in_client_view(samples: Store) -> None:
@@ -395,7 +418,12 @@ def test_a_slider_step_patches_to_what_a_full_render_shows(samples: Store, clien
         assert _applied(trends, trends_patch) == _json(full[4])
         assert _applied(timeline_last, timeline_patch) == _json(full[7])
         assert _json(changes) == _json(full[1]) and _json(areas) == _json(full[6])
-        assert _json(areas) != _json(areas_last)  # ranked as of the session chosen
+        decision = rank_problem_areas(inv, client_id).session
+        if s < decision:  # ranked as of the session shown, and it says so
+            assert _json(areas) != _json(areas_last)
+            assert f"Ranked as of session {s}, the session shown" in text_of(areas)
+        else:  # ranked as of the decision, as from the last session
+            assert _json(areas) == _json(areas_last)
         assert phq_patch.to_plotly_json()["operations"]  # the marker really moves
         marks = [x for x in _json(full[2])["layout"]["shapes"] if x.get("x0") == s]
         assert marks and phq != full[2]
@@ -413,7 +441,8 @@ def test_one_answer_per_slider_step_and_nothing_clinical_in_client_view(samples:
     step = cb.step_outputs(samples, "grief-01", 3)
     assert _json(step[:2]) == _json(cb.map_outputs(samples, "grief-01", 3))
     assert _json(step[2:]) == _json(cb.clinical_step(samples, "grief-01", 3))
-    assert "Session 3:" in text_of(step[2]) and "as of session 3" in text_of(step[5])
+    assert "Session 3:" in text_of(step[2])
+    assert "as of session 2, when the focus" in text_of(step[5])  # the decision, not session 3
     hidden = cb.step_outputs(samples, "grief-01", 3, client_view=["on"])
     assert all(o is dash.no_update for o in hidden[2:])
     assert "support" not in str(hidden[0])  # the map in client view has no scores

@@ -24,6 +24,8 @@ from click.testing import CliRunner
 
 from ipt_network.cli.clinical import problem_areas_cmd
 from ipt_network.clinical.problem_areas import (
+    SCORE_RULE,
+    STAGE_NOT_RECORDED,
     SUGGESTION_NOTE,
     TRANSITION_KINDS,
     AreaCandidate,
@@ -31,6 +33,7 @@ from ipt_network.clinical.problem_areas import (
     ProblemAreaSettings,
     ProblemAreaSuggestion,
     agreement_summary,
+    decision_session,
     rank_all,
     rank_problem_areas,
 )
@@ -262,6 +265,10 @@ def test_dead_husband_with_conflict_is_grief_not_a_dispute() -> None:
         for e in grief.evidence
     )
     assert dispute.score == 0 and dispute.stage_guess is None and dispute.stage_lines() == []
+    assert dispute.evidence == (
+        "H (partner): conflict 3 of 4 at session 1; considered: H (partner) died 3 weeks "
+        "before onset, their conflict is weighed under grief (+0).",
+    )
 
 
 def test_three_middle_relatives_in_conflict_do_not_outscore_a_mothers_death() -> None:
@@ -319,7 +326,7 @@ def test_role_dispute_lines_and_score() -> None:
     dispute = area(rank(build(people, rel, [(day(-20), "conflict", "p")])), "role_dispute")
     assert dispute.evidence == (
         "P (partner), inner circle: conflict 3 of 4 at session 1 (+3).",
-        "Expectations between them met 0 of 4 at session 1 (+1).",
+        "Expectations between the client and P (partner) met 0 of 4 at session 1 (+1).",
         "Conflict with P (partner) stayed at 3 or more over sessions in a row (+1).",
         "A conflict with P (partner) was recorded 3 weeks before onset (+1).",
     )
@@ -555,9 +562,32 @@ def test_stage_guess_follows_the_manual(
     dispute = _dispute(later, events)
     assert dispute.stage_guess == guess and words in (dispute.stage_reason or "")
     lines = dispute.stage_lines()
-    assert lines[0] == "Stage: not recorded yet — ipt-network stage."
+    assert lines[0] == STAGE_NOT_RECORDED
     assert lines[-1].startswith(f"Tool's guess: {guess} (")
     assert lines[-1].endswith("(a guess; the clinician decides)")
+
+
+@pytest.mark.parametrize(
+    ("later", "guess"),
+    [
+        ([(2, "p", 1, 2, 1, None, "daily")], None),  # conflict fell, expectations not recorded
+        ([(2, "p", 2, 4, 1, None, "daily")], "renegotiation"),  # moved out, still loud
+        ([(2, "p", 1, 4, 1, None, "rarely")], "renegotiation"),
+    ],
+)
+def test_stage_guess_never_reads_unrecorded_expectations_as_not_rising(
+    later: list[Rel], guess: str | None
+) -> None:
+    """Review item 2: a session recorded without expectations met is not "impasse"."""
+    dispute = _dispute(later)
+    assert dispute.stage_guess == guess
+    assert "expectations have not risen" not in (dispute.stage_reason or "")
+    assert "without expectations rising" not in (dispute.stage_reason or "")
+    if guess is None:
+        assert dispute.stage_reason is not None
+        assert "expectations met are not recorded at session 2" in dispute.stage_reason
+        assert dispute.stage_lines()[-1].startswith("Tool's guess: none. The conflict with P")
+        assert dispute.to_dict()["stage_guess"] is None
 
 
 def test_stage_recorded_by_the_clinician_and_the_trend() -> None:
@@ -728,6 +758,49 @@ def test_agreement_row_and_summary() -> None:
     assert agreement_summary([none]).startswith("No client has a chosen focus")
 
 
+def test_agreement_summary_groups_a_two_area_focus_whatever_its_order() -> None:
+    """Review item 14: "grief + role transition" and "role transition + grief" are one group."""
+
+    def with_focus(focus: str) -> ProblemAreaSuggestion:
+        return rank(build(CALM_PEOPLE, CALM, [(day(-30), "move", None)], focus=focus))
+
+    summary = agreement_summary(
+        [with_focus("role_transition;grief"), with_focus("grief;role_transition")]
+    )
+    assert summary.endswith("by focus: grief + role transition 2 of 2 (100%).")
+
+
+def test_lines_say_how_the_score_is_made_and_list_the_strongest_line_first(
+    samples_inv: Inventory,
+) -> None:
+    """Review item 8: one line on the score rule; lines strongest first in every area."""
+    for client_id in SAMPLE_CLIENTS:
+        result = rank_problem_areas(samples_inv, client_id)
+        assert result.lines()[1] == SCORE_RULE
+        assert result.to_dict()["score_rule"] == SCORE_RULE
+        for a in result.areas:
+            points = [int(e.rsplit("(+", 1)[1][:-2]) for e in a.evidence if "(+" in e]
+            assert points == sorted(points, reverse=True), (client_id, a.area)
+    transition = area(rank_problem_areas(samples_inv, "transition-01"), "role_transition")
+    assert transition.evidence[0].endswith("(+5).")
+
+
+def test_strongest_first_keeps_the_order_of_equal_lines() -> None:
+    events = [(day(-600), "move", None), (day(-20), "job_loss", None), (day(-10), "move", None)]
+    evidence = area(rank(build(CALM_PEOPLE, CALM, events)), "role_transition").evidence
+    assert [(e[:10], e[-5:]) for e in evidence] == [
+        ("A job loss", "(+5)."),
+        ("A move 10 ", "(+5)."),
+        ("A move con", "(+0)."),
+    ]
+
+
+def test_decision_session_is_the_default_session_ranked(samples_inv: Inventory) -> None:
+    for client_id in SAMPLE_CLIENTS:
+        ranked = rank_problem_areas(samples_inv, client_id)
+        assert decision_session(samples_inv, client_id) == (ranked.session, ranked.session_basis)
+
+
 # ---------------------------------------------------------------------------- problem-areas --all
 
 
@@ -811,6 +884,22 @@ def test_all_as_csv_holds_ids_areas_and_numbers_only(db: str, tmp_path: Path) ->
 def test_all_refuses_unclear_requests(db: str, args: tuple[str, ...], message: str) -> None:
     code, out, err = run(db, *args)
     assert code == 2 and message in out + err
+
+
+def test_all_refuses_an_existing_out_file_before_ranking(
+    db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review item 14: the refusal comes first, and the file is left as it was."""
+    out_file = tmp_path / "areas.csv"
+    out_file.write_text("mine\n", encoding="utf-8")
+
+    def must_not_rank(*args: object, **kwargs: object) -> list[ProblemAreaSuggestion]:
+        raise AssertionError("ranked before refusing the existing file")
+
+    monkeypatch.setattr("ipt_network.clinical.problem_areas.rank_all", must_not_rank)
+    code, out, err = run(db, "--all", "--format", "csv", "--out", str(out_file))
+    assert code == 1 and "already exists" in err and "--overwrite" in err
+    assert out_file.read_text(encoding="utf-8") == "mine\n"
 
 
 def test_single_client_command_ranks_at_the_decision(db: str) -> None:

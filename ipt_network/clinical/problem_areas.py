@@ -15,9 +15,10 @@ so conflict that arises later never changes the default suggestion.
 **The score.** Each rule that fires gives one line of evidence with its points.
 An area's score is its strongest line plus 1 for each other line with points,
 at most +2: evidence about several people or events corroborates, it does not
-add up. Lines worth +0 show what was weighed and why it did not count
-("considered: ..."); "No evidence found" appears only when there was nothing
-to weigh. Ties share a rank.
+add up. The lines are listed strongest first, and the text output says how
+the score is made (:data:`SCORE_RULE`). Lines worth +0 show what was weighed
+and why it did not count ("considered: ..."); "No evidence found" appears only
+when there was nothing to weigh. Ties share a rank.
 
 **Who is significant.** A person in the inner or middle circle; in the outer
 circle (or not on the map) a partner, a family member or a friend, by role,
@@ -45,6 +46,7 @@ role dispute  a living person with conflict 3 or more at a session: inner  +3
 role dispute  ... middle circle (+3 at conflict 4 of 4)                    +2
 role dispute  ... outer circle, partner, family or friend (by role)        +1
 role dispute  ... outer circle, anyone else: "considered"                  +0
+role dispute  ... someone who died: "considered", weighed under grief      +0
 role dispute  expectations between them met 0 or 1 of 4 then               +1
 role dispute  conflict 3 or more over two sessions in a row, or rose to it +1
 role dispute  a conflict event with them within the window                 +1
@@ -143,9 +145,12 @@ __all__ = [
     "ProblemAreaSuggestion",
     "ProblemAreaError",
     "rank_problem_areas",
+    "decision_session",
     "rank_all",
     "agreement_summary",
     "SUGGESTION_NOTE",
+    "SCORE_RULE",
+    "STAGE_NOT_RECORDED",
     "COMPLICATING_TITLE",
     "TRANSITION_KINDS",
     "SESSION_BASES",
@@ -157,6 +162,12 @@ Scheme = Literal["four", "three"]
 SUGGESTION_NOTE: Final = (
     "This is a suggestion for the clinician, computed by fixed rules from the inventory "
     "and the timeline. It does not choose the focus: you and the client do."
+)
+#: How an area's score is made, said under the header of :meth:`ProblemAreaSuggestion.lines`.
+SCORE_RULE: Final = "Score = strongest line + 1 for each other line with points, at most +2."
+#: The stage line of a role dispute whose stage the clinician has not recorded.
+STAGE_NOT_RECORDED: Final = (
+    "Stage: not recorded yet — record it on the Record session page or with ipt-network stage."
 )
 #: The heading of the deficit signals when they are not an area (or not suggested).
 COMPLICATING_TITLE: Final = "Complicating factor: interpersonal sensitivity or social isolation"
@@ -279,9 +290,11 @@ class AreaCandidate:
         record that stage in a row).
     stage_guess : str, optional
         Role dispute with evidence only: the tool's guess at the stage
-        (``"renegotiation"``, ``"impasse"`` or ``"dissolution"``).
+        (``"renegotiation"``, ``"impasse"`` or ``"dissolution"``); ``None``
+        with a ``stage_reason`` when the guess would turn on expectations met
+        that are not recorded.
     stage_reason : str, optional
-        Why the tool guesses that stage, in words.
+        Why the tool guesses that stage (or makes no guess), in words.
     conflict_trend : str, optional
         The conflict of the leading person session by session, such as
         ``"Sarah (partner): conflict 4, 4, 3 at sessions 1-3"``.
@@ -319,7 +332,7 @@ class AreaCandidate:
         if self.area != _DISPUTE_AREA or (self.score == 0 and self.stage_recorded is None):
             return []
         if self.stage_recorded is None:
-            out = ["Stage: not recorded yet — ipt-network stage."]
+            out = [STAGE_NOT_RECORDED]
         else:
             out = [
                 f"Stage (clinician): {self.stage_recorded}, recorded at session "
@@ -332,6 +345,8 @@ class AreaCandidate:
                 f"Tool's guess: {self.stage_guess} ({STAGE_MEANINGS[self.stage_guess]}). "
                 f"{self.stage_reason} (a guess; the clinician decides)"
             )
+        elif self.stage_reason is not None:
+            out.append(f"Tool's guess: none. {self.stage_reason}")
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -447,6 +462,7 @@ class ProblemAreaSuggestion:
             "scheme": self.settings.scheme,
             "areas": [a.to_dict() for a in self.areas],
             "complicating_factors": list(self.complicating_factors),
+            "score_rule": SCORE_RULE,
             "note": SUGGESTION_NOTE,
         }
 
@@ -459,7 +475,9 @@ class ProblemAreaSuggestion:
         >>> lines = rank_problem_areas(load_samples(), "transition-01").lines()
         >>> lines[0][:64]
         'Problem areas for transition-01, as of session 3, when the focus'
-        >>> lines[2]
+        >>> lines[1]
+        'Score = strongest line + 1 for each other line with points, at most +2.'
+        >>> lines[3]
         '1. Role transition (score 7)'
         """
         window = (
@@ -469,6 +487,7 @@ class ProblemAreaSuggestion:
         out = [
             f"Problem areas for {self.client_id}, {self.session_words} "
             f"(near {self.reference} = {window}).",
+            SCORE_RULE,
             "",
         ]
         for a in self.areas:
@@ -855,11 +874,12 @@ def _disputes(ctx: _Context) -> tuple[list[_Dispute], list[_Line]]:
     found, considered = [], []
     conflict_events = ctx.of_kind("conflict")
     for pid in sorted(ctx.by_person):
-        if pid in ctx.deaths:
-            continue  # the dead are not disputants: their conflict is grief evidence
         rows = ctx.by_person[pid]
         high = [r for r in rows if r.conflict >= _HIGH_CONFLICT]
         if not high:
+            continue
+        if pid in ctx.deaths:  # the dead are not disputants: their conflict is grief evidence
+            considered.append(_moved_to_grief(ctx, pid, max(high, key=lambda r: r.conflict)))
             continue
         fallback = _DISPUTE_BY_ROLE if ctx.significant_by_role(pid) else 0
 
@@ -885,7 +905,10 @@ def _disputes(ctx: _Context) -> tuple[list[_Dispute], list[_Line]]:
         lines = [_Line(base(peak), f"{who}, {where}: conflict {c} of 4 at session {s}")]
         if peak.expect is not None and peak.expect <= _UNMET:
             lines.append(
-                _Line(1, f"Expectations between them met {peak.expect} of 4 at session {s}")
+                _Line(
+                    1,
+                    f"Expectations between the client and {who} met {peak.expect} of 4 at session {s}",
+                )
             )
         flags = [r.conflict >= _HIGH_CONFLICT for r in rows]
         stuck = any(a and b for a, b in zip(flags, flags[1:], strict=False))
@@ -901,6 +924,17 @@ def _disputes(ctx: _Context) -> tuple[list[_Dispute], list[_Line]]:
         found.append(_Dispute(pid, lines, peak))
     found.sort(key=lambda d: (-d.strength[1], -d.strength[0], d.pid))
     return found, considered
+
+
+def _moved_to_grief(ctx: _Context, pid: str, worst: _Row) -> _Line:
+    """The +0 dispute line of someone in high conflict who died: weighed under grief."""
+    who, day = ctx.who(pid), ctx.deaths[pid]
+    when = day.isoformat() if ctx.ref is None else ctx.when(day)
+    return _Line(
+        0,
+        f"{who}: conflict {worst.conflict} of 4 at session {worst.session}; considered: {who} "
+        f"died {when}, their conflict is weighed under grief",
+    )
 
 
 def _live_dispute(ctx: _Context, e: _Event) -> bool:
@@ -955,8 +989,13 @@ def _trend(ctx: _Context, pid: str) -> str:
     return f"{ctx.who(pid)}: conflict {values} at {at}"
 
 
-def _stage_guess(ctx: _Context, d: _Dispute) -> tuple[str, str]:
-    """The tool's guess at the stage, from the manual's definitions, and why."""
+def _stage_guess(ctx: _Context, d: _Dispute) -> tuple[str | None, str]:
+    """The tool's guess at the stage, from the manual's definitions, and why.
+
+    Expectations met that are not recorded (at the peak or at the latest
+    session) are unknown: they never count as "not rising". When the guess
+    would turn on them, there is no guess (``None``), only the reason.
+    """
     who = ctx.who(d.pid)
     ended = [e for e in ctx.of_kind(*_ENDINGS) if e.pid == d.pid]
     if ended:
@@ -969,9 +1008,10 @@ def _stage_guess(ctx: _Context, d: _Dispute) -> tuple[str, str]:
     less_contact = (
         latest.contact is not None and peak.contact is not None and latest.contact > peak.contact
     )
+    known = latest.expect is not None and peak.expect is not None
     rose = latest.expect is not None and peak.expect is not None and latest.expect > peak.expect
     since = f"since session {peak.session}"
-    if (moved_out or less_contact) and not rose:
+    if (moved_out or less_contact) and known and not rose:
         what = join_and(
             [
                 w
@@ -998,6 +1038,13 @@ def _stage_guess(ctx: _Context, d: _Dispute) -> tuple[str, str]:
         return "renegotiation", (
             f"The {fell} as expectations met rose from {peak.expect} to {latest.expect}: "
             "they seem to be working it out."
+        )
+    if not known:
+        missing = latest.session if latest.expect is None else peak.session
+        return None, (
+            f"The {fell}, but expectations met are not recorded at session {missing}: "
+            "falling conflict can mean settling or disengagement. Record expectations met, "
+            "or ask whether they still talk about it."
         )
     return "impasse", (
         f"The {fell} without expectations rising: falling conflict can mean disengagement "
@@ -1120,7 +1167,8 @@ def _ranked(scored: list[_Scored]) -> tuple[AreaCandidate, ...]:
     for t in scored:
         rank = 1 + sum(1 for other in scored if other.score > t.score)
         tied = t.score > 0 and sum(1 for other in scored if other.score == t.score) > 1
-        said = [*t.note, *(ln.render() for ln in t.lines)]
+        strongest = sorted(t.lines, key=lambda ln: -ln.points)  # stable: ties keep their order
+        said = [*t.note, *(ln.render() for ln in strongest)]
         evidence = tuple(said) if said else (_NO_EVIDENCE,)
         out.append(AreaCandidate(t.area, t.score, rank, tied, evidence, **t.extra))
     return tuple(out)
@@ -1238,6 +1286,38 @@ def rank_problem_areas(
     return _rank(index, settings or ProblemAreaSettings(), *_session_of(index, session))
 
 
+def decision_session(inventory: Inventory, client_id: str) -> tuple[int, str]:
+    """The session :func:`rank_problem_areas` ranks by default, and why.
+
+    Parameters
+    ----------
+    inventory, client_id
+        As for :func:`rank_problem_areas`.
+
+    Returns
+    -------
+    tuple of (int, str)
+        The session (0 when the client has none) and a key of
+        :data:`SESSION_BASES` (``"focus"``, ``"initial_phase"`` or ``"latest"``).
+
+    Raises
+    ------
+    ClientNotFound
+        When the client is not in the inventory.
+
+    See Also
+    --------
+    rank_problem_areas : ranks as of this session unless ``session=`` is given.
+
+    Examples
+    --------
+    >>> from ipt_network import load_samples
+    >>> decision_session(load_samples(), "dispute-01")
+    (3, 'focus')
+    """
+    return _default_session(_index_of(inventory, client_id))
+
+
 def rank_all(
     inventory: Inventory,
     settings: ProblemAreaSettings | None = None,
@@ -1296,7 +1376,9 @@ def agreement_summary(suggestions: Sequence[ProblemAreaSuggestion]) -> str:
 
     The suggestion agrees with a focus when the focus (one or two areas)
     contains every area ranked first (:attr:`ProblemAreaSuggestion.agrees`);
-    clients without a focus are left out.
+    clients without a focus are left out. A two-area focus is one group
+    whatever order it was recorded in (named in the order of
+    :data:`~ipt_network.names.PROBLEM_AREAS`).
 
     Examples
     --------
@@ -1310,8 +1392,10 @@ def agreement_summary(suggestions: Sequence[ProblemAreaSuggestion]) -> str:
     hits = sum(1 for s in judged if s.agrees)
     by: Counter[str] = Counter()
     agreed: Counter[str] = Counter()
+    order = {a: i for i, a in enumerate(names.PROBLEM_AREAS)}
     for s in judged:
-        key = " + ".join(AREA_TITLES.get(a, a).lower() for a in s.focus)
+        areas = sorted(s.focus, key=lambda a: (order.get(a, len(order)), a))
+        key = " + ".join(AREA_TITLES.get(a, a).lower() for a in areas)
         by[key] += 1
         agreed[key] += bool(s.agrees)
     parts = [f"{k} {agreed[k]} of {n} ({_pct(agreed[k], n)})" for k, n in sorted(by.items())]
