@@ -30,7 +30,9 @@ from ipt_network.clinical.measures import (
 )
 from ipt_network.clinical.problem_areas import (
     COMPLICATING_TITLE,
+    SESSION_BASES,
     SUGGESTION_NOTE,
+    decision_session,
     rank_problem_areas,
 )
 from ipt_network.clinical.safety import (
@@ -185,8 +187,27 @@ def _focus_line(inventory: Inventory) -> str:
 
 
 def _problem_areas(ctx: ClientContext, panels: CoursePanels, session: int) -> list[Any]:
+    """The problem-area panel, ranked as ``problem-areas`` and the report rank it.
+
+    That is as of the decision (:func:`decision_session`), or as of the session
+    shown when it is earlier; the panel says which. One panel per session
+    ranked is kept, so every later session shares the decision's panel.
+    """
+    decision, basis = ctx.once(
+        ("areas-decision",), lambda: decision_session(ctx.inventory, ctx.client_id)
+    )
+    ranked = min(session, decision) if decision else session
+
     def build() -> list[Any]:
-        suggestion = rank_problem_areas(ctx.inventory, ctx.client_id, session=session)
+        if ranked < decision:
+            suggestion = rank_problem_areas(ctx.inventory, ctx.client_id, session=ranked)
+            when = (
+                f"Ranked as of session {ranked}, the session shown (by default as of session "
+                f"{decision}, {SESSION_BASES[basis]}):"
+            )
+        else:
+            suggestion = rank_problem_areas(ctx.inventory, ctx.client_id)
+            when = f"Ranked {suggestion.session_words}:"
         items = []
         for area in suggestion.areas:
             detail: list[Any] = [
@@ -198,8 +219,9 @@ def _problem_areas(ctx: ClientContext, panels: CoursePanels, session: int) -> li
             items.append(html.Li(detail, className="area"))
         return [
             html.P(panels.focus, className="focus"),
-            html.P(f"Ranked as of session {session}:", className="muted"),
-            html.Ol(items, className="areas"),
+            html.P(when, className="muted"),
+            # the rank is in the text (tied areas share it), so the list has no numbers
+            html.Ul(items, className="areas", style={"listStyleType": "none"}),
             *(
                 [html.P(COMPLICATING_TITLE), html.Ul([html.Li(f) for f in factors])]
                 if (factors := suggestion.complicating_factors)
@@ -208,7 +230,7 @@ def _problem_areas(ctx: ClientContext, panels: CoursePanels, session: int) -> li
             html.P(SUGGESTION_NOTE, className="muted small"),
         ]
 
-    return ctx.once(("areas", session), build)
+    return ctx.once(("areas", ranked), build)
 
 
 def _entry_class(entry: TimelineEntry, session: int) -> str:
