@@ -46,6 +46,8 @@ __all__ = [
     "SKILL_WORDS",
     "GOAL_STATUS_WORDS",
     "MAINTENANCE_WORDS",
+    "CLIENT_WORK_WORDS",
+    "CLIENT_GOAL_WORDS",
     "VOCABULARY_WORDS",
     "value_words",
     "area_words",
@@ -177,6 +179,30 @@ MAINTENANCE_WORDS: Final = {
     "declined": "no maintenance",
     "undecided": "not decided yet",
 }
+
+#: The kinds of communication work (:data:`ipt_network.names.COMMUNICATION_KINDS`)
+#: in the client's words, for the client report: never the therapy labels of
+#: :data:`COMMUNICATION_WORDS` (``strict``: a new kind needs its words).
+CLIENT_WORK_WORDS: Final[dict[str, str]] = dict(
+    zip(
+        names.COMMUNICATION_KINDS,
+        (
+            "practicing a conversation",
+            "looking back at a conversation",
+            "something to try between sessions",
+        ),
+        strict=True,
+    )
+)
+#: Where a goal stands (:data:`ipt_network.names.GOAL_STATUSES`) in the client's
+#: words, for the client report.
+CLIENT_GOAL_WORDS: Final[dict[str, str]] = dict(
+    zip(
+        names.GOAL_STATUSES,
+        ("not started yet", "still working on it", "done", "set aside for now"),
+        strict=True,
+    )
+)
 
 #: The words of every vocabulary of the contract, by (table, column).
 VOCABULARY_WORDS: Final[dict[tuple[str, str], dict[str, str]]] = {

@@ -35,7 +35,15 @@ from ipt_network.views.report import (
     write_report,
 )
 from ipt_network.views.timeline import person_labels
-from ipt_network.words import AREA_TITLES, CLIENT_AREA_WORDS, RING_WORDS
+from ipt_network.words import (
+    AREA_TITLES,
+    CLIENT_AREA_WORDS,
+    CLIENT_GOAL_WORDS,
+    CLIENT_WORK_WORDS,
+    COMMUNICATION_WORDS,
+    OUTCOME_WORDS,
+    RING_WORDS,
+)
 
 #: Words that must never reach the client's copy: they name a flag or an instrument band.
 _FLAG_WORDS = ("flag", "risk", "safety", "item 9", "safe")
@@ -196,16 +204,17 @@ def test_report_content_for_grief_client(samples: Inventory, tmp_path: Path) -> 
     assert f"At session {s0} your score was {t0}; at session {s1} it was {t1}." in text
     no_score = scores.loc[scores["phq9_total"].isna(), "session"].tolist()
     assert no_score and f"There is no score for session {no_score[0]}" in text
-    work = samples.communication[samples.communication["client_id"] == "grief-01"]
-    assert str(work["planned"].iloc[0]) in text
+    assert "With Ruth: something to try between sessions (sessions 3 and 8)" in text
     assert "GAD-7" in text and "Looking ahead" in text
 
 
 def test_focus_and_communication_work(samples: Inventory) -> None:
     page = render_report(samples, "dispute-01")
     assert "<strong>a disagreement with someone important</strong>, chosen together at" in page
-    work = samples.communication[samples.communication["client_id"] == "dispute-01"]
-    assert str(work["planned"].iloc[-1]) in _text(page)
+    assert (
+        "With Sarah: looking back at a conversation (session 4), practicing a conversation "
+        "(session 4) and something to try between sessions (sessions 7 and 11)"
+    ) in _text(page)
 
 
 def test_no_focus_recorded(samples: Inventory) -> None:
@@ -265,23 +274,65 @@ def _looking_ahead(page: str) -> str:
     return _text(page[start : page.index("</section>", start)])
 
 
+def _fallback_people(page: str) -> list[str]:
+    """The names the fallback "Who to turn to" lists, in order."""
+    ahead = _looking_ahead(page)
+    listed = ahead.split("closest to you on your last map: ")[1].split(" Your doctor")[0]
+    return re.split(r", | and ", listed.removesuffix("."))
+
+
 def test_looking_ahead_has_signs_people_and_the_line(samples: Inventory) -> None:
     # nothing recorded at the ending: the general signs, and the people closest on the map
     samples = _without_ending(samples, "grief-01")
     page = render_report(samples, "grief-01")
-    start = page.index("<h2>Looking ahead</h2>")
-    ahead = _text(page[start : page.index("</section>", start)])
+    ahead = _looking_ahead(page)
     assert "Warning signs to watch" in ahead and "Who to turn to" in ahead
     dead = _dead_by_the_end(samples, "grief-01")
     last = _first_last(samples, "grief-01")[1]
     after = _state(samples, "grief-01", last)
     people = samples.people[samples.people["client_id"] == "grief-01"]
     names = dict(zip(people["person_id"], people["name"], strict=True))
-    inner = [str(names[p]) for p, (ring, _) in after.items() if ring == 1 and p not in dead]
-    assert inner and all(n in ahead for n in inner)
-    closest = ahead.split("closest to you on your last map:")[1].split(".")[0]
-    assert all(names[p] not in closest for p in dead)  # nobody who died is someone to call
+    inner = {str(names[p]) for p, (ring, c) in after.items() if ring == 1 and c < 3} - set(
+        dead.values()
+    )
+    listed = _fallback_people(page)
+    assert inner and set(listed[: len(inner)]) == inner  # the inner circle first
+    assert len(listed) == 5  # grief-01 has more people in the inner and middle circles
+    assert not set(listed) & set(dead.values())  # nobody who died is someone to call
     assert ahead.rstrip().endswith(client_crisis_line(None))
+
+
+def test_fallback_people_leave_out_high_conflict_and_stay_short(samples: Inventory) -> None:
+    samples = _without_ending(samples, "grief-01")
+    last = _first_last(samples, "grief-01")[1]
+    rel = samples.for_clients(["grief-01"]).relationships.copy()
+    at_last = rel["session"] == last
+    rel.loc[at_last, "ring"] = 1  # everyone in the inner circle ...
+    rel.loc[at_last, "conflict"] = 0
+    most = rel.loc[at_last].sort_values("support")["person_id"].iloc[-1]
+    rel.loc[at_last & (rel["person_id"] == most), "conflict"] = 3  # ... the closest in conflict
+    page = render_report(_with(samples, "grief-01", relationships=rel), "grief-01")
+    people = samples.people[samples.people["client_id"] == "grief-01"]
+    name = dict(zip(people["person_id"], people["name"], strict=True))
+    listed = _fallback_people(page)
+    assert at_last.sum() > 6 and len(listed) == 5
+    assert name[most] not in listed
+    assert not set(listed) & set(_dead_by_the_end(samples, "grief-01").values())
+
+
+def test_no_doubled_full_stops(samples: Inventory) -> None:
+    people = samples.people.copy()
+    first = people["client_id"] == "deficits-01"
+    inner = _state(samples, "deficits-01", _first_last(samples, "deficits-01")[1])
+    closest = next(p for p, (ring, conflict) in inner.items() if ring < 3 and conflict < 3)
+    people.loc[first & (people["person_id"] == closest), "name"] = "Maren U."
+    plain = _without_ending(_with(samples, "deficits-01", people=people), "deficits-01")
+    page = _text(render_report(plain, "deficits-01"))
+    assert "Maren U." in page and "Maren U.." not in page
+    for client_id in samples.client_ids():
+        for inventory in (samples, _without_ending(samples, client_id)):
+            text = _text(render_report(inventory, client_id))
+            assert not re.search(r"(?<!\.)\.\.(?!\.)", text), client_id
 
 
 def test_client_report_uses_lay_words_for_the_focus(samples: Inventory) -> None:
@@ -635,3 +686,54 @@ def test_clinician_appendix_draws_the_dispute_stage_by_session(samples: Inventor
     assert "Dispute stage by session" not in render_report(
         samples, "grief-01", audience="clinician"
     )
+
+
+def _worked_on(page: str) -> str:
+    start = page.index("<h2>What we worked on</h2>")
+    return _text(page[start : page.index("</section>", start)])
+
+
+@pytest.mark.parametrize("client_id", ["grief-01", "dispute-01", "transition-01", "deficits-01"])
+def test_client_report_says_the_work_in_client_words(samples: Inventory, client_id: str) -> None:
+    page = render_report(samples, client_id)
+    text, worked = _text(page), _worked_on(page)
+    labels = [*COMMUNICATION_WORDS.values(), "role play", "analysis", "task"]
+    assert not [w for w in labels if w in text.lower()]  # no therapy label anywhere
+    assert not [w for w in OUTCOME_WORDS.values() if w in worked]  # and no outcome
+    work = samples.communication[samples.communication["client_id"] == client_id]
+    notes = ("planned", "happened", "said", "meant", "breakdown")
+    free = [str(v) for column in notes for v in work[column].dropna()]
+    assert free and not [v for v in free if v in text]  # no clinician note quoted
+    kinds = {CLIENT_WORK_WORDS[str(k)] for k in work["kind"]}
+    assert all(k in worked for k in kinds) and "With " in worked
+    # the clinician copy keeps the notes and the outcomes, in its appendix
+    clinician = _text(render_report(samples, client_id, audience="clinician"))
+    appendix = clinician[clinician.index("Clinical appendix") :]
+    assert all(str(v) in appendix for v in work["planned"].dropna())
+    assert "Communication work, item by item" in appendix
+
+
+@pytest.mark.parametrize("client_id", ["grief-01", "dispute-01", "transition-01", "deficits-01"])
+def test_client_report_shows_the_goals_in_plain_words(samples: Inventory, client_id: str) -> None:
+    worked = _worked_on(render_report(samples, client_id))
+    goals = samples.goals[samples.goals["client_id"] == client_id].sort_values("session")
+    latest = goals.groupby("goal_id").last()
+    assert len(latest) >= 2 and "What you set out to do" in worked
+    for text, status in zip(latest["goal"], latest["status"], strict=True):
+        assert f"{text} ({CLIENT_GOAL_WORDS[str(status)]})" in worked
+    assert not [w for w in ("in_progress", "not_started", "achieved") if w in worked]
+
+
+def test_client_report_shows_the_loss_work_without_notes(samples: Inventory) -> None:
+    worked = _worked_on(render_report(samples, "grief-01"))
+    assert (
+        "New people in your life since Frank died: Pastor Helen, Thursday group at "
+        "Glenwood Methodist and Dorothy."
+    ) in worked
+    grief = samples.grief_work[samples.grief_work["client_id"] == "grief-01"]
+    sessions = [str(s) for s in grief.dropna(subset=["memories"])["session"]]
+    assert f"your memories of Frank at sessions {', '.join(sessions[:-1])} and {sessions[-1]}" in (
+        worked
+    )
+    assert not [m for m in grief["memories"].dropna() if str(m) in worked]
+    assert "New people in your life" not in _worked_on(render_report(samples, "dispute-01"))

@@ -9,9 +9,22 @@ and said kindly when the scores did not come down), the focus in everyday
 words (:data:`ipt_network.words.CLIENT_AREA_WORDS`), how it was understood
 together (the formulation, in the client's words, when recorded), the work done
 on it, and a "Looking ahead" block: the gains credited to the client, warning
-signs and who to turn to (as recorded at the ending, in the client's words; a
-general list with blanks to fill in where none is recorded) and the crisis line
-of the practice's region. Every client gets the same calm crisis sentence
+signs and who to turn to (as recorded at the ending, in the client's words;
+where none is recorded, general signs with blanks to fill in, and at most five
+people closest on the last map, leaving out anyone who has died or with
+conflict of 3 or more) and the crisis line of the practice's region.
+
+The work is said in client words (:data:`ipt_network.words.CLIENT_WORK_WORDS`,
+:data:`ipt_network.words.CLIENT_GOAL_WORDS`), never in therapy labels: "What
+you set out to do" (the goals as recorded, which are written in the client's
+own words, and where each stands: done, still working on it, ...), the
+memories of someone who died talked through (sessions only) and the new
+people in the client's life since the death, and the conversations and
+things to try, as "With Sarah: practicing a conversation (session 4)". The
+client report shows **no free text of the communication work** (what was
+planned or happened, what was said or meant, where it broke down: the
+clinician's notes, often about the client in the third person) and no
+outcome; the clinician copy's appendix has them. Every client gets the same calm crisis sentence
 (:func:`ipt_network.clinical.safety.client_crisis_line`), flagged or not, and nothing
 in it names a flag, an instrument band or an answer to a single item.
 Someone who has died is spoken of with care: a rise in the conflict recorded
@@ -24,7 +37,8 @@ the treatment contract and the ending (:func:`ipt_network.views.work.work_sectio
 goals with their status, the dispute stage over the sessions (also drawn as a
 strip of cells, :func:`stage_strip_svg`), expectations,
 transition roles, grief memories, re-engagement, skills counted, communication
-analyses), and the problem-area evidence of
+analyses, and every role-play, analysis and task with its notes and outcome),
+and the problem-area evidence of
 :func:`ipt_network.clinical.problem_areas.rank_problem_areas`.
 
 The file stands alone: CSS is inline, the maps and the chart are inline SVG,
@@ -70,7 +84,7 @@ from ipt_network.clinical.measures import (
 )
 from ipt_network.clinical.problem_areas import rank_problem_areas
 from ipt_network.clinical.safety import client_crisis_line, crisis_lines
-from ipt_network.clinical.work import MiddleWork, work_of
+from ipt_network.clinical.work import Death, MiddleWork, work_of
 from ipt_network.errors import IPTNetworkError, SessionNotFound
 from ipt_network.io._files import private_output
 from ipt_network.io.inventory import Inventory, is_missing
@@ -79,7 +93,13 @@ from ipt_network.network.layout import person_angles, ring_positions
 from ipt_network.regions import Region
 from ipt_network.views import theme
 from ipt_network.views.work import NOTHING_RECORDED, split_items, work_sections
-from ipt_network.words import RING_WORDS, focus_words
+from ipt_network.words import (
+    CLIENT_AREA_WORDS,
+    CLIENT_GOAL_WORDS,
+    CLIENT_WORK_WORDS,
+    RING_WORDS,
+    focus_words,
+)
 from ipt_network.words import join_and as _and
 
 __all__ = [
@@ -713,6 +733,72 @@ def _area_words(focus: Sequence[str]) -> str:
     return focus_words(focus, client=True)
 
 
+def _sessions_words(sessions: Sequence[int]) -> str:
+    """``session 4`` or ``sessions 7 and 11``."""
+    numbers = [str(s) for s in sessions]
+    return f"session{'s' if len(numbers) > 1 else ''} {_and(numbers)}"
+
+
+def _goals_part(c: _Course) -> str:
+    """The goals, in their own (the client's) words, with where each stands in plain words."""
+    if not c.work.goals:
+        return ""
+    items = [
+        f"{g.goal.rstrip('.')} ({CLIENT_GOAL_WORDS.get(g.status, g.status.replace('_', ' '))})"
+        for g in c.work.goals
+    ]
+    return f"<h3>What you set out to do</h3>{_list(items)}"
+
+
+def _loss_part(c: _Course) -> str:
+    """Memories talked through (sessions only, no notes) and the new people since a death."""
+    lines = []
+    talked: dict[str, list[int]] = {}
+    for g in c.work.grief:
+        if g.memories:
+            talked.setdefault(g.label, []).append(g.session)
+    lines += [
+        f"We talked through your memories of {who} at {_sessions_words(at)}."
+        for who, at in talked.items()
+    ]
+    joined: dict[Death, list[str]] = {}
+    for r in c.work.reengagement:
+        joined.setdefault(r.after, []).append(r.label)
+    for death, people in joined.items():
+        since = f"{death.label} died" if death.label else f"your loss on {death.date.isoformat()}"
+        lines.append(f"New people in your life since {since}: {_and(people)}.")
+    if not lines:
+        return ""
+    head = CLIENT_AREA_WORDS["grief"]
+    return f"<h3>{_e(head[:1].upper() + head[1:])}</h3>" + "".join(
+        f"<p>{_e(line)}</p>" for line in lines
+    )
+
+
+def _conversations_part(c: _Course) -> str:
+    """The communication work in client words: with whom, what kind, at which sessions.
+
+    No free text of that work is shown (what was planned, what happened, what
+    was said or meant): it is the clinician's note, often about the client in
+    the third person. Nor is an outcome.
+    """
+    rows = c.inventory.communication.sort_values("session", kind="stable")
+    by_person: dict[str, dict[str, list[int]]] = {}
+    for pid, kind, session in zip(rows["person_id"], rows["kind"], rows["session"], strict=True):
+        kinds = by_person.setdefault(str(pid), {})
+        kinds.setdefault(str(kind), []).append(int(session))
+    if not by_person:
+        return ""
+    lines = []
+    for pid, kinds in by_person.items():
+        done = [
+            f"{CLIENT_WORK_WORDS.get(kind, kind.replace('_', ' '))} ({_sessions_words(at)})"
+            for kind, at in kinds.items()
+        ]
+        lines.append(f"With {c.name.get(pid, pid)}: {_and(done)}")
+    return f"<h3>Conversations and things to try</h3>{_list(lines)}"
+
+
 def _focus_section(c: _Course) -> str:
     row = c.inventory.clients.iloc[0]
     parts = ["<section><h2>What we worked on</h2>"]
@@ -732,19 +818,7 @@ def _focus_section(c: _Course) -> str:
             f"<p class='small'>In your own words{_e(when)}:</p>"
             f"<blockquote class='remember'><p>{_e(contract.formulation)}</p></blockquote>"
         )
-    items = communication_items(c.inventory, c.client_id)
-    if items:
-        parts.append("<p>Along the way you tried these conversations and tasks:</p>")
-        current = None
-        for item in items:
-            if item.person_id != current:
-                if current is not None:
-                    parts.append("</ul>")
-                current = item.person_id
-                parts.append(f"<h3>{_e(item.person)}</h3><ul>")
-            parts.append(f"<li>{_e(item.sentence())}</li>")
-        parts.append("</ul>")
-    parts.append("</section>")
+    parts += [_goals_part(c), _loss_part(c), _conversations_part(c), "</section>"]
     return "".join(parts)
 
 
@@ -769,6 +843,41 @@ def _write_in(label: str) -> str:
     return f"<li>{_e(label)}: <span class='write-in'>&nbsp;</span></li>"
 
 
+def _stop(text: str) -> str:
+    """``text`` as a sentence with one closing mark: a full stop only where none is.
+
+    Examples
+    --------
+    >>> _stop("Maren U."), _stop("Call Ruth"), _stop("Who? ")
+    ('Maren U.', 'Call Ruth.', 'Who?')
+    """
+    text = text.rstrip()
+    return text if text.endswith((".", "!", "?")) else f"{text}."
+
+
+#: How many people the fallback "Who to turn to" names at most, and the conflict
+#: (0-4) from which someone is left out of it.
+_CLOSEST_MAX: Final = 5
+_HIGH_CONFLICT: Final = 3
+
+
+def _closest(c: _Course) -> list[str]:
+    """The people to turn to when the ending names none: the closest on the last map.
+
+    At most :data:`_CLOSEST_MAX` people of the inner and middle circles, inner
+    first, then the most supportive; nobody who has died and nobody with
+    conflict of :data:`_HIGH_CONFLICT` or more.
+    """
+    order = {p: i for i, p in enumerate(c.name)}
+    near = [
+        p
+        for p, st in c.after.items()
+        if st.ring in (1, 2) and st.conflict < _HIGH_CONFLICT and p not in c.died
+    ]
+    near.sort(key=lambda p: (c.after[p].ring, -c.after[p].support, order.get(p, len(order))))
+    return [c.name.get(p, p) for p in near[:_CLOSEST_MAX]]
+
+
 def _looking_ahead(c: _Course, where: Region | None) -> str:
     """Gains, warning signs and who to turn to: as recorded at the ending, else general ones.
 
@@ -778,12 +887,10 @@ def _looking_ahead(c: _Course, where: Region | None) -> str:
     """
     ending = c.work.ending
     own_signs, own_people = split_items(ending.warning_signs), split_items(ending.who_to_turn_to)
-    close = [
-        c.name[p] for p in c.name if p in c.after and p not in c.died and c.after[p].ring in (1, 2)
-    ]
+    close = _closest(c)
     signs = own_signs or [*_SIGNS, *(_AREA_SIGNS[a] for a in c.focus if a in _AREA_SIGNS)]
-    people = [f"{p}." for p in own_people] or (
-        [f"The people closest to you on your last map: {_and(close)}."] if close else []
+    people = own_people or (
+        [f"The people closest to you on your last map: {_and(close)}"] if close else []
     )
     people.append(
         "Your doctor or your therapist, if low mood comes back and stays for two weeks or "
@@ -795,9 +902,9 @@ def _looking_ahead(c: _Course, where: Region | None) -> str:
         "<p>Low mood can come back, and noticing it early makes it easier to turn around. "
         "Go through this together and fill in the blanks.</p>"
         f"{gains}"
-        f"<h3>Warning signs to watch</h3><ul>{''.join(f'<li>{_e(s)}.</li>' for s in signs)}"
+        f"<h3>Warning signs to watch</h3><ul>{''.join(f'<li>{_e(_stop(s))}</li>' for s in signs)}"
         f"{_write_in('More signs I notice' if own_signs else 'My own early signs')}</ul>"
-        f"<h3>Who to turn to</h3><ul>{''.join(f'<li>{_e(p)}</li>' for p in people)}"
+        f"<h3>Who to turn to</h3><ul>{''.join(f'<li>{_e(_stop(p))}</li>' for p in people)}"
         f"{_write_in('More people I can turn to' if own_people else 'People I can turn to')}</ul>"
         f"<h3>What I will do</h3><ul>{_write_in('If I notice the signs, I will')}</ul>"
         f"<p class='care'>{_e(client_crisis_line(where))}</p></section>"
@@ -918,6 +1025,21 @@ def _work_appendix(c: _Course) -> str:
             f"{stage_strip_svg(c.work.sessions, stages)}</figure>"
         )
     out += [f"<p><strong>{_e(head)}</strong></p>{_list(lines)}" for head, lines in sections]
+    out.append(_communication_appendix(c))
+    return "".join(out)
+
+
+def _communication_appendix(c: _Course) -> str:
+    """Every role-play, analysis and task with what was planned, what happened and the
+    outcome (:func:`ipt_network.clinical.communication.communication_items`): the notes the
+    client's copy leaves out."""
+    items = communication_items(c.inventory, c.client_id)
+    if not items:
+        return ""
+    out = ["<p><strong>Communication work, item by item</strong></p>"]
+    for person_id in dict.fromkeys(item.person_id for item in items):
+        mine = [item for item in items if item.person_id == person_id]
+        out.append(f"<p>{_e(mine[0].person)}</p>{_list(item.sentence() for item in mine)}")
     return "".join(out)
 
 
