@@ -83,6 +83,9 @@ __all__ = [
     "RECORD_CONTRACT",
     "RECORD_CONTRACT_SAVE",
     "RECORD_CONTRACT_MESSAGE",
+    "RECORD_CONTRACT_LOADED",
+    "RECORD_SAVING",
+    "RECORD_CONTRACT_SAVING",
     "field_input",
     "phq9_item",
     "person_input",
@@ -160,6 +163,9 @@ RECORD_AREA: Final = "record-area"  # pattern type; index: "<area table>-<column
 RECORD_CONTRACT: Final = "record-contract"  # pattern type; index: a clients column
 RECORD_CONTRACT_SAVE: Final = "record-contract-save"  # the contract form's own save
 RECORD_CONTRACT_MESSAGE: Final = "record-contract-message"
+RECORD_CONTRACT_LOADED: Final = "record-contract-loaded"  # the values the form was opened with
+RECORD_SAVING: Final = "record-saving"  # "Saving…", shown while the session save runs
+RECORD_CONTRACT_SAVING: Final = "record-contract-saving"  # the same for the contract form
 
 
 def phq9_item(item: int) -> dict[str, str | int]:

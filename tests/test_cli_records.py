@@ -84,14 +84,42 @@ def test_stage_is_set_and_cleared(db: str) -> None:
     code, _ = run(db, "stage", CLIENT, "--session", "5", "--clear")
     assert code == 0
     assert pd.isna(read(db).sessions.set_index("session").loc[5, "dispute_stage"])
+    code, out = run(db, "stage", CLIENT, "--session", "5", "--clear")
+    assert code == 0 and "nothing to clear" in out and "cleared" not in out
+
+
+def test_stage_outside_a_dispute_focus_is_recorded_with_a_note(db: str) -> None:
+    result = CliRunner().invoke(
+        main, ["stage", "grief-01", "--session", "3", "impasse", "--db", db]
+    )
+    assert result.exit_code == 0
+    assert "grief-01's focus is not a role dispute; recorded anyway" in result.stderr
+    assert "recorded anyway" not in result.stdout
+    code, out = run(db, "stage", CLIENT, "--session", "3", "impasse")
+    assert code == 0 and "recorded anyway" not in out
+
+
+def test_grief_work_about_someone_dead_by_a_later_session_only(db: str) -> None:
+    """grief-01's p01 died before session 1 (a deceased date): accepted; a living person
+    and someone who died after the session are refused."""
+    with Store.open(db) as store:
+        store.update("grief-01", "people", {"person_id": "p02"}, {"deceased_date": "2025-05-01"})
+    before = snapshot(db)
+    code, out = run(db, "area-work", "grief-01", "grief", "--session", "2", "--person", "p02",
+                    "--memories", "x")  # fmt: skip
+    assert code != 0 and "p02 had not died by this session" in out
+    assert snapshot(db) == before
+    code, _ = run(db, "area-work", "grief-01", "grief", "--session", "6", "--person", "p02",
+                  "--memories", "x")  # fmt: skip
+    assert code == 0
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["--session", "99", "impasse"], "has no session 99"),
-        (["--session", "5"], "give a STAGE, or --clear"),
-        (["--session", "5", "impasse", "--clear"], "give a STAGE, or --clear"),
+        (["--session", "5"], "give a STAGE to record, or --clear to remove the recorded one"),
+        (["--session", "5", "impasse", "--clear"], "give a STAGE or --clear, not both"),
         (["--session", "5", "stuck"], "Invalid value"),
     ],
 )
@@ -148,6 +176,7 @@ def test_options_left_out_keep_what_is_stored(db: str) -> None:
     ("args", "message"),
     [
         (["contract", CLIENT, "--date", "2026-02-31"], "contract date: must be a real date"),
+        (["contract", CLIENT, "--date", "2024-01-01"], "must be on or after the date of the first"),
         (["contract", CLIENT, "--planned", "30"], "Invalid value"),
         (["contract", CLIENT], "give at least one option"),
         (["ending", CLIENT], "give at least one option"),
@@ -205,18 +234,49 @@ def test_a_goal_is_set_then_its_status_recorded_at_a_later_session(db: str) -> N
     assert again[again["goal_id"] == "g-new"]["status"].tolist() == ["not_started", "set_aside"]
 
 
+#: Goal entries refused: the goal command's arguments after CLIENT, and a word of the message.
+GOAL_REFUSALS = [
+    (["--session", "4", "--goal-id", "brand-new", "--status", "achieved"], "needs an area"),
+    (["--session", "99", "--goal-id", "g1", "--status", "achieved"], "has no session 99"),
+    (["--session", "4", "--goal-id", "../x", "--status", "achieved"], "goal id"),
+    (["--session", "4", "--goal-id", "g1", "--status", "done"], "Invalid value"),
+    (["--session", "4", "--goal-id", "", "--status", "achieved"], "must not be empty"),
+    (["--session", "4", "--goal-id", " ", "--status", "achieved"], "must not be empty"),
+    (
+        ["--session", "4", "--goal-id", "g1", "--area", "grief", "--status", "achieved"],
+        "goal g1 is a role-dispute goal; give a new goal id for another area",
+    ),
+    (
+        ["--session", "4", "--goal-id", "g1", "--text", SECRET, "--status", "achieved"],
+        "goal g1 has other words",
+    ),
+]
+
+#: Area records refused: the area-work command's arguments after CLIENT, and a word of the message.
+AREA_REFUSALS = [
+    (["transition", "--session", "5", "--memories", "x"], "does not take --memories"),
+    (["transition", "--session", "5", "--person", "p01"], "does not take --person"),
+    (["grief", "--session", "5", "--memories", "x"], "needs --person"),
+    (["dispute", "--session", "99", "--person", "p01", "--client-expects", "x"], "session"),
+    (["dispute", "--session", "5", "--person", "nobody", "--client-expects", "x"], "person"),
+    (["transition", "--session", "5", "--old-role", ""], "give at least one of"),
+    (["dispute", "--session", "5", "--person", "p01"], "give at least one of"),
+    (
+        ["grief", "--session", "5", "--person", "p01", "--memories", "x"],
+        "p01 had not died by this session",
+    ),
+]
+
+
 @pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (["--session", "4", "--goal-id", "brand-new", "--status", "achieved"], "needs an area"),
-        (["--session", "99", "--goal-id", "g1", "--status", "achieved"], "has no session 99"),
-        (["--session", "4", "--goal-id", "../x", "--status", "achieved"], "goal id"),
-        (["--session", "4", "--goal-id", "g1", "--status", "done"], "Invalid value"),
-    ],
+    ("command", "args", "message"),
+    [("goal", *case) for case in GOAL_REFUSALS] + [("area-work", *case) for case in AREA_REFUSALS],
 )
-def test_goal_refusals_change_nothing(db: str, args: list[str], message: str) -> None:
+def test_goal_and_area_work_refusals_change_nothing(
+    db: str, command: str, args: list[str], message: str
+) -> None:
     before = snapshot(db)
-    code, out = run(db, "goal", CLIENT, *args)
+    code, out = run(db, command, CLIENT, *args)
     assert code != 0 and message in out, out
     assert snapshot(db) == before
 
@@ -292,10 +352,14 @@ def test_area_work_records_each_kind(db: str) -> None:
         "--new-role", "Single", "--losses", "Home", "--gains", "Freedom",
     )[0] == 0  # fmt: skip
     code, out = run(
-        db, "area-work", CLIENT, "grief", "--session", "5", "--person", person,
+        db, "area-work", "grief-01", "grief", "--session", "5", "--person", "p01",
         "--memories", "Trips", "--new-connections", "Choir",
     )  # fmt: skip
     assert code == 0 and "Trips" not in out
+    with Store.open(db) as store:
+        grief = store.inventory(["grief-01"]).grief_work
+    grief = grief[grief["session"] == 5].iloc[-1]
+    assert (grief["memories"], grief["new_connections"]) == ("Trips", "Choir")
     after = read(db)
     dispute = after.dispute_work[after.dispute_work["session"] == 5].iloc[-1]
     assert (dispute["client_expects"], dispute["person_expects"]) == (SECRET, "Time")
@@ -306,22 +370,3 @@ def test_area_work_records_each_kind(db: str) -> None:
         "Home",
         "Freedom",
     ]
-    grief = after.grief_work[after.grief_work["session"] == 5].iloc[-1]
-    assert (grief["memories"], grief["new_connections"]) == ("Trips", "Choir")
-
-
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (["transition", "--session", "5", "--memories", "x"], "does not take --memories"),
-        (["transition", "--session", "5", "--person", "p01"], "does not take --person"),
-        (["grief", "--session", "5", "--memories", "x"], "needs --person"),
-        (["dispute", "--session", "99", "--person", "p01", "--client-expects", "x"], "session"),
-        (["dispute", "--session", "5", "--person", "nobody", "--client-expects", "x"], "person"),
-    ],
-)
-def test_area_work_refusals_change_nothing(db: str, args: list[str], message: str) -> None:
-    before = snapshot(db)
-    code, out = run(db, "area-work", CLIENT, *args)
-    assert code != 0 and message in out, out
-    assert snapshot(db) == before

@@ -185,6 +185,7 @@ def good_values(store: Store) -> dict[tuple[str, str], Any]:
         (ids.RECORD_WORK_LIST, "value"): [],
         (ids.RECORD_WORK_ADD, "n_clicks"): 1,
         (ids.RECORD_CONTRACT_SAVE, "n_clicks"): 1,
+        (ids.RECORD_CONTRACT_LOADED, "data"): draft.contract,
         # the recording page's other pattern types, given one empty field per person
         **{
             (kind, "value"): [None] * len(on_map)

@@ -70,3 +70,31 @@ def test_the_contract_form_saves_on_its_own(duo: Any, store: Store) -> None:
     assert row["formulation"] == before.clients["formulation"].iloc[0]  # kept as shown
     assert after.sessions_of(CLIENT) == before.sessions_of(CLIENT)  # no session saved
     assert duo.get_logs() == []
+
+
+def _type_and_save(duo: Any, column: str, text: str, expected: str) -> None:
+    """Type ``text`` in a field of the contract form, save it, wait for ``expected``."""
+    box = duo.find_element(_by_id(ids.field_input(ids.RECORD_CONTRACT, column)))
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys(text)
+    duo.find_element(f"#{ids.RECORD_CONTRACT_SAVE}").click()
+    duo.wait_for_contains_text(f"#{ids.RECORD_CONTRACT_MESSAGE}", expected, timeout=20)
+
+
+def test_the_contract_form_keeps_changes_made_after_it_was_opened(duo: Any, store: Store) -> None:
+    """The review's scenario: the page is opened, the command line records warning signs,
+    the page changes only the planned sessions: the warning signs stay. A field the
+    page changes that was changed elsewhere meanwhile is refused."""
+    from ipt_network.io.recording import record_contract
+
+    duo.open(f"/client/{CLIENT}/record", READY)
+    record_contract(store, CLIENT, {"warning_signs": "CLI-NEW-WARNING"})
+    _type_and_save(duo, "planned_sessions", "23", "The contract and ending are saved.")
+    row = store.inventory([CLIENT]).clients.iloc[0]
+    assert (int(row["planned_sessions"]), row["warning_signs"]) == (23, "CLI-NEW-WARNING")
+    record_contract(store, CLIENT, {"gains": "CLI gains"})
+    _type_and_save(duo, "gains", "Page gains", "changed since you opened the page")
+    assert store.inventory([CLIENT]).clients.iloc[0]["gains"] == "CLI gains"
+    saving = duo.find_element(f"#{ids.RECORD_CONTRACT_SAVING}")
+    assert not saving.is_displayed()  # shown only while a save runs
+    assert duo.get_logs() == []

@@ -385,15 +385,60 @@ def test_save_session_with_the_middle_phase(store: Store) -> None:
 
 
 def test_save_contract_says_what_happened(store: Store) -> None:
-    children, css = save_contract(store, CLIENT, {"gains": SECRET, "planned_sessions": "14"})
+    opened = contract_draft(store.inventory([CLIENT]), CLIENT)
+    form = {**opened, "gains": SECRET, "planned_sessions": "14"}
+    children, css, now = save_contract(store, CLIENT, form, opened)
     assert css == "message ok"
     assert SECRET not in str(children)
     assert int(store.inventory([CLIENT]).clients["planned_sessions"].iloc[0]) == 14
+    assert now["planned_sessions"] == 14 and now["gains"] == SECRET
     revision = store.revision
-    children, css = save_contract(store, CLIENT, {"planned_sessions": "99", "gains": SECRET})
+    children, css, _ = save_contract(store, CLIENT, {**now, "planned_sessions": "99"}, now)
     assert css == "message error" and "planned sessions" in str(children)
     assert SECRET not in str(children)
     assert store.revision == revision
+
+
+def test_contract_form_keeps_a_change_made_elsewhere_after_loading(store: Store) -> None:
+    """The review's scenario: the page is opened, the CLI records warning signs, then
+    the page saves planned sessions: the CLI's warning signs stay."""
+    opened = contract_draft(store.inventory([CLIENT]), CLIENT)
+    record_contract(store, CLIENT, {"warning_signs": "CLI-NEW-WARNING"})
+    children, css, now = save_contract(store, CLIENT, {**opened, "planned_sessions": 23}, opened)
+    assert css == "message ok", children
+    row = store.inventory([CLIENT]).clients.iloc[0]
+    assert row["warning_signs"] == "CLI-NEW-WARNING" and int(row["planned_sessions"]) == 23
+    assert now["warning_signs"] == "CLI-NEW-WARNING"
+
+
+def test_contract_form_refuses_a_field_changed_since_loading(store: Store) -> None:
+    opened = contract_draft(store.inventory([CLIENT]), CLIENT)
+    record_contract(store, CLIENT, {"warning_signs": "CLI-NEW-WARNING"})
+    revision = store.revision
+    form = {**opened, "warning_signs": "page words", "planned_sessions": 23}
+    children, css, loaded = save_contract(store, CLIENT, form, opened)
+    assert css == "message error" and "changed since you opened the page" in str(children)
+    assert "page words" not in str(children) and "CLI-NEW-WARNING" not in str(children)
+    assert store.revision == revision
+    row = store.inventory([CLIENT]).clients.iloc[0]
+    assert row["warning_signs"] == "CLI-NEW-WARNING"
+    assert int(row["planned_sessions"]) == int(opened["planned_sessions"])
+
+
+def test_contract_form_unchanged_writes_nothing(store: Store) -> None:
+    opened = contract_draft(store.inventory([CLIENT]), CLIENT)
+    revision = store.revision
+    assert record_contract(store, CLIENT, dict(opened), loaded=opened) == []
+    assert store.revision == revision
+
+
+def test_contract_date_before_the_first_session_is_refused(store: Store) -> None:
+    inventory = store.inventory([CLIENT])
+    first = str(inventory.sessions.sort_values("session")["date"].iloc[0])
+    with pytest.raises(RecordingError) as err:
+        record_contract(store, CLIENT, {"contract_date": "2024-01-01"})
+    assert "first session" in _messages(err.value)
+    assert record_contract(store, CLIENT, {"contract_date": first}) == ["contract_date"]
 
 
 def test_add_work_row_reports_problems_and_ticks_what_it_adds(store: Store) -> None:
@@ -411,3 +456,66 @@ def test_an_empty_contract_form_is_refused() -> None:
     with pytest.raises(RecordingError) as info:
         contract_values({})
     assert str(info.value.failures[0]).startswith(CONTRACT_FORM)
+
+
+def test_a_kept_person_carries_the_last_maps_other_fields(samples_once: Inventory) -> None:
+    """Only ring, conflict and support are edited on the page: the rest of each kept
+    person's row is carried forward, unless the form gives a value."""
+    rel = samples_once.relationships
+    last = rel[
+        (rel["client_id"] == CLIENT)
+        & (rel["session"] == rel[rel["client_id"] == CLIENT]["session"].max())
+    ]
+    before = last.set_index("person_id")
+    filled = before["expectations_met"].notna() & before["contact_frequency"].notna()
+    assert filled.any(), "the sample needs a person with these fields recorded"
+    pid = str(filled[filled].index[0])
+    people = [
+        {k: v for k, v in p.items() if k in ("person_id", "ring", "conflict", "support")}
+        for p in draft_next_session(samples_once, CLIENT).people
+    ]
+    people = [{**p, "notes": "new words"} if p["person_id"] == pid else p for p in people]
+    tables = session_tables(samples_once, CLIENT, **_form(samples_once, people=people))
+    after = tables["relationships"].set_index("person_id")
+    for column in ("contact_frequency", "expectations_met", "knows_about_depression"):
+        assert after.at[pid, column] == before.at[pid, column], column
+    for column in ("satisfying", "unsatisfying", "wants_to_change"):
+        assert after[column].isna().sum() == before[column].isna().sum(), column
+    assert after.at[pid, "notes"] == "new words"
+    with pytest.raises(RecordingError) as err:
+        bad = [{**p, "expectations_met": 9} if p["person_id"] == pid else p for p in people]
+        session_tables(samples_once, CLIENT, **_form(samples_once, people=bad))
+    assert f"person {pid}" in _columns(err.value)
+
+
+def test_grief_work_on_the_page_needs_someone_who_died(samples_inv: Inventory) -> None:
+    with pytest.raises(RecordingError) as err:
+        session_tables(
+            samples_inv,
+            CLIENT,
+            **_form(samples_inv, grief_work=[{"person_id": "p01", "memories": "m"}]),
+        )
+    assert "p01 had not died by this session" in _messages(err.value)
+    draft = draft_next_session(samples_inv, "grief-01")
+    tables = session_tables(
+        samples_inv,
+        "grief-01",
+        session=draft.session,
+        date=draft.date,
+        people=draft.people,
+        grief_work=[{"person_id": "p01", "memories": "m"}],
+    )
+    assert tables["grief_work"]["person_id"].tolist() == ["p01"]
+
+
+def test_a_new_goal_with_a_known_goals_words_is_that_goal(samples_inv: Inventory) -> None:
+    known = client_goals(samples_inv, CLIENT)[0]
+    shouted = "  " + known["goal"].upper() + " "
+    entry = {"goal_id": None, "area": known["area"], "goal": shouted, "status": "achieved"}
+    tables = session_tables(samples_inv, CLIENT, **_form(samples_inv, goals=[entry]))
+    row = tables["goals"].iloc[0]
+    assert (row["goal_id"], row["goal"]) == (known["goal_id"], known["goal"])
+    other = "grief" if known["area"] != "grief" else "role_dispute"
+    with pytest.raises(RecordingError) as err:
+        session_tables(samples_inv, CLIENT, **_form(samples_inv, goals=[{**entry, "area": other}]))
+    assert f"goal {known['goal_id']} is a" in _messages(err.value)

@@ -158,11 +158,10 @@ def test_sessions_past_the_plan(samples_inv: Inventory, maintenance: object, pha
     text = client_summary(inv, "grief-01")
     row = next(line for line in text.splitlines() if line.strip().startswith("14  2025-07-07"))
     assert f" {phase} " in row
-    said = (
-        "maintenance (maintenance contract agreed)"
-        if phase is Phase.MAINTENANCE
-        else "extension (no maintenance contract recorded)"
-    )
+    said = {
+        "agreed": "maintenance (maintenance contract agreed)",
+        "declined": "extension (maintenance declined)",
+    }.get(str(maintenance), "extension (no maintenance contract recorded)")
     assert f"Sessions past the plan (sessions 13-14): {said}" in text
     # within the plan: no such line
     assert not any("past the plan" in line for line in work_lines(samples_inv, "grief-01"))

@@ -16,6 +16,7 @@ from dashboards.components import (
 )
 from dashboards.context import current_store
 from dashboards.pages.record import (
+    SAVING_HIDDEN,
     draft_rows,
     people_table,
     person_options,
@@ -40,6 +41,7 @@ from ipt_network.io.recording import (
     RecordingError,
     add_person,
     add_work,
+    contract_draft,
     prune_ties,
     record_contract,
     record_session,
@@ -284,21 +286,32 @@ def save_session(
     ], "message ok"
 
 
-def save_contract(store: Store, client_id: Any, fields: dict[str, Any]) -> tuple[list[Any], str]:
-    """Record the treatment contract and ending form; a clear message either way.
+def save_contract(
+    store: Store, client_id: Any, fields: dict[str, Any], loaded: Any
+) -> tuple[list[Any], str, Any]:
+    """Record the fields of the treatment contract and ending form changed since it was
+    loaded; a clear message either way.
+
+    ``loaded`` holds the values the form was opened with: a field changed in the
+    store since then is refused rather than overwritten.
 
     Returns
     -------
     tuple
-        The message's children and its class (``"message ok"`` or ``"message error"``).
+        The message's children, its class (``"message ok"`` or ``"message error"``)
+        and the values the form now stands on (the stored ones after a save).
     """
     if not isinstance(client_id, str):
         raise PreventUpdate
+    opened = loaded if isinstance(loaded, dict) else {}
     try:
-        record_contract(store, client_id, fields)
+        saved = record_contract(store, client_id, fields, loaded=opened)
     except (ClientNotFound, ValidationError, StoreError) as err:
-        return _refused(err)
-    return [html.P("The contract and ending are saved.")], "message ok"
+        return *_refused(err), dash.no_update
+    if not saved:
+        return [html.P("Nothing changed since the page was opened.")], "message ok", opened
+    now = contract_draft(store.inventory([client_id]), client_id)
+    return [html.P("The contract and ending are saved.")], "message ok", now
 
 
 def add_work_row(
@@ -416,6 +429,21 @@ def item9_note(store: Store, client_id: Any, session: Any, phq9: Any) -> str:
     return "Item 9 above 0: the safety flag and the crisis lines are at the top of this page."
 
 
+def saving(button_id: str, message_id: str, saving_id: str) -> list[tuple[Output, Any, Any]]:
+    """While a save runs: its button disabled, "Saving…" shown and the last message hidden.
+
+    Examples
+    --------
+    >>> [str(out) for out, _, _ in saving("b", "m", "s")]
+    ['b.disabled', 's.style', 'm.style']
+    """
+    return [
+        (Output(button_id, "disabled"), True, False),
+        (Output(saving_id, "style"), {}, SAVING_HIDDEN),
+        (Output(message_id, "style"), SAVING_HIDDEN, {}),
+    ]
+
+
 def register(app: dash.Dash) -> None:
     """Wire this page's callbacks to ``app``; each fetches the request's store."""
 
@@ -500,6 +528,7 @@ def register(app: dash.Dash) -> None:
         *fields(ids.RECORD_NEW_GOAL),
         *fields(ids.RECORD_AREA),
         *edit_states,
+        running=saving(ids.RECORD_SAVE, ids.RECORD_MESSAGE, ids.RECORD_SAVING),
         prevent_initial_call=True,
     )
     def _save(
@@ -553,13 +582,20 @@ def register(app: dash.Dash) -> None:
     @app.callback(
         Output(ids.RECORD_CONTRACT_MESSAGE, "children"),
         Output(ids.RECORD_CONTRACT_MESSAGE, "className"),
+        Output(ids.RECORD_CONTRACT_LOADED, "data"),
         Input(ids.RECORD_CONTRACT_SAVE, "n_clicks"),
         State(ids.CLIENT_ID, "data"),
+        State(ids.RECORD_CONTRACT_LOADED, "data"),
         *fields(ids.RECORD_CONTRACT),
+        running=saving(
+            ids.RECORD_CONTRACT_SAVE, ids.RECORD_CONTRACT_MESSAGE, ids.RECORD_CONTRACT_SAVING
+        ),
         prevent_initial_call=True,
     )
-    def _save_contract(_clicks: Any, client_id: Any, keys: Any, values: Any) -> tuple[Any, ...]:
-        return save_contract(current_store(), client_id, by_index(keys, values))
+    def _save_contract(
+        _clicks: Any, client_id: Any, loaded: Any, keys: Any, values: Any
+    ) -> tuple[Any, ...]:
+        return save_contract(current_store(), client_id, by_index(keys, values), loaded)
 
     @app.callback(
         Output(ids.RECORD_BANNER, "children"),

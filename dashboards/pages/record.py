@@ -37,6 +37,7 @@ from ipt_network.words import (
 
 __all__ = [
     "NAME",
+    "SAVING_HIDDEN",
     "PHQ9_QUESTIONS",
     "FIELDS",
     "layout",
@@ -52,6 +53,8 @@ __all__ = [
 ]
 
 NAME: Final = "Record a session"
+#: The style of the "Saving…" line when no save is running.
+SAVING_HIDDEN: Final = {"display": "none"}
 
 #: The nine PHQ-9 questions, shortened ("Over the last 2 weeks, how often have you been
 #: bothered by ..."; 0 not at all, 1 several days, 2 more than half the days, 3 nearly every day).
@@ -288,11 +291,13 @@ def _text(name: str, control_id: str | dict[str, str], value: Any = None) -> htm
     return _field(name, dcc.Textarea(id=control_id, value=text, className="free-text"))
 
 
-def _save_row(label: str, button_id: str, message_id: str) -> html.Div:
-    """A save button with the line that says how the save went."""
+def _save_row(label: str, button_id: str, message_id: str, saving_id: str) -> html.Div:
+    """A save button with the line that says how the save went, and a "Saving…" line
+    shown instead while the save runs."""
     return html.Div(
         [
             html.Button(label, id=button_id, n_clicks=0, className="button primary"),
+            html.Div("Saving…", id=saving_id, className="message", style=SAVING_HIDDEN),
             html.Div(id=message_id, role="status", className="message"),
         ],
         className="save-row",
@@ -489,8 +494,12 @@ def _contract_section(draft: Draft) -> html.Section:
             className="field-row",
         ),
         *(_text(title, field(column), values.get(column)) for title, column in texts),
+        dcc.Store(id=ids.RECORD_CONTRACT_LOADED, data=values),
         _save_row(
-            "Save the contract and ending", ids.RECORD_CONTRACT_SAVE, ids.RECORD_CONTRACT_MESSAGE
+            "Save the contract and ending",
+            ids.RECORD_CONTRACT_SAVE,
+            ids.RECORD_CONTRACT_MESSAGE,
+            ids.RECORD_CONTRACT_SAVING,
         ),
         hint="Saved on its own, for the client rather than this session. The agreed focus "
         "is recorded on the command line (ipt-network focus). Sessions past the plan count "
@@ -712,7 +721,12 @@ def form(draft: Draft, banner: list[Any]) -> html.Main:
             _work_section(draft),
             _goals_section(draft),
             *_area_sections(draft),
-            _save_row(f"Save session {draft.session}", ids.RECORD_SAVE, ids.RECORD_MESSAGE),
+            _save_row(
+                f"Save session {draft.session}",
+                ids.RECORD_SAVE,
+                ids.RECORD_MESSAGE,
+                ids.RECORD_SAVING,
+            ),
             _contract_section(draft),
         ],
         className="page record-page",

@@ -486,11 +486,29 @@ _STAGE_HELP = "\n\n".join(
 @click.option("--clear", is_flag=True, help="Remove the stage recorded at that session.")
 @db_option
 def stage_cmd(client_id: str, stage: str | None, session: int, clear: bool, db: str | None) -> None:
-    if clear == (stage is not None):
-        raise click.UsageError("give a STAGE, or --clear to remove one, not both")
-    from ipt_network.io.recording import record_stage
+    if clear and stage is not None:
+        raise click.UsageError("give a STAGE or --clear, not both")
+    if not clear and stage is None:
+        raise click.UsageError("give a STAGE to record, or --clear to remove the recorded one")
+    from ipt_network.io.recording import focus_note, record_stage
 
-    _writing(db, lambda store: record_stage(store, client_id, session, stage))
+    before: list[str | None] = []
+    notes: list[str | None] = []
+
+    def write(store: Any) -> None:
+        notes.append(
+            None if clear else focus_note(store.inventory([client_id]), client_id, "role_dispute")
+        )
+        before.append(record_stage(store, client_id, session, stage))
+
+    _writing(db, write)
+    if notes[0] is not None:
+        click.echo(f"Note: {notes[0]}.", err=True)
+    if clear and before[0] is None:
+        click.echo(
+            f"No dispute stage was recorded for {client_id} at session {session}; nothing to clear."
+        )
+        return
     done = "cleared" if clear else "recorded"
     click.echo(f"Dispute stage of {client_id} at session {session} {done}.")
 
@@ -635,10 +653,11 @@ def area_work_cmd(
     dispute: what the client expects of the person and what the person expects
     of the client (with --person). transition: the old and new roles, with
     their losses and gains. grief: memories worked through and new people or
-    activities (with --person, the person who died). Options of another kind
-    are refused.
+    activities (with --person, the person who died: a death recorded on or
+    before the session's date). Options of another kind, and a record with
+    every text empty, are refused.
     """
-    from ipt_network.io.recording import AREA_WORK
+    from ipt_network.io.recording import AREA_WORK, record_area_work
 
     table = _AREA_KINDS[kind]
     wrong = sorted(k for k, v in texts.items() if v is not None and k not in AREA_WORK[table])
@@ -647,8 +666,8 @@ def area_work_cmd(
         raise click.UsageError(f"a {kind} record does not take {', '.join(flags)}")
     if kind != "transition" and person_id is None:
         raise click.UsageError(f"a {kind} record needs --person")
-    row = {"client_id": client_id, "session": session, **{k: texts[k] for k in AREA_WORK[table]}}
+    entry = {k: texts[k] for k in AREA_WORK[table]}
     if person_id is not None:
-        row["person_id"] = person_id
-    _append_row(db, client_id, table, row)
+        entry["person_id"] = person_id
+    _writing(db, lambda store: record_area_work(store, client_id, session, table, entry))
     click.echo(f"The {kind} record of {client_id} at session {session} is stored.")

@@ -75,6 +75,8 @@ __all__ = [
     "record_contract",
     "record_stage",
     "record_goal",
+    "record_area_work",
+    "focus_note",
     "add_work",
 ]
 
@@ -98,6 +100,10 @@ MAX_PEOPLE: Final = 500
 _MAX_TIES: Final = 5000
 #: The ranged columns of a person's row on the draft map.
 _MAP_COLUMNS: Final = ("ring", "conflict", "support")
+#: The other columns of a person's row, carried forward from the last session unless given.
+_CARRIED: Final = tuple(
+    c for c in TABLES["relationships"].names if c not in ("client_id", "session", "person_id")
+)[len(_MAP_COLUMNS) :]
 _MAX_NAME: Final = 120
 _ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
 _DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -163,6 +169,11 @@ def _text(value: Any) -> str:
     return "" if is_missing(value) else str(value)
 
 
+def _focus(one: Inventory) -> list[str]:
+    """The chosen focus areas of the one client in ``one`` (empty when none is chosen)."""
+    return [a for a in _text(one.clients["focus"].iloc[0]).split(";") if a]
+
+
 def draft_next_session(
     inventory: Inventory, client_id: str, *, today: dt.date | None = None
 ) -> Draft:
@@ -201,7 +212,7 @@ def draft_next_session(
     people = one.people.set_index(one.people["person_id"].astype(str))
     course: dict[str, Any] = {
         "goals": client_goals(one, client_id),
-        "focus": [a for a in str(_text(one.clients["focus"].iloc[0])).split(";") if a],
+        "focus": _focus(one),
         "contract": contract_draft(one, client_id),
     }
     if sessions.empty:
@@ -455,7 +466,7 @@ class _Form:
     def person(self, value: Any, where: str, people: set[str]) -> str | None:
         """A person id of the client (or new this session); a failure otherwise."""
         if not isinstance(value, str) or value not in people:
-            self.fail(where, "needs one of the client's people")
+            self.fail(where, "needs the person id of one of the client's people")
             return None
         return value
 
@@ -511,10 +522,49 @@ def _check_phq9(form: _Form, phq9: Any) -> list[int | None]:
     return items
 
 
+def _last_map(relationships: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """The carried columns (:data:`_CARRIED`) of each person at the last recorded session."""
+    if relationships.empty:
+        return {}
+    last = relationships[relationships["session"] == relationships["session"].max()]
+    return {
+        str(r["person_id"]): {c: None if is_missing(r[c]) else r[c] for c in _CARRIED}
+        for r in last.to_dict("records")
+    }
+
+
+def _carried(
+    form: _Form, row: Mapping[str, Any], where: str, before: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The carried columns of a map row: the value given, else the last session's."""
+    values: dict[str, Any] = {}
+    for column in _CARRIED:
+        value = row.get(column)
+        if _blank(value):
+            values[column] = before.get(column)
+        elif column == "contact_frequency":
+            values[column] = form.choice(value, where, names.CONTACT_FREQUENCIES, column)
+        elif column == "expectations_met":
+            values[column] = form.number(value, where, "relationships", column)
+        elif column == "knows_about_depression":
+            if not isinstance(value, bool):
+                form.fail(where, f"{column.replace('_', ' ')} must be true or false")
+            values[column] = value if isinstance(value, bool) else None
+        else:
+            values[column] = form.text(value, where, column.replace("_", " "))
+    return values
+
+
 def _check_people(
-    form: _Form, people: Any, client_id: str, session: int, known: pd.DataFrame
+    form: _Form,
+    people: Any,
+    client_id: str,
+    session: int,
+    known: pd.DataFrame,
+    last: Mapping[str, Mapping[str, Any]],
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Relationship rows and new-person rows from the draft map's rows."""
+    """Relationship rows and new-person rows from the draft map's rows; a person kept
+    from the last map keeps its other columns unless the row gives them."""
     if not isinstance(people, list | tuple) or len(people) > MAX_PEOPLE:
         form.fail("people", f"must be a list of at most {MAX_PEOPLE} people")
         return [], []
@@ -549,8 +599,9 @@ def _check_people(
             new_people.append(
                 {"client_id": client_id, "person_id": pid, "name": clean, "role": row.get("role")}
             )
+        carried = _carried(form, row, f"person {pid}", last.get(pid, {}))
         relationships.append(
-            {"client_id": client_id, "session": session, "person_id": pid, **state}
+            {"client_id": client_id, "session": session, "person_id": pid, **state, **carried}
         )
     return relationships, new_people
 
@@ -628,6 +679,11 @@ def client_goals(inventory: Inventory, client_id: str) -> list[dict[str, Any]]:
     ]
 
 
+def _same_words(a: Any, b: Any) -> bool:
+    """Whether two goal texts say the same, ignoring case and spacing."""
+    return " ".join(str(a).split()).casefold() == " ".join(str(b).split()).casefold()
+
+
 def _goal(
     form: _Form,
     entry: Mapping[str, Any],
@@ -635,19 +691,30 @@ def _goal(
     row: dict[str, Any],
     known: Mapping[str, Mapping[str, Any]],
 ) -> dict[str, Any] | None:
-    """One goals row from a form entry: a known goal keeps its area and text unless given."""
+    """One goals row from a form entry: a known goal keeps its area and text; an entry
+    without an id whose text is a known goal's is that goal."""
     goal_id = entry.get("goal_id")
+    area = form.choice(entry.get("area"), where, names.PROBLEM_AREAS, "area")
+    text = form.text(entry.get("goal"), where, "the goal")
     if _blank(goal_id):
+        same = [g for g, v in known.items() if text and _same_words(v.get("goal"), text)]
         taken = set(known)
-        goal_id = next(f"g{n}" for n in range(1, len(taken) + 2) if f"g{n}" not in taken)
+        goal_id = (
+            same[0]
+            if same
+            else next(f"g{n}" for n in range(1, len(taken) + 2) if f"g{n}" not in taken)
+        )
     elif not isinstance(goal_id, str) or not _ID.fullmatch(goal_id):
         form.fail(where, "needs a goal id of letters, digits, '.', '_' or '-'")
         return None
     before = known.get(goal_id, {})
-    area = form.choice(entry.get("area"), where, names.PROBLEM_AREAS, "area")
-    text = form.text(entry.get("goal"), where, "the goal")
+    if before and area and area != before.get("area"):
+        kind = str(before.get("area")).replace("_", "-")
+        form.fail(where, f"goal {goal_id} is a {kind} goal; give a new goal id for another area")
+    if before and text and not _same_words(text, before.get("goal")):
+        form.fail(where, f"goal {goal_id} has other words; give a new goal id for another goal")
     status = form.choice(entry.get("status"), where, names.GOAL_STATUSES, "status")
-    area, text = area or before.get("area") or None, text or before.get("goal") or None
+    area, text = before.get("area") or area or None, before.get("goal") or text or None
     if area is None or text is None:
         form.fail(where, "a new goal needs an area and the goal in words")
     if status is None and _blank(entry.get("status")):
@@ -753,10 +820,35 @@ def add_work(
     return [*kept, new]
 
 
+def _died_by(inventory: Inventory, client_id: str, day: str | None) -> set[str]:
+    """The client's people who had died on or before ``day``: a ``deceased_date`` or a
+    death event naming them (``day`` ``None``: any date)."""
+    people = inventory.people[inventory.people["client_id"] == client_id]
+    events = inventory.events[
+        (inventory.events["client_id"] == client_id) & (inventory.events["kind"] == "death")
+    ]
+    dates = [
+        *zip(people["person_id"], people["deceased_date"], strict=True),
+        *zip(events["person_id"], events["date"], strict=True),
+    ]
+    return {
+        str(pid)
+        for pid, date in dates
+        if not is_missing(pid) and not is_missing(date) and (day is None or str(date) <= day)
+    }
+
+
 def _check_area_work(
-    form: _Form, table: str, entries: Any, client_id: str, session: int, people: set[str]
+    form: _Form,
+    table: str,
+    entries: Any,
+    client_id: str,
+    session: int,
+    people: set[str],
+    dead: set[str],
 ) -> list[dict[str, Any]]:
-    """Rows of one area record (see :data:`AREA_WORK`); entries with no text are left out."""
+    """Rows of one area record (see :data:`AREA_WORK`); entries with no text are left out.
+    Grief work is about someone in ``dead`` (who had died by the session)."""
     if isinstance(entries, dict):
         entries = [entries]
     about_person = "person_id" in TABLES[table].names
@@ -771,10 +863,54 @@ def _check_area_work(
             row["person_id"] = form.person(entry.get("person_id"), where, people)
             if row["person_id"] in {r["person_id"] for r in rows}:
                 form.fail(where, f"{row['person_id']} is given twice")
+            elif table == "grief_work" and row["person_id"] not in dead | {None}:
+                form.fail(
+                    where,
+                    f"{row['person_id']} had not died by this session: grief work is about "
+                    "a person who died (record the death first)",
+                )
         elif rows:
             form.fail(where, "one record a session")
         rows.append(row)
     return rows
+
+
+def record_area_work(
+    store: Store, client_id: str, session: int, table: str, entry: Mapping[str, Any]
+) -> None:
+    """Record one area record of the middle phase (see :data:`AREA_WORK`) at a stored session.
+
+    Parameters
+    ----------
+    store, client_id, session : Store, str, int
+        An open store, a client it holds and one of the client's sessions.
+    table : str
+        ``"dispute_work"``, ``"transition_work"`` or ``"grief_work"``.
+    entry : mapping
+        The record's fields, and ``person_id`` for a dispute or grief record.
+
+    Raises
+    ------
+    SessionNotFound
+        When the client has no such session.
+    RecordingError, ValidationError
+        When the record is refused (every text empty, an unknown person, grief
+        work about someone who had not died by the session); nothing is stored.
+    """
+    inventory = store.inventory([client_id])
+    if session not in inventory.sessions_of(client_id):
+        raise SessionNotFound(client_id, session)
+    sessions = inventory.sessions.set_index("session")
+    day = str(sessions.at[session, "date"])
+    form = _Form("area work")
+    people = {str(p) for p in inventory.people["person_id"]}
+    dead = _died_by(inventory, client_id, day)
+    rows = _check_area_work(form, table, [dict(entry)], client_id, session, people, dead)
+    if not rows and not form.failures:
+        fields = ", ".join(f.replace("_", " ") for f in AREA_WORK[table])
+        form.fail("record", f"give at least one of: {fields}")
+    form.raise_any()
+    store.append(client_id, {table: _frame(table, rows)})
 
 
 def session_tables(
@@ -812,7 +948,9 @@ def session_tables(
     people : list of dict
         The map: ``person_id``, ``ring`` (1 to 3), ``conflict`` and ``support``
         (0 to 4); a person not yet known to the client also needs ``name``
-        and ``role``.
+        and ``role``. The other columns of ``relationships``
+        (``contact_frequency``, ``expectations_met``, ...) are carried forward
+        from the person's row at the last session unless the entry gives them.
     ties : list of dict, optional
         ``source`` and ``target`` person ids, both on the map; rows with both
         ends empty are ignored.
@@ -882,15 +1020,17 @@ def session_tables(
     day = _check_date(form, date, one.sessions)
     items = _check_phq9(form, phq9)
     known = one.people.set_index(one.people["person_id"].astype(str))
-    relationships, new_people = _check_people(form, people, client_id, number, known)
+    last = _last_map(one.relationships)
+    relationships, new_people = _check_people(form, people, client_id, number, known, last)
     on_map = {str(r["person_id"]) for r in relationships}
     person_ties = _check_ties(form, ties, client_id, number, on_map)
     everyone = set(known.index) | {str(p["person_id"]) for p in new_people}
+    dead = _died_by(one, client_id, day)
     middle = {
         "communication": _check_work(form, communication, client_id, number, everyone),
         "goals": _check_goals(form, goals, one, client_id, number),
         **{
-            table: _check_area_work(form, table, entries, client_id, number, everyone)
+            table: _check_area_work(form, table, entries, client_id, number, everyone, dead)
             for table, entries in zip(
                 AREA_WORK, (dispute_work, transition_work, grief_work), strict=True
             )
@@ -1028,7 +1168,25 @@ def contract_values(values: Mapping[str, Any]) -> dict[str, Any]:
     return checked
 
 
-def record_contract(store: Store, client_id: str, values: Mapping[str, Any]) -> list[str]:
+def _contract_date_rule(inventory: Inventory, client_id: str, day: str) -> str | None:
+    """Why a contract date cannot be recorded, or ``None``: it must not precede the
+    client's first session."""
+    sessions = inventory.sessions[inventory.sessions["client_id"] == client_id]
+    if sessions.empty:
+        return None
+    first = str(sessions.sort_values("session")["date"].iloc[0])
+    if day < first:
+        return "must be on or after the date of the first session"
+    return None
+
+
+def record_contract(
+    store: Store,
+    client_id: str,
+    values: Mapping[str, Any],
+    *,
+    loaded: Mapping[str, Any] | None = None,
+) -> list[str]:
     """Record the treatment contract and the ending work of a stored client.
 
     Parameters
@@ -1037,26 +1195,75 @@ def record_contract(store: Store, client_id: str, values: Mapping[str, Any]) -> 
         An open store and a client it holds.
     values : mapping of str to object
         The fields to set, as for :func:`contract_values`; the others are kept.
+    loaded : mapping of str to object, optional
+        The values a form was opened with (:func:`contract_draft`). When given,
+        only the fields whose value differs from it are written, and a field
+        changed in the store since the form was loaded is refused.
 
     Returns
     -------
     list of str
-        The fields recorded.
+        The fields recorded (empty when nothing changed).
 
     Raises
     ------
     ClientNotFound
         When the client is not stored.
     RecordingError, ValidationError
-        When a value is refused; nothing is stored.
+        When a value is refused (a contract date before the first session, a
+        field changed since the form was loaded); nothing is stored.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> from ipt_network import Store, load_samples
+    >>> store = Store.create(os.path.join(tempfile.mkdtemp(), "ipt.db"))
+    >>> store.import_inventory(load_samples().for_clients(["grief-01"]))
+    1
+    >>> opened = contract_draft(store.inventory(["grief-01"]), "grief-01")
+    >>> record_contract(store, "grief-01", {"gains": "Walks again"})
+    ['gains']
+    >>> record_contract(store, "grief-01", {**opened, "planned_sessions": 16}, loaded=opened)
+    ['planned_sessions']
+    >>> record_contract(store, "grief-01", {**opened, "gains": "Other"}, loaded=opened)
+    Traceback (most recent call last):
+    ...
+    ipt_network.io.recording.RecordingError: 1 problem found; nothing was written.
+      contract form, column gains: changed since you opened the page: reload it
+    >>> store.close()
     """
     checked = contract_values(values)
-    store.update(client_id, "clients", {}, checked)
+    before: dict[str, Any] = {}
+    if loaded is not None:
+        opened = {k: v for k, v in loaded.items() if k in checked}
+        before = contract_values(opened) if opened else {}
+        checked = {k: v for k, v in checked.items() if v != before.get(k)}
+    if not checked:
+        return []
+
+    def unchanged_since_loaded(inventory: Inventory) -> None:
+        form = _Form(CONTRACT_FORM)
+        stored = contract_draft(inventory, client_id)
+        for column in checked if loaded is not None else ():
+            if stored.get(column) != before.get(column):
+                form.fail(column.replace("_", " "), "changed since you opened the page: reload it")
+        day = checked.get("contract_date")
+        rule = None if day is None else _contract_date_rule(inventory, client_id, day)
+        if rule is not None:
+            form.fail("contract date", rule)
+        form.raise_any()
+
+    store.update(client_id, "clients", {}, checked, check=unchanged_since_loaded)
     return list(checked)
 
 
-def record_stage(store: Store, client_id: str, session: int, stage: Any) -> None:
+def record_stage(store: Store, client_id: str, session: int, stage: Any) -> str | None:
     """Record (or clear, with ``None``) the dispute stage of a stored session.
+
+    Returns
+    -------
+    str or None
+        The stage recorded at that session before (``None``: none was).
 
     Raises
     ------
@@ -1068,7 +1275,34 @@ def record_stage(store: Store, client_id: str, session: int, stage: Any) -> None
     form = _Form("sessions")
     checked = form.choice(stage, "dispute stage", names.DISPUTE_STAGES)
     form.raise_any()
-    store.update(client_id, "sessions", {"session": session}, {"dispute_stage": checked})
+    before: list[str | None] = []
+
+    def remember(inventory: Inventory) -> None:
+        rows = inventory.sessions[inventory.sessions["session"] == session]
+        before.extend(None if is_missing(v) else str(v) for v in rows["dispute_stage"])
+
+    store.update(
+        client_id, "sessions", {"session": session}, {"dispute_stage": checked}, check=remember
+    )
+    return before[0] if before else None
+
+
+def focus_note(inventory: Inventory, client_id: str, area: str) -> str | None:
+    """A note when the client's recorded focus leaves out ``area`` (``None`` otherwise,
+    and when no focus is recorded).
+
+    Examples
+    --------
+    >>> from ipt_network import load_samples
+    >>> focus_note(load_samples(), "grief-01", "role_dispute")
+    "grief-01's focus is not a role dispute; recorded anyway"
+    >>> focus_note(load_samples(), "dispute-01", "role_dispute") is None
+    True
+    """
+    focus = _focus(_one(inventory, client_id))
+    if not focus or area in focus:
+        return None
+    return f"{client_id}'s focus is not a {area.replace('_', ' ')}; recorded anyway"
 
 
 def record_goal(store: Store, client_id: str, session: int, entry: Mapping[str, Any]) -> str:
@@ -1101,6 +1335,9 @@ def record_goal(store: Store, client_id: str, session: int, entry: Mapping[str, 
     if session not in inventory.sessions_of(client_id):
         raise SessionNotFound(client_id, session)
     form = _Form("goals")
+    if _blank(entry.get("goal_id")):
+        form.fail("goal id", "must not be empty (such as g1)")
+        form.raise_any()
     known: dict[str, Mapping[str, Any]] = {
         g["goal_id"]: g for g in client_goals(inventory, client_id)
     }

@@ -129,7 +129,9 @@ def past_plan_line(work: MiddleWork) -> str | None:
     where = _span(past[0], past[-1], word=True)
     if work.past_plan_phase is Phase.MAINTENANCE:
         return f"Sessions past the plan ({where}): maintenance (maintenance contract agreed)"
-    return f"Sessions past the plan ({where}): extension (no maintenance contract recorded)"
+    declined = work.ending.maintenance == "declined"
+    why = "maintenance declined" if declined else "no maintenance contract recorded"
+    return f"Sessions past the plan ({where}): extension ({why})"
 
 
 def _death_words(death: Death) -> str:
