@@ -907,7 +907,8 @@ def _disputes(ctx: _Context) -> tuple[list[_Dispute], list[_Line]]:
             lines.append(
                 _Line(
                     1,
-                    f"Expectations between the client and {who} met {peak.expect} of 4 at session {s}",
+                    f"Expectations between the client and {who} met {peak.expect} of 4 "
+                    f"at session {s}",
                 )
             )
         flags = [r.conflict >= _HIGH_CONFLICT for r in rows]
