@@ -108,9 +108,13 @@ def test_client_view_hides_the_clinical_panel_and_keeps_the_crisis_line(duo: Any
     for hidden in (ids.CHANGES, ids.PROBLEM_AREAS, ids.TIMELINE):
         assert duo.find_element(f"#{hidden}").get_attribute("textContent") == "", hidden
     assert not duo.find_element(f"#{ids.CLINICAL}").is_displayed()
-    # back in the therapist's view the panel shows the session the slider is on
+    # back in the therapist's view the panels are filled again: the changes of the session the
+    # slider is on, and the problem areas as of the decision (the focus was chosen at session 2)
     duo.find_element(f"#{ids.CLIENT_VIEW} input").click()
-    duo.wait_for_contains_text(f"#{ids.PROBLEM_AREAS}", "as of session 13", timeout=20)
+    duo.wait_for_contains_text(f"#{ids.CHANGES}", "Session 13", timeout=20)
+    duo.wait_for_contains_text(
+        f"#{ids.PROBLEM_AREAS}", "as of session 2, when the focus was chosen", timeout=20
+    )
     duo.wait_for_contains_text(f"#{ids.BANNER}", "SAFETY FLAG", timeout=20)
     assert duo.get_logs() == []
 
