@@ -28,6 +28,10 @@ _FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 def write_table(table: pd.DataFrame, out: Path) -> None:
     """Write a DataFrame as CSV or Parquet, chosen by the file's extension.
 
+    In a CSV file, a text cell a spreadsheet would run as a formula gets a
+    leading apostrophe (:func:`~ipt_network.io._cells.neutralise`); numbers,
+    negative ones too, are written as numbers.
+
     Raises
     ------
     click.BadParameter
@@ -36,11 +40,12 @@ def write_table(table: pd.DataFrame, out: Path) -> None:
     kind = _FORMATS.get(out.suffix.lower())
     if kind is None:
         raise click.BadParameter("the file name must end in .csv or .parquet", param_hint="'--out'")
+    from ipt_network.io._cells import neutralise_frame
     from ipt_network.io._files import private_output
 
     with private_output(out) as tmp:  # whole file or nothing, readable by the owner only
         if kind == "csv":
-            table.to_csv(tmp, index=False)
+            neutralise_frame(table).to_csv(tmp, index=False)
         else:
             table.to_parquet(tmp, index=False)
 

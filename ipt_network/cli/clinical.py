@@ -221,10 +221,6 @@ def _area_settings(before_days: int, after_days: int, scheme: str) -> ProblemAre
     return ProblemAreaSettings(before_days, after_days, "three" if scheme == "three" else "four")
 
 
-#: Characters that make a spreadsheet read a CSV cell as a formula.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def _problem_areas_all(
     db: str | None,
     window_and_scheme: tuple[int, int, str],
@@ -242,6 +238,7 @@ def _problem_areas_all(
 
     from ipt_network.clinical.problem_areas import agreement_summary, rank_all
     from ipt_network.errors import OutputExists
+    from ipt_network.io._cells import neutralise_frame
     from ipt_network.io._files import private_output
 
     if session is not None:
@@ -265,10 +262,7 @@ def _problem_areas_all(
     rows = [r.row() for r in results]
     if fmt == "csv":
         head = ["client_id", "session", "session_basis", "suggestion", "score", "focus", "agree"]
-        table = pd.DataFrame(rows, columns=[*head, *settings.areas])
-        table["client_id"] = [
-            f"'{c}" if str(c).startswith(_FORMULA_START) else c for c in table["client_id"]
-        ]
+        table = neutralise_frame(pd.DataFrame(rows, columns=[*head, *settings.areas]))
         table["agree"] = table["agree"].map({True: "true", False: "false"})  # None: empty
         buffer = io.StringIO()
         table.to_csv(buffer, index=False, lineterminator="\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -116,7 +117,21 @@ def import_cmd(folder: Path, db: str | None, replace: bool) -> None:
     "--out",
     required=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder to write the tidy CSV files into.",
+    help="Folder to write the files into.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["tidy", "graphml", "egor", "parquet"], case_sensitive=False),
+    default="tidy",
+    show_default=True,
+    help="tidy: the CSV folder that `import` reads back. "
+    "graphml: one GraphML file per client and session, in a folder per client, the client "
+    "as an ego node tied to everyone on the map (networkx, igraph, Gephi). "
+    "egor: egos.csv, alters.csv and aaties.csv for R's egor() and igraph, the session as "
+    "the wave column. "
+    "parquet: a dataset partitioned by client with every table and the metrics "
+    "(pandas, pyarrow, DuckDB, Dask).",
 )
 @click.option("--client", "clients", multiple=True, help="Only this client (repeat for more).")
 @click.option(
@@ -124,13 +139,20 @@ def import_cmd(folder: Path, db: str | None, replace: bool) -> None:
     is_flag=True,
     help="Leave out names and every free-text field (for sharing with researchers).",
 )
-@click.option("--overwrite", is_flag=True, help="Replace CSV files already in the folder.")
+@click.option("--overwrite", is_flag=True, help="Replace files already in the folder.")
 def export_cmd(
-    db: str | None, out: Path, clients: tuple[str, ...], deidentify: bool, overwrite: bool
+    db: str | None,
+    out: Path,
+    fmt: str,
+    clients: tuple[str, ...],
+    deidentify: bool,
+    overwrite: bool,
 ) -> None:
-    """Export the store as a tidy inventory folder that `import` reads back."""
+    """Export the store: a tidy inventory folder that `import` reads back, or a research format.
+
+    --deidentify applies to every format.
+    """
     from ipt_network.io.tidy import deidentify as strip
-    from ipt_network.io.tidy import write_inventory
 
     store = open_store(db)
     with errors_as_messages():
@@ -138,8 +160,28 @@ def export_cmd(
     if deidentify:
         inventory = strip(inventory)
     with errors_as_messages():
-        written = write_inventory(inventory, out, overwrite=overwrite)
-    click.echo(f"Wrote {len(inventory)} client(s) to {out}: {', '.join(p.name for p in written)}")
+        written = _export_writer(fmt.lower())(inventory, out, overwrite=overwrite)
+    shown = sorted({p.relative_to(out).parts[0] for p in written})
+    click.echo(f"Wrote {len(inventory)} client(s) as {fmt.lower()} to {out}: {', '.join(shown)}")
+
+
+def _export_writer(fmt: str) -> Callable[..., list[Path]]:
+    """The function that writes one export format (imported only when used)."""
+    if fmt == "graphml":
+        from ipt_network.research.formats import write_graphml
+
+        return write_graphml
+    if fmt == "egor":
+        from ipt_network.research.formats import write_egor
+
+        return write_egor
+    if fmt == "parquet":
+        from ipt_network.research.parquet import write_parquet
+
+        return write_parquet
+    from ipt_network.io.tidy import write_inventory
+
+    return write_inventory
 
 
 @click.command("synth")

@@ -11,6 +11,13 @@ the physical line where the record starts (as a text editor counts: quoted
 line breaks and blank lines included) and the column. :func:`write_inventory`
 writes a folder that reads back to the same tables.
 
+Cells of id and text columns that a spreadsheet would run as a formula (they
+start with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) are written
+with a leading apostrophe, and the reader takes it off again
+(:mod:`ipt_network.io._cells`); the reader does the same for a folder another
+tool wrote, so a cell a spreadsheet escaped as ``'=SUM(A1)`` reads as
+``=SUM(A1)``.
+
 Examples
 --------
 >>> import tempfile
@@ -44,6 +51,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ipt_network.errors import Failure, OutputExists, ValidationError
+from ipt_network.io._cells import neutralise_frame, restore_series
 from ipt_network.io._files import make_private, private_folder
 from ipt_network.io.contract import TABLES, Table
 from ipt_network.io.inventory import Inventory
@@ -503,12 +511,24 @@ def read_inventory(folder: str | os.PathLike[str]) -> Inventory:
             continue
         read = read_table_file(path, table, failures)
         if read is not None:
-            raw[name], lines[name] = read
+            raw[name], lines[name] = _restored(table, read.frame), read.lines
     if failures:
         # Some files are unusable: still report every per-file problem of the others.
         failures.extend(check(raw, across=False, lines=lines)[1])
         raise ValidationError(failures)
     return validate(raw, lines=lines)
+
+
+def _text_columns(table: Table, frame: pd.DataFrame) -> list[str]:
+    """The id and free-text columns of ``table`` that ``frame`` holds."""
+    return [c.name for c in table.columns if c.kind in ("id", "text") and c.name in frame]
+
+
+def _restored(table: Table, frame: pd.DataFrame) -> pd.DataFrame:
+    """The raw cells with the spreadsheet escape of id and text cells taken off."""
+    for name in _text_columns(table, frame):
+        frame[name] = restore_series(frame[name])
+    return frame
 
 
 def _to_text(frame: pd.DataFrame) -> pd.DataFrame:
@@ -555,7 +575,9 @@ def write_inventory(
     row has a value, and an optional file only when it has rows. The files
     are written to a temporary folder first and moved into place together.
     Every file is readable by its owner only (0600); a folder made for them
-    is 0700.
+    is 0700. An id or text cell a spreadsheet would run as a formula is
+    written with a leading apostrophe (:func:`~ipt_network.io._cells.neutralise`);
+    numbers are written as they are.
 
     Parameters
     ----------
@@ -591,7 +613,9 @@ def write_inventory(
                 continue
             keep = [c.name for c in table.columns if c.required or frame[c.name].notna().any()]
             target = Path(tmp) / table.file
-            _to_text(frame[keep]).to_csv(target, index=False, lineterminator="\n")
+            text = _to_text(frame[keep])
+            text = neutralise_frame(text, _text_columns(table, text))
+            text.to_csv(target, index=False, lineterminator="\n")
             make_private(target)
         for name in os.listdir(tmp):
             shutil.move(os.path.join(tmp, name), root / name)

@@ -193,6 +193,10 @@ def cohort_metrics(
 ) -> pd.DataFrame:
     """The metric table of a whole cohort: one row per client and session.
 
+    The three tables may also be Dask DataFrames: the work is then spread
+    over their partitions by :mod:`ipt_network.network.dask` and the same
+    table is returned.
+
     Parameters
     ----------
     relationships : DataFrame
@@ -237,6 +241,10 @@ def cohort_metrics(
     0        1         3             1           2   <NA>  <NA>
     1        2         1             0           1      0     2
     """
+    if type(relationships).__module__.startswith("dask"):
+        from ipt_network.network.dask import cohort_metrics_dask, collect  # dask is optional
+
+        return collect(cohort_metrics_dask(relationships, person_ties, sessions=sessions))
     quiet = not progress or len(relationships) < PROGRESS_MIN
     with tqdm(total=4, desc="metrics", unit="step", disable=quiet, leave=False) as bar:
         idx = index_snapshots(relationships, person_ties, sessions)
