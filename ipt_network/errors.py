@@ -32,6 +32,7 @@ __all__ = [
     "WrongType",
     "PersonNotFound",
     "OutputExists",
+    "InputMissing",
 ]
 
 
@@ -177,6 +178,10 @@ class PersonNotFound(IPTNetworkError, ValueError):
 
 class OutputExists(IPTNetworkError, FileExistsError):
     """The folder to write into already holds files that would be replaced."""
+
+
+class InputMissing(IPTNetworkError, FileNotFoundError):
+    """A file or folder to read from is not there (or is not what it should be)."""
 
 
 class ClientExists(IPTNetworkError, ValueError):

@@ -49,7 +49,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
 
-from ipt_network.errors import BadTable, OutputExists
+from ipt_network.errors import BadTable, InputMissing, OutputExists
 from ipt_network.io._files import make_private, private_folder
 from ipt_network.io.contract import TABLES
 from ipt_network.io.inventory import Inventory, dtype_of
@@ -213,13 +213,13 @@ def read_table(folder: str | os.PathLike[str], name: str) -> pd.DataFrame:
 
     Raises
     ------
-    FileNotFoundError
+    InputMissing
         When the folder holds no dataset of that table.
     """
     schema = _schema(name)
     path = Path(folder) / name
     if not path.is_dir():
-        raise FileNotFoundError(f"{path} is not a table of a Parquet dataset")
+        raise InputMissing(f"{path} is not a table of a Parquet dataset")
     dataset = ds.dataset(path, schema=schema, format="parquet", partitioning=_partitioning())
     frame = dataset.to_table().select(schema.names).to_pandas()
     frame = frame.astype(_dtypes(name))
