@@ -97,3 +97,48 @@ def test_missing_dask_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(DriverMissing, match=r"pip install 'dask\[dataframe\]'") as caught:
         dask_path.require_dask()
     assert isinstance(caught.value, ImportError)
+
+
+def _indexed(frame: pd.DataFrame, npartitions: int) -> dd.DataFrame:
+    """A table indexed by client id with known divisions, as a sorted Parquet dataset reads."""
+    return dd.from_pandas(frame.set_index("client_id").sort_index(), npartitions=npartitions)
+
+
+def _shuffles(lazy: dd.DataFrame) -> bool:
+    return any("shuffle" in str(key) for key in dict(lazy.__dask_graph__()))
+
+
+def test_tables_indexed_by_client_are_aligned_not_shuffled(
+    cohort: Inventory, expected: pd.DataFrame
+) -> None:
+    rel = _indexed(cohort.relationships, 6)
+    ties = _indexed(cohort.person_ties, 4)  # other divisions: Dask aligns them by client
+    sessions = _indexed(cohort.sessions, 5)
+    lazy = dask_path.cohort_metrics_dask(rel, ties, sessions=sessions)
+    assert not _shuffles(lazy)
+    pd.testing.assert_frame_equal(dask_path.collect(lazy), expected)
+    # asking for a number of partitions shuffles, with the same result
+    again = dask_path.cohort_metrics_dask(rel, ties, sessions=sessions, npartitions=3)
+    assert _shuffles(again)
+    pd.testing.assert_frame_equal(dask_path.collect(again), expected)
+
+
+def test_the_same_table_on_a_distributed_cluster(cohort: Inventory, expected: pd.DataFrame) -> None:
+    """On a dask.distributed LocalCluster of two workers, as benchmarks/dask_cluster.py runs it."""
+    from dask.distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        rel = dd.from_pandas(cohort.relationships, npartitions=5)
+        ties = dd.from_pandas(cohort.person_ties, npartitions=5)
+        sessions = dd.from_pandas(cohort.sessions, npartitions=2)
+        lazy = dask_path.cohort_metrics_dask(rel, ties, sessions=sessions, npartitions=4)
+        table = client.compute(lazy).result()
+        assert len(client.scheduler_info()["workers"]) == 2
+    pd.testing.assert_frame_equal(
+        table.sort_values(["client_id", "session"], ignore_index=True), expected
+    )

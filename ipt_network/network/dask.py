@@ -4,8 +4,12 @@
 (optionally) ``sessions`` tables as Dask DataFrames, for example read with
 ``dask.dataframe.read_parquet`` from a dataset written by
 :func:`ipt_network.research.parquet.write_parquet`. Dask's own hash shuffle puts
-every client's rows of the three tables into the same partition number, and
-``map_partitions`` runs the in-memory engine
+every client's rows of the three tables into the same partition number (or,
+when every table is already indexed by client with known divisions, as
+``read_parquet(..., index="client_id", calculate_divisions=True)`` gives for a
+dataset sorted by client, Dask's ``repartition`` cuts the three at the same
+client ids and nothing is shuffled),
+and ``map_partitions`` runs the in-memory engine
 (:func:`~ipt_network.network.metrics.cohort_metrics`) on each partition, on
 whatever scheduler is active (threads, processes or a ``dask.distributed``
 cluster). Every client's metrics depend on its own rows only, so the result
@@ -71,15 +75,31 @@ def require_dask() -> ModuleType:
 
 def _by_client(frame: Any, table: str, npartitions: int) -> Any:
     """The needed columns, client ids as one string dtype, hashed into partitions by client."""
+    if frame.index.name == _KEY:
+        frame = frame.reset_index()
     frame = frame[[c for c in _NEEDED[table] if c in frame.columns]]
     frame = frame.astype({_KEY: pd.StringDtype("pyarrow")})
     return frame.shuffle(on=_KEY, npartitions=npartitions)
 
 
+def _indexed_by_client(frames: list[Any]) -> bool:
+    """Whether every frame is indexed by client id with known divisions (no shuffle needed)."""
+    return all(f.index.name == _KEY and f.known_divisions for f in frames)
+
+
+def _as_columns(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+    """A partition with the client id as a column, as the in-memory engine reads it."""
+    if frame is None or frame.index.name != _KEY:
+        return frame
+    return frame.reset_index()
+
+
 def _partition_metrics(
     relationships: pd.DataFrame, person_ties: pd.DataFrame, sessions: pd.DataFrame | None
 ) -> pd.DataFrame:
-    table = cohort_metrics(relationships, person_ties, sessions=sessions)
+    rel, ties, sess = (_as_columns(f) for f in (relationships, person_ties, sessions))
+    assert rel is not None and ties is not None
+    table = cohort_metrics(rel, ties, sessions=sess)
     return table.astype({_KEY: "string"})
 
 
@@ -99,9 +119,10 @@ def cohort_metrics_dask(
     sessions : dask.dataframe.DataFrame, optional
         The ``sessions`` table; with it, sessions with nobody on the map get a row.
     npartitions : int, optional
-        Partitions of the result, each holding whole clients (default: those
+        Partitions of the shuffle, each holding whole clients (default: those
         of ``relationships``, at most :data:`MAX_PARTITIONS`; a dataset read
-        from Parquet has one per client). Give more for a large cluster.
+        from Parquet has one per file). Give more for a large cluster. Frames
+        indexed by client with known divisions are not shuffled unless this is given.
 
     Returns
     -------
@@ -116,16 +137,21 @@ def cohort_metrics_dask(
         When dask is not installed.
     """
     dd = require_dask()
-    parts = npartitions or min(relationships.npartitions, MAX_PARTITIONS)
-    frames = [
-        _by_client(relationships, "relationships", parts),
-        _by_client(person_ties, "person_ties", parts),
-    ]
+    given = [relationships, person_ties] + ([sessions] if sessions is not None else [])
     no_sessions = [] if sessions is not None else [None]
-    if sessions is not None:
-        frames.append(_by_client(sessions, "sessions", parts))
     empty = Inventory.empty()
     meta = _partition_metrics(empty.relationships, empty.person_ties, empty.sessions)
+    aligned = _indexed_by_client(given) and npartitions is None
+    if aligned:
+        # cut at the same client ids (Dask's repartition): whole clients, nothing shuffled
+        cuts = sorted(set().union(*(f.divisions for f in given)))
+        frames = [
+            f[[c for c in _NEEDED[t] if c in f.columns]].repartition(divisions=cuts, force=True)
+            for f, t in zip(given, _NEEDED, strict=False)
+        ]
+    else:
+        parts = npartitions or min(relationships.npartitions, MAX_PARTITIONS)
+        frames = [_by_client(f, t, parts) for f, t in zip(given, _NEEDED, strict=False)]
     return dd.map_partitions(
         _partition_metrics,
         *frames,
