@@ -51,6 +51,8 @@ bench: setup browser
 	$(BIN)/python benchmarks/slider.py
 	$(BIN)/python benchmarks/store.py
 	$(BIN)/python benchmarks/problem_areas.py
+	$(BIN)/python benchmarks/cohort_page.py
+	$(BIN)/python benchmarks/dask_cluster.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -9,7 +9,7 @@ Examples
 4
 >>> app = create_app(path)
 >>> sorted(p["path_template"] or p["path"] for p in dash.page_registry.values())
-['/', '/client/<client_id>', '/client/<client_id>/record']
+['/', '/client/<client_id>', '/client/<client_id>/record', '/cohort']
 >>> '<html lang="en">' in app.index_string
 True
 >>> css_variables() in app.index_string  # the theme's colours, as CSS variables

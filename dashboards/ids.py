@@ -25,6 +25,19 @@ __all__ = [
     "CLIENT_ID",
     "CLIENT_SEARCH",
     "CLIENT_TABLE",
+    "COHORT_AREAS",
+    "COHORT_EPISODES",
+    "COHORT_LENGTHS",
+    "COHORT_MEASURE",
+    "COHORT_COUNT",
+    "COHORT_EMPTY",
+    "COHORT_RESULTS",
+    "COHORT_COURSE",
+    "COHORT_COURSE_TABLE",
+    "COHORT_CHANGE",
+    "COHORT_CHANGE_TABLE",
+    "COHORT_SCATTER",
+    "COHORT_SCATTER_TABLE",
     "BANNER",
     "HEADER_DETAILS",
     "SESSION_SLIDER",
@@ -100,6 +113,21 @@ CLIENT_ID: Final = "client-id"  # dcc.Store holding the client id of a client pa
 # Client list
 CLIENT_SEARCH: Final = "client-search"
 CLIENT_TABLE: Final = "client-table"
+
+# Cohort page (filters live in these components' state, never in the address)
+COHORT_AREAS: Final = "cohort-areas"  # checklist of problem-area groups
+COHORT_EPISODES: Final = "cohort-episodes"  # checklist of episodes
+COHORT_LENGTHS: Final = "cohort-lengths"  # checklist of course-length bands
+COHORT_MEASURE: Final = "cohort-measure"  # the network change on the scatter's x axis
+COHORT_COUNT: Final = "cohort-count"  # "n of N clients"
+COHORT_EMPTY: Final = "cohort-empty"  # the sentence shown instead when no client is kept
+COHORT_RESULTS: Final = "cohort-results"  # the figure cards, filled by the callback
+COHORT_COURSE: Final = "cohort-course"
+COHORT_COURSE_TABLE: Final = "cohort-course-table"
+COHORT_CHANGE: Final = "cohort-change"
+COHORT_CHANGE_TABLE: Final = "cohort-change-table"
+COHORT_SCATTER: Final = "cohort-scatter"
+COHORT_SCATTER_TABLE: Final = "cohort-scatter-table"
 
 # Client page
 BANNER: Final = "safety-banner"

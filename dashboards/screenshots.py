@@ -3,7 +3,9 @@
 Serves the sample clients from a temporary store on a free local port, opens
 the client page (a session compared with the first) and the client view, and
 saves ``dashboard-client.png``, ``dashboard-work.png`` (the middle-phase work
-card of the dispute client) and ``dashboard-client-view.png``::
+card of the dispute client) and ``dashboard-client-view.png``; then serves a
+synthetic cohort (:data:`COHORT_CLIENTS` clients, ``synth``) and saves the
+cohort page as ``dashboard-cohort.png``::
 
     python -m dashboards.screenshots docs/images
 
@@ -16,6 +18,8 @@ import logging
 import sys
 import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from selenium import webdriver
@@ -30,6 +34,7 @@ from dashboards import ids
 from dashboards.app import create_app
 from ipt_network.io.samples import load_samples
 from ipt_network.io.store import Store
+from ipt_network.io.synth import synthesize
 
 __all__ = ["take_screenshots"]
 
@@ -37,6 +42,8 @@ CLIENT = "grief-01"
 SESSION = 9
 #: The client whose middle-phase work card is shown, at its last session.
 WORK_CLIENT = "dispute-01"
+#: Synthetic clients on the cohort page's screenshot (the four samples make thin figures).
+COHORT_CLIENTS = 400
 
 
 def _driver() -> webdriver.Chrome:
@@ -54,8 +61,46 @@ def _title(driver: webdriver.Chrome, text: str) -> None:
     )
 
 
+@contextmanager
+def _served(store: Store) -> Iterator[int]:
+    """The dashboard on ``store``, served on a free local port in a thread; yields the port."""
+    server = make_server("127.0.0.1", 0, create_app(store).server, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_port
+    finally:
+        server.shutdown()
+
+
+def _cohort_screenshot(driver: webdriver.Chrome, folder: Path, tmp: Path) -> Path:
+    """The cohort page on a synthetic cohort, the whole page in one picture."""
+    store = Store.create(tmp / "cohort.db")
+    store.import_inventory(synthesize(COHORT_CLIENTS, 1), progress=False)
+    try:
+        with _served(store) as port:
+            driver.get(f"http://127.0.0.1:{port}/cohort")
+            scatter = f"#{ids.COHORT_SCATTER}"
+            WebDriverWait(driver, 60).until(
+                ec.presence_of_element_located((By.CSS_SELECTOR, f"{scatter} .main-svg"))
+            )
+            WebDriverWait(driver, 30).until(
+                ec.text_to_be_present_in_element((By.ID, ids.COHORT_COUNT), "clients")
+            )
+            height = driver.execute_script("return document.body.scrollHeight")
+            driver.set_window_size(1440, int(height) + 40)
+            WebDriverWait(driver, 30).until(
+                ec.presence_of_element_located((By.CSS_SELECTOR, f"{scatter} .scatterlayer"))
+            )
+            path = folder / "dashboard-cohort.png"
+            driver.save_screenshot(str(path))
+            return path
+    finally:
+        store.close()
+
+
 def take_screenshots(folder: Path) -> list[Path]:
-    """Save the three screenshots into ``folder``; return their paths."""
+    """Save the four screenshots into ``folder``; return their paths."""
     folder.mkdir(parents=True, exist_ok=True)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     with tempfile.TemporaryDirectory() as tmp:
@@ -98,7 +143,7 @@ def take_screenshots(folder: Path) -> list[Path]:
             driver.execute_script("arguments[0].scrollIntoView()", card)
             work = folder / "dashboard-work.png"
             card.screenshot(str(work))
-            return [therapist, work, client]
+            return [therapist, work, client, _cohort_screenshot(driver, folder, Path(tmp))]
         finally:
             driver.quit()
             server.shutdown()

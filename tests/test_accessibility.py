@@ -148,6 +148,12 @@ def _person_added(duo: Any) -> None:
     duo.wait_for_contains_text(f"#{ids.RECORD_PEOPLE} table", "Mo", timeout=WAIT)
 
 
+def _nothing_ticked(duo: Any) -> None:
+    for box in duo.find_elements(f"#{ids.COHORT_AREAS} input"):
+        box.click()
+    duo.wait_for_element(f"#{ids.COHORT_EMPTY}", timeout=WAIT)
+
+
 #: Rules every page applies (and used to fail): the page's language, text contrast.
 _EVERY_PAGE: Final = frozenset({"html-has-lang", "color-contrast"})
 #: Rules the client page's controls used to fail (Dash's Checklist, Dropdown and Slider).
@@ -195,6 +201,10 @@ PAGES: Final = {
         f"/client/{RECORDING}/record", _RECORD_PAGE, _RECORD, _person_added
     ),
     "client not found": Page("/client/nobody", ("h1",), _EVERY_PAGE, _not_found),
+    "cohort page": Page("/cohort", (f"#{ids.COHORT_SCATTER} .main-svg",), _EVERY_PAGE),
+    "cohort page, nothing ticked": Page(
+        "/cohort", (f"#{ids.COHORT_SCATTER} .main-svg",), _EVERY_PAGE, _nothing_ticked
+    ),
 }
 
 

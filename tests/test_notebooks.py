@@ -45,3 +45,5 @@ def test_notebook_runs(path: Path, venv_kernel: str, tmp_path: Path) -> None:
     figures = [o for o in outputs if "application/vnd.plotly.v1+json" in o.get("data", {})]
     if path.name.startswith("01_"):
         assert len(figures) == 2, "the cohort notebook shows two plotly figures"
+    if path.name.startswith("02_"):
+        assert len(figures) == 1, "the models notebook shows the coefficients with their CIs"

@@ -73,6 +73,9 @@ COLUMNS_NEW_IN_4 = {
     "sessions": ("dispute_stage",),
     "communication": ("skill", "said", "meant", "breakdown"),
 }
+#: Version 5: the age at intake, and the de-identified export's key table.
+COLUMNS_NEW_IN_5 = {"clients": ("age",)}
+TABLES_NEW_IN_5 = ("study_keys",)
 
 
 def _old_store(path: Path, inventory: Inventory) -> None:
@@ -85,9 +88,9 @@ def _old_store(path: Path, inventory: Inventory) -> None:
         conn.exec_driver_sql("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
         for column in NEW_IN_3:
             conn.exec_driver_sql(f'ALTER TABLE sessions DROP COLUMN "{column}"')
-        for table in TABLES_NEW_IN_4:
+        for table in (*TABLES_NEW_IN_4, *TABLES_NEW_IN_5):
             conn.exec_driver_sql(f"DROP TABLE {table}")
-        for table, columns in COLUMNS_NEW_IN_4.items():
+        for table, columns in (*COLUMNS_NEW_IN_4.items(), *COLUMNS_NEW_IN_5.items()):
             for column in columns:
                 conn.exec_driver_sql(f'ALTER TABLE {table} DROP COLUMN "{column}"')
     engine.dispose()
@@ -112,14 +115,14 @@ def test_version_1_store_is_read_as_is_and_upgraded_by_a_writer(
     assert old.clients["formulation"].isna().all()
     reader.close()
     writer = Store.open(path, write=True)
-    assert writer.schema_version == schema.SCHEMA_VERSION == 4
+    assert writer.schema_version == schema.SCHEMA_VERSION == 5
     before = writer.revision
     writer.import_inventory(samples_inv.for_clients(["grief-01"]), replace=True)
     assert writer.revision == before + 1
     with writer.engine.connect() as conn:
         columns = {c["name"] for c in sa.inspect(conn).get_columns("sessions")}
-        assert set(TABLES_NEW_IN_4) <= set(sa.inspect(conn).get_table_names())
-        for table, added in COLUMNS_NEW_IN_4.items():
+        assert {*TABLES_NEW_IN_4, *TABLES_NEW_IN_5} <= set(sa.inspect(conn).get_table_names())
+        for table, added in (*COLUMNS_NEW_IN_4.items(), *COLUMNS_NEW_IN_5.items()):
             assert set(added) <= {c["name"] for c in sa.inspect(conn).get_columns(table)}
     assert set(NEW_IN_3) <= columns
 

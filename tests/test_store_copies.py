@@ -162,6 +162,30 @@ def test_a_failing_renewal_leaves_no_copy_and_the_write_stands(
     assert_copy_is_sql(store)
 
 
+def _drop_column_from_copy(store: Store, name: str, column: str) -> None:
+    """Rewrite the copy of ``name`` without ``column``, as an older contract wrote it."""
+    import pyarrow.parquet as pq
+
+    assert store._columns is not None
+    path = store._columns / f"{name}.r{store.revision}.parquet"
+    table = pq.read_table(path)
+    pq.write_table(table.drop_columns([column]), path)
+
+
+def test_a_copy_written_under_an_older_contract_is_not_used(store: Store) -> None:
+    """After an upgrade adds a column (clients.age), reads and writes agree with SQL."""
+    store.read_tables(NAMES)
+    _drop_column_from_copy(store, "clients", "age")
+    clients = store.read_tables(["clients"])["clients"]
+    assert "age" in clients.columns and len(clients) == len(FIRST.clients)
+    assert_copy_is_sql(store)  # the copy was written again, whole
+    _drop_column_from_copy(store, "clients", "age")
+    store.set_focus(FIRST.client_ids()[0], ["grief"], 1)  # a write whose copy cannot be renewed
+    assert store.inventory().clients["focus"].notna().any()
+    store.read_tables(NAMES)
+    assert_copy_is_sql(store)
+
+
 def test_a_write_with_no_old_copy_writes_none(store: Store) -> None:
     assert store._columns is not None
     _bulk.clear_cache(store._columns)

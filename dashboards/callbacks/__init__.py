@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dash
 
-from dashboards.callbacks import client, clients, record
+from dashboards.callbacks import client, clients, cohort, record
 from dashboards.callbacks._common import error_sentence, show_error
 from dashboards.callbacks.client import (
     CoursePanels,
@@ -75,5 +75,6 @@ __all__ = [
 def register(app: dash.Dash) -> None:
     """Wire every page's callbacks to ``app``; each fetches the request's store."""
     clients.register(app)
+    cohort.register(app)
     client.register(app)
     record.register(app)

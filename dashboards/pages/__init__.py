@@ -4,6 +4,7 @@
 path                            page
 ==============================  ============================================
 ``/``                           the client list (:mod:`.clients`)
+``/cohort``                     every client together (:mod:`.cohort`)
 ``/client/<client_id>``         one client's course (:mod:`.client`)
 ``/client/<client_id>/record``  recording the next session (:mod:`.record`)
 ==============================  ============================================
@@ -11,7 +12,7 @@ path                            page
 Examples
 --------
 >>> [p for _, p in PAGES]
-['/', '/client/<client_id>/record', '/client/<client_id>']
+['/', '/cohort', '/client/<client_id>/record', '/client/<client_id>']
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Final
 
 import dash
 
-from dashboards.pages import client, clients, record
+from dashboards.pages import client, clients, cohort, record
 
 __all__ = ["PAGES", "register"]
 
@@ -30,6 +31,7 @@ __all__ = ["PAGES", "register"]
 #: and ``<client_id>`` would also match ``x/record``.
 PAGES: Final = (
     (clients, "/"),
+    (cohort, "/cohort"),
     (record, "/client/<client_id>/record"),
     (client, "/client/<client_id>"),
 )

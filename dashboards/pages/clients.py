@@ -25,8 +25,12 @@ def layout(**_: Any) -> html.Main:
                 [
                     html.H1("Clients"),
                     html.P(
-                        "Each client's course so far. Open a client to walk their "
-                        "relationship map session by session.",
+                        [
+                            "Each client's course so far. Open a client to walk their "
+                            "relationship map session by session, or ",
+                            dcc.Link("see every client together", href="/cohort"),
+                            ".",
+                        ],
                         className="lede",
                     ),
                 ],

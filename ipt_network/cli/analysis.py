@@ -1,4 +1,4 @@
-"""The ``metrics`` and ``changes`` commands: network measures and change, session by session.
+"""The ``metrics``, ``changes`` and ``model`` commands: network measures, change and models.
 
 Examples
 --------
@@ -20,7 +20,7 @@ from ipt_network.cli._common import client_argument, db_option, errors_as_messag
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["metrics_cmd", "changes_cmd", "write_table"]
+__all__ = ["metrics_cmd", "changes_cmd", "model_cmd", "write_table"]
 
 _FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
@@ -130,3 +130,61 @@ def changes_cmd(client_id: str, db: str | None) -> None:
     click.echo(f"Changes in the network of {client_id}")
     for line in lines:
         click.echo(line)
+
+
+@click.command("model")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder to write coefficients.csv and summary.txt into (made if missing).",
+)
+@db_option
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace coefficients.csv and summary.txt when the folder already holds them.",
+)
+@click.option(
+    "--progress/--no-progress",
+    default=True,
+    show_default=True,
+    help="Show a progress bar over the fits.",
+)
+def model_cmd(db: str | None, out: Path, overwrite: bool, progress: bool) -> None:
+    """Fit the mixed-effects models of PHQ-9 and the network, overall and by problem area.
+
+    Two models (statsmodels MixedLM): the growth model, PHQ-9 over sessions
+    with mean support, mean closeness, mean conflict and network size as
+    time-varying predictors and a random intercept and session slope per
+    client; and the lagged within-person model, the change of each measure
+    from one session to the next against PHQ-9 at the session after, split
+    into the client's usual change (between) and the session's deviation
+    from it (within), with a random intercept per client. Each is fitted on
+    every client and on the clients of each problem area; an area with fewer
+    than 10 clients is skipped and said so.
+
+    Writes coefficients.csv (model, subset, term, coef, se, ci_low, ci_high,
+    p, n_obs, n_clients, converged) and summary.txt, and prints the summary.
+    Both files hold numbers and ids of models only, readable by you only.
+    The results are associations, not causal effects. Needs statsmodels:
+    pip install 'ipt-network[research]'.
+    """
+    from ipt_network.errors import OutputExists
+    from ipt_network.io._files import private_output
+    from ipt_network.research.models import fit_models
+    from ipt_network.research.panel import session_panel
+
+    table_path, summary_path = out / "coefficients.csv", out / "summary.txt"
+    store = open_store(db)
+    with errors_as_messages():
+        there = [p.name for p in (table_path, summary_path) if p.exists()]
+        if there and not overwrite:
+            raise OutputExists(f"{out} already holds {' and '.join(there)}; add --overwrite")
+        results = fit_models(session_panel(store.inventory()), progress=progress)
+        write_table(results.table, table_path)
+        with private_output(summary_path) as tmp:
+            tmp.write_text(results.summary, encoding="utf-8")
+    click.echo(results.summary, nl=False)
+    click.echo(f"Wrote {table_path} and {summary_path}", err=True)

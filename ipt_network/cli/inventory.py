@@ -15,6 +15,7 @@ __all__ = [
     "init_cmd",
     "settings_cmd",
     "import_cmd",
+    "import_nc_cmd",
     "export_cmd",
     "synth_cmd",
     "clients_cmd",
@@ -85,15 +86,18 @@ def settings_cmd(db: str | None, region: str | None) -> None:
     click.echo(f"crisis lines (checked {chosen.checked}): {chosen.summary()}")
 
 
-@click.command("import")
-@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@db_option
-@click.option(
+_replace_option = click.option(
     "--replace",
     is_flag=True,
     help="Replace clients that are already in the store. Without it, importing a "
     "client that is already stored is refused and nothing is written.",
 )
+
+
+@click.command("import")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@db_option
+@_replace_option
 def import_cmd(folder: Path, db: str | None, replace: bool) -> None:
     """Import a tidy inventory folder (clients.csv, sessions.csv, ...) into the store.
 
@@ -109,6 +113,58 @@ def import_cmd(folder: Path, db: str | None, replace: bool) -> None:
         f"{len(inventory.relationships)} relationship states, {len(inventory.person_ties)} "
         f"person ties, {len(inventory.events)} life events."
     )
+
+
+@click.command("import-nc")
+@click.argument(
+    "paths",
+    nargs=-1,
+    required=True,
+    metavar="PATH...",
+    type=click.Path(exists=True, path_type=Path),
+)
+@click.option(
+    "--map",
+    "mapping_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The mapping file (TOML): which node type holds the people, which variables give "
+    "the client, session, name, role, ring, conflict and support, which edge type means "
+    "'know each other' and how people are matched. See data/network-canvas/mapping.example.toml.",
+)
+@db_option
+@_replace_option
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Read and check everything, print what would be imported (clients, sessions, "
+    "people, ties) and any ambiguous matches, and write nothing.",
+)
+def import_nc_cmd(
+    paths: tuple[Path, ...], mapping_file: Path, db: str | None, replace: bool, dry_run: bool
+) -> None:
+    """Import Network Canvas exports: one interview is one session of one client.
+
+    PATH is an export file or a folder searched for them: CSV exports
+    (<case>_<session>_ego.csv, _attributeList_<NodeType>.csv,
+    _edgeList_<EdgeType>.csv; current or pre-2020 column names) and GraphML
+    exports. Everything passes the checks of `import`. If anything is wrong,
+    every problem is listed with its file, line and column, ambiguous matches
+    of people included, and nothing is written.
+    """
+    from ipt_network.errors import ValidationError
+    from ipt_network.io.network_canvas import check_network_canvas, load_mapping
+
+    store = None if dry_run else open_store(db, write=True)
+    with errors_as_messages():
+        result = check_network_canvas(paths, load_mapping(mapping_file), progress=None)
+        if dry_run:
+            click.echo(result.summary())
+        if result.failures:
+            raise ValidationError(result.failures)
+        if store is not None:
+            store.import_inventory(result.inventory, replace=replace, progress=None)
+            click.echo(result.summary("Imported"))
 
 
 @click.command("export")
@@ -137,7 +193,10 @@ def import_cmd(folder: Path, db: str | None, replace: bool) -> None:
 @click.option(
     "--deidentify",
     is_flag=True,
-    help="Leave out names and every free-text field (for sharing with researchers).",
+    help="HIPAA Safe Harbor: random study ids for clients (the key stays in the store), "
+    "each client's dates shifted back by one random number of days, ages of 90 or over "
+    "written as 90, people and goals re-keyed, names and every free-text field left out; "
+    "summary.csv beside the files, counts from 1 to 10 suppressed.",
 )
 @click.option("--overwrite", is_flag=True, help="Replace files already in the folder.")
 def export_cmd(
@@ -150,17 +209,25 @@ def export_cmd(
 ) -> None:
     """Export the store: a tidy inventory folder that `import` reads back, or a research format.
 
-    --deidentify applies to every format.
+    --deidentify applies to every format; it records new study ids in the store.
     """
-    from ipt_network.io.tidy import deidentify as strip
+    from ipt_network.research import deidentify as safe_harbor
 
-    store = open_store(db)
+    store = open_store(db, write=deidentify)  # a de-identified export keeps its study keys
     with errors_as_messages():
         inventory = store.inventory(list(clients) if clients else None)
-    if deidentify:
-        inventory = strip(inventory)
+        if deidentify:
+            summary = safe_harbor.summary_path(out, overwrite=overwrite)
+            keys = store.study_keys(inventory.client_ids())
+            inventory = safe_harbor.deidentify(inventory, keys)
+            click.echo(
+                f"De-identified {len(inventory)} client(s): study ids, dates shifted, "
+                f"{safe_harbor.SUMMARY_FILE} with counts from 1 to 10 suppressed."
+            )
     with errors_as_messages():
         written = _export_writer(fmt.lower())(inventory, out, overwrite=overwrite)
+        if deidentify:
+            safe_harbor.write_summary(inventory, summary)
     shown = sorted({p.relative_to(out).parts[0] for p in written})
     click.echo(f"Wrote {len(inventory)} client(s) as {fmt.lower()} to {out}: {', '.join(shown)}")
 
@@ -203,7 +270,20 @@ def _export_writer(fmt: str) -> Callable[..., list[Path]]:
     help="Folder to write the tidy CSV files into.",
 )
 @click.option("--overwrite", is_flag=True, help="Replace CSV files already in the folder.")
-def synth_cmd(n_clients: int, seed: int, out: Path, overwrite: bool) -> None:
+@click.option(
+    "--support-effect",
+    "support_effect",
+    type=float,
+    default=0.0,
+    show_default=True,
+    metavar="B",
+    help=(
+        "Plant an effect of perceived support on PHQ-9: within a client, each extra "
+        "point of mean support lowers PHQ-9 by B points (for checking `ipt-network "
+        "model`; 0 plants none)."
+    ),
+)
+def synth_cmd(n_clients: int, seed: int, out: Path, overwrite: bool, support_effect: float) -> None:
     """Write a synthetic cohort of fictional clients as a tidy inventory folder.
 
     Each client has a designed problem area, a course of 12 to 16 weekly
@@ -214,7 +294,7 @@ def synth_cmd(n_clients: int, seed: int, out: Path, overwrite: bool) -> None:
     from ipt_network.io.synth import synthesize
     from ipt_network.io.tidy import write_inventory
 
-    inventory = synthesize(n_clients, seed, progress=True)
+    inventory = synthesize(n_clients, seed, progress=True, support_effect=support_effect)
     with errors_as_messages():
         write_inventory(inventory, out, overwrite=overwrite)
     click.echo(

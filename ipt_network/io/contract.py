@@ -267,6 +267,8 @@ TABLES: Final[dict[str, Table]] = {
                 Column("focus", "areas", nullable=True, choices=names.PROBLEM_AREAS),
                 Column("focus_session", "int", required=False, nullable=True, bounds=(1, 999)),
                 _choice("episode", names.EPISODES),
+                # age at intake; a de-identified export writes 90 for every age of 90 or over
+                Column("age", "int", required=False, nullable=True, bounds=(0, 120)),
                 # the treatment contract (planned_sessions and focus above are part of it)
                 Column("contract_date", "date", required=False, nullable=True),
                 _free_text("formulation", required=False),

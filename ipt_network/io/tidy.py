@@ -57,7 +57,7 @@ from ipt_network.io.contract import TABLES, Table
 from ipt_network.io.inventory import Inventory
 from ipt_network.io.validation import check, validate
 
-__all__ = ["read_inventory", "write_inventory", "read_table_file", "RawTable", "deidentify"]
+__all__ = ["read_inventory", "write_inventory", "read_table_file", "RawTable"]
 
 
 class RawTable(NamedTuple):
@@ -539,31 +539,6 @@ def _to_text(frame: pd.DataFrame) -> pd.DataFrame:
             series = series.map({True: "true", False: "false"}, na_action="ignore")
         out[column] = series.astype("string").fillna("")
     return pd.DataFrame(out)
-
-
-def deidentify(inventory: Inventory) -> Inventory:
-    """Drop names and free text: what may leave the clinic for research.
-
-    Names become the person's id, client labels the client's id, and every
-    free-text column of the contract is emptied.
-
-    Examples
-    --------
-    >>> from ipt_network import load_samples
-    >>> anon = deidentify(load_samples())
-    >>> bool((anon.people["name"] == anon.people["person_id"]).all())
-    True
-    """
-    out = {}
-    for name, frame in inventory.items():
-        frame = frame.copy()
-        for col in TABLES[name].columns:
-            if col.identifying:
-                frame[col.name] = pd.Series(pd.NA, index=frame.index, dtype="string")
-        out[name] = frame
-    out["people"]["name"] = out["people"]["person_id"]
-    out["clients"]["label"] = out["clients"]["client_id"]
-    return Inventory.from_tables(out)
 
 
 def write_inventory(

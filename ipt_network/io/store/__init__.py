@@ -40,11 +40,13 @@ Examples
 from __future__ import annotations
 
 import os
+import secrets
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import TypeVar, cast
+from datetime import UTC, datetime
+from typing import Final, NamedTuple, TypeVar, cast
 
 import pandas as pd
 import sqlalchemy as sa
@@ -82,6 +84,9 @@ from ipt_network.regions import Region, region
 
 __all__ = [
     "Store",
+    "StudyKey",
+    "STUDY_ID_PREFIX",
+    "DATE_SHIFT_DAYS",
     "SCHEMA_VERSION",
     "MIGRATIONS",
     "default_db_path",
@@ -92,6 +97,28 @@ __all__ = [
 _CHUNK = 50_000
 _T = TypeVar("_T")
 _PLACEHOLDER = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+#: How every study id starts; the rest is random (:func:`_new_study_key`).
+STUDY_ID_PREFIX: Final = "S-"
+#: A client's dates move back by a whole number of days drawn from this range (inclusive).
+DATE_SHIFT_DAYS: Final = (365, 3650)
+#: Letters and digits of study ids: no 0, O, 1 or I, which read alike.
+_STUDY_ALPHABET: Final = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+_STUDY_ID_LENGTH: Final = 10
+
+
+class StudyKey(NamedTuple):
+    """One client's key for de-identified exports, kept in the store and never exported.
+
+    Attributes
+    ----------
+    study_id : str
+        The random id that stands for the client (``S-`` and 10 random characters).
+    date_offset_days : int
+        How many days every date of the client moves back.
+    """
+
+    study_id: str
+    date_offset_days: int
 
 
 class Store:
@@ -578,6 +605,58 @@ class Store:
         values = {"focus": ";".join(areas), "focus_session": session}
         self.update(client_id, "clients", {}, values, check=had_session)
 
+    def study_keys(self, client_ids: Sequence[str]) -> dict[str, StudyKey]:
+        """Each client's study id and date shift, made (and kept) when the client has none.
+
+        A client keeps its key for good, so later de-identified exports give
+        it the same study id and the same shift. The keys missing are drawn
+        with :mod:`secrets` (a random study id, never derived from the client
+        id; a shift in :data:`DATE_SHIFT_DAYS`) and written in one write
+        transaction; when every client has a key, nothing is written. The
+        ``study_keys`` table is no table of the contract: no inventory read
+        and no export holds it. An older store is upgraded first.
+
+        Parameters
+        ----------
+        client_ids : sequence of str
+            The clients (need not be stored: a key names a client id only).
+
+        Returns
+        -------
+        dict of str to StudyKey
+            By client id, in the order given.
+
+        Examples
+        --------
+        >>> import tempfile, os
+        >>> store = Store.create(os.path.join(tempfile.mkdtemp(), "ipt.db"))
+        >>> keys = store.study_keys(["grief-01"])
+        >>> keys["grief-01"].study_id.startswith(STUDY_ID_PREFIX)
+        True
+        >>> store.study_keys(["grief-01"]) == keys
+        True
+        >>> store.close()
+        """
+        wanted = list(dict.fromkeys(client_ids))
+        with self._read() as conn:
+            known = _read_study_keys(conn)
+        if all(c in known for c in wanted):
+            return {c: known[c] for c in wanted}
+        if self.schema_version < SCHEMA_VERSION:
+            self.migrate()
+            self._absent = {}
+        with self._write(changes=_bulk.Changes(())) as conn:
+            known = _read_study_keys(conn)  # another writer may have made some meanwhile
+            taken = {key.study_id for key in known.values()}
+            created = datetime.now(UTC).isoformat(timespec="seconds")
+            rows = []
+            for client_id in (c for c in wanted if c not in known):
+                known[client_id] = _new_study_key(taken)
+                taken.add(known[client_id].study_id)
+                rows.append({"client_id": client_id, **known[client_id]._asdict()})
+            conn.execute(_schema.STUDY_KEYS.insert(), [r | {"created": created} for r in rows])
+        return {c: known[c] for c in wanted}
+
     # ------------------------------------------------------------------ reading
     def client_ids(self) -> list[str]:
         """Every stored client id, sorted."""
@@ -627,6 +706,32 @@ class Store:
         with self._read() as conn:
             revision = _schema.revision(conn) if self._columns is not None else None
             return _bulk.cached_read(conn, names, self._columns, revision, self._absent)
+
+
+def _read_study_keys(conn: Connection) -> dict[str, StudyKey]:
+    """Every stored study key by client id; none in a store older than the table."""
+    keys = _schema.STUDY_KEYS
+    if not sa.inspect(conn).has_table(keys.name):
+        return {}
+    rows = conn.execute(sa.select(keys.c.client_id, keys.c.study_id, keys.c.date_offset_days))
+    return {r[0]: StudyKey(r[1], int(r[2])) for r in rows}
+
+
+def _new_study_key(taken: set[str]) -> StudyKey:
+    """A random study id not in ``taken``, and a random shift in :data:`DATE_SHIFT_DAYS`.
+
+    Examples
+    --------
+    >>> key = _new_study_key(set())
+    >>> len(key.study_id), DATE_SHIFT_DAYS[0] <= key.date_offset_days <= DATE_SHIFT_DAYS[1]
+    (12, True)
+    """
+    while True:
+        random = "".join(secrets.choice(_STUDY_ALPHABET) for _ in range(_STUDY_ID_LENGTH))
+        if STUDY_ID_PREFIX + random not in taken:
+            break
+    low, high = DATE_SHIFT_DAYS
+    return StudyKey(STUDY_ID_PREFIX + random, low + secrets.randbelow(high - low + 1))
 
 
 def _row_key(

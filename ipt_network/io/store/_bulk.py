@@ -276,8 +276,10 @@ class Renewal:
         base = _cache_file(self.folder, name, self.base)
         old = pq.read_table(base, memory_map=True) if self.clients and new is not None else None
         if old is not None and new is not None:
-            if not set(_order(name)) <= set(old.column_names):
-                return  # a copy written before copies kept row ids: it cannot be renewed
+            if not {*_order(name), *TABLES[name].names} <= set(old.column_names):
+                # written before copies kept row ids, or under an older contract: the next
+                # read makes a new copy from SQL
+                return
             added = pa.Table.from_pandas(new[old.column_names], preserve_index=False)
             kept, gone = _spliced(name, old, added.cast(old.schema), sorted(self.clients))
             if not gone.equals(added.cast(old.schema)):
@@ -372,7 +374,9 @@ def cached_read(
     """Whole tables at ``revision``: from the columnar copy when it is there, else from SQL.
 
     ``conn`` must be inside the read transaction in which ``revision`` was read.
-    A table read from SQL is written to the copy for the next reader.
+    A table read from SQL is written to the copy for the next reader. A copy
+    written under an older contract (a column missing: the software was
+    upgraded since) is not used; it is read from SQL and written again.
     """
     import pyarrow.parquet as pq
 
@@ -385,12 +389,14 @@ def cached_read(
         try:
             table = pq.read_table(path)
         except (OSError, ValueError):
-            frame = read_rows(conn, name, absent=absent.get(name, frozenset()), ordered=True)
-            with contextlib.suppress(OSError):  # read-only folder: next read goes to SQL
-                _write_cache(folder, name, revision, frame)
-            out[name] = frame[TABLES[name].names]
-        else:
+            table = None
+        if table is not None and set(TABLES[name].names) <= set(table.column_names):
             out[name] = typed(name, table.to_pandas(types_mapper=_arrow_types))
+            continue
+        frame = read_rows(conn, name, absent=absent.get(name, frozenset()), ordered=True)
+        with contextlib.suppress(OSError):  # read-only folder: next read goes to SQL
+            _write_cache(folder, name, revision, frame)
+        out[name] = frame[TABLES[name].names]
     return out
 
 

@@ -4,13 +4,18 @@ The tables mirror the tidy contract (:mod:`ipt_network.io.contract`) table for
 table, keys and foreign keys included. ``meta`` holds the schema version and
 the store revision, a counter that every write transaction bumps so that
 caches (in this process or another) know when what they hold is stale.
+``study_keys`` holds, per client, the random study id and the date shift of
+the de-identified export (:mod:`ipt_network.research.deidentify`); it is not a
+table of the contract, so no read of an inventory and no export ever sees it.
 
 Examples
 --------
 >>> sorted(metadata.tables)[:3]
 ['clients', 'communication', 'dispute_work']
 >>> SCHEMA_VERSION
-4
+5
+>>> [c.name for c in STUDY_KEYS.columns]
+['client_id', 'study_id', 'date_offset_days', 'created']
 >>> FOREIGN_KEYS["person_ties"][0]
 (['client_id', 'session', 'source'], 'relationships', ['client_id', 'session', 'person_id'])
 """
@@ -28,6 +33,7 @@ from ipt_network.io.contract import TABLES, Column
 
 __all__ = [
     "metadata",
+    "STUDY_KEYS",
     "SCHEMA_VERSION",
     "MIGRATIONS",
     "FOREIGN_KEYS",
@@ -42,11 +48,20 @@ __all__ = [
 ]
 
 #: The schema version this code writes.
-SCHEMA_VERSION: Final = 4
+SCHEMA_VERSION: Final = 5
 
 metadata = sa.MetaData()
 _META = sa.Table(
     "meta", metadata, sa.Column("key", sa.Text, primary_key=True), sa.Column("value", sa.Text)
+)
+#: Each client's study id and date shift for de-identified exports (version 5); never exported.
+STUDY_KEYS: Final = sa.Table(
+    "study_keys",
+    metadata,
+    sa.Column("client_id", sa.Text, primary_key=True),
+    sa.Column("study_id", sa.Text, nullable=False, unique=True),
+    sa.Column("date_offset_days", sa.Integer, nullable=False),
+    sa.Column("created", sa.Text, nullable=False),
 )
 
 #: Foreign keys per table, as the contract declares them for the store:
@@ -122,6 +137,10 @@ def _add_contract_parts(conn: Connection) -> None:
     (``clients``), the dispute stage (``sessions``), and the skill and the
     communication analysis (``communication``).
 
+    Version 4 to 5: the client's age at intake (``clients.age``) and the
+    ``study_keys`` table of the de-identified export (empty until the first
+    such export).
+
     New columns are nullable, so existing rows stay valid. The step does
     whatever is missing, so running it at either version leaves the same store.
     """
@@ -138,6 +157,7 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: _to_version_2,
     2: _add_contract_parts,
     3: _add_contract_parts,
+    4: _add_contract_parts,
 }
 
 

@@ -13,6 +13,9 @@ separators, coordinates rounded, no template.
   marker; a compare mode shows who left (as ghosts), who joined and who moved.
 * :func:`phq9_figure`: the PHQ-9 course over the severity bands.
 * :func:`trends_figure`: small multiples of the map's metrics over sessions.
+* :func:`cohort_course_figure`, :func:`cohort_change_figure` and
+  :func:`cohort_scatter_figure`: the cohort page's PHQ-9 course by problem
+  area, distribution of network change, and the two against each other.
 * :func:`figure_table`: a text alternative for any of them.
 
 Colours come from the Okabe-Ito palette (:data:`OKABE_ITO`), safe for the
@@ -42,6 +45,12 @@ from ipt_network.views.figures._style import (
     ConflictStyle,
     Figure,
 )
+from ipt_network.views.figures.cohort import (
+    AREA_STYLES,
+    cohort_change_figure,
+    cohort_course_figure,
+    cohort_scatter_figure,
+)
 from ipt_network.views.figures.map import map_figure, relationship_map
 from ipt_network.views.figures.phq9 import phq9_figure
 from ipt_network.views.figures.table import figure_table
@@ -58,4 +67,8 @@ __all__ = [
     "trends_figure",
     "figure_table",
     "Figure",
+    "AREA_STYLES",
+    "cohort_course_figure",
+    "cohort_change_figure",
+    "cohort_scatter_figure",
 ]
