@@ -58,6 +58,19 @@ def session_rows(inv: Inventory) -> list[tuple[str, int]]:
     return [(str(c), int(n)) for c, n in zip(s["client_id"], s["session"], strict=True)]
 
 
+#: The client's columns each snapshot carries: numbers, dates and categories (no label, no text).
+CLIENT_ATTRIBUTES = (
+    "planned_sessions",
+    "onset_date",
+    "focus",
+    "focus_session",
+    "episode",
+    "age",
+    "contract_date",
+    "maintenance",
+)
+
+
 def given(attrs: dict[str, Any]) -> dict[str, Any]:
     """The attributes with a value: what GraphML keeps."""
     return {k: v for k, v in attrs.items() if v is not None}
@@ -105,12 +118,15 @@ def test_graphml_reads_back_with_networkx(inv: Inventory, graphml: list[Path]) -
         got_edges = {frozenset((a, b)): d for a, b, d in G.edges(data=True)}
         assert got_edges == want["edges"], (client_id, session)
         graph = {k: v for k, v in G.graph.items() if not k.endswith("_default")}
+        client = inv.clients.set_index("client_id").loc[client_id]
         assert graph == {
             "client_id": client_id,
             "session": session,
             "date": date,
             **({} if is_missing(total) else {"phq9_total": int(total)}),
+            **given({c: plain(client[c]) for c in CLIENT_ATTRIBUTES}),
         }
+        assert {"focus", "episode", "planned_sessions"} <= set(graph)
 
 
 def test_graphml_keeps_types(graphml: list[Path]) -> None:

@@ -6,7 +6,9 @@ are the alter-alter ties. The graphs are the snapshot graphs of
 :mod:`ipt_network.network.graph`, so every attribute they carry (GUIDE section
 3: ring, closeness weight ``4 - ring``, conflict, support and the optional
 relationship fields) is exported as it is; each session also carries its PHQ-9
-total (prorated as every view prorates it; missing when 3 or more items are).
+total (prorated as every view prorates it; missing when 3 or more items are)
+and the client's attributes of the ``clients`` table (focus, episode, age, ...;
+not the label or the free text).
 
 **GraphML** (:func:`write_graphml`): ``<folder>/<client>/session_<NN>.graphml``,
 one file per client and session. The folder name is the client id
@@ -19,7 +21,10 @@ has no null); integers and booleans keep their types. Files read back with
 **egor** (:func:`write_egor`): three CSV files in ``folder``:
 
 - ``egos.csv``: one row per client and session: ``.egoID``, ``wave`` (the
-  session), ``client_id``, ``session``, ``date``, ``phq9_total``;
+  session), ``client_id``, ``session``, ``date``, ``phq9_total``, then the
+  client's columns of the ``clients`` table other than text (planned sessions,
+  onset, focus, episode, age, contract date, maintenance), as in each GraphML
+  file's graph data;
 - ``alters.csv``: one row per person on a map: ``.altID`` (the person id),
   ``.egoID``, ``wave`` and the person's and relationship's attributes (the
   relationship's ``notes`` as ``relationship_notes``);
@@ -75,6 +80,7 @@ from ipt_network.clinical.measures import phq9_scores
 from ipt_network.errors import OutputExists
 from ipt_network.io._cells import neutralise
 from ipt_network.io._files import private_folder, private_output
+from ipt_network.io.contract import TABLES
 from ipt_network.io.inventory import Inventory
 from ipt_network.network.graph import course
 
@@ -83,6 +89,7 @@ __all__ = ["write_graphml", "write_egor", "client_folder_name", "EGOR_FILES"]
 #: The files :func:`write_egor` writes, in order.
 EGOR_FILES = ("egos.csv", "alters.csv", "aaties.csv")
 _PHQ9_TOTAL = "phq9_total"
+_CLIENT_ID = "client_id"
 _RELATIONSHIP_NOTES = "relationship_notes"
 
 
@@ -98,9 +105,37 @@ def client_folder_name(client_id: str) -> str:
     return "%2E" + safe[1:] if safe.startswith(".") else safe
 
 
-def _snapshots(inventory: Inventory) -> Iterator[nx.Graph]:
-    """Every client's snapshot graphs, with the session's PHQ-9 total as graph data."""
+def _plain(value: Any) -> Any:
+    """A table cell as a plain Python value (``None`` when missing), as GraphML and CSV take it."""
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    return value.item() if hasattr(value, "item") else value
 
+
+def _client_columns() -> list[str]:
+    """The columns of ``clients`` carried by every snapshot: all but the id and the text."""
+    return [c.name for c in TABLES["clients"].columns if c.name != _CLIENT_ID and c.kind != "text"]
+
+
+def _client_data(inventory: Inventory) -> dict[str, dict[str, Any]]:
+    """Each client's row of ``clients`` as plain values: the numbers, dates and categories.
+
+    The label and the free text of the contract and the ending (the clinician's
+    narrative, not attributes of the network) stay in the tidy export.
+    """
+    columns = _client_columns()
+    rows = inventory.clients.set_index(_CLIENT_ID)[columns].astype(object)
+    return {
+        str(cid): {c: _plain(v) for c, v in row.items()}
+        for cid, row in zip(rows.index, rows.to_dict("records"), strict=True)
+    }
+
+
+def _snapshots(inventory: Inventory) -> Iterator[nx.Graph]:
+    """Every client's snapshot graphs, with the session's PHQ-9 total and the client's
+    attributes (``clients`` table: planned sessions, focus, episode, age, ...) as graph data."""
+
+    client_data = _client_data(inventory)
     sessions = inventory.sessions
     totals = phq9_scores(sessions)[_PHQ9_TOTAL]
     keyed: dict[tuple[str, int], Any] = {
@@ -111,6 +146,7 @@ def _snapshots(inventory: Inventory) -> Iterator[nx.Graph]:
         for G in course(inventory, client_id):
             total = keyed[client_id, G.graph["session"]]
             G.graph[_PHQ9_TOTAL] = None if pd.isna(total) else int(total)
+            G.graph.update(client_data[client_id])
             yield G
 
 
@@ -172,6 +208,7 @@ def write_graphml(
 
 def _egor_tables(inventory: Inventory) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     ego_columns = [".egoID", "wave", "client_id", "session", "date", _PHQ9_TOTAL]
+    ego_columns += _client_columns()
     egos: list[dict[str, Any]] = []
     alters: list[dict[str, Any]] = []
     ties: list[dict[str, Any]] = []
