@@ -18,7 +18,8 @@ In one run, on the cohort of ``ipt-network synth --clients 100000 --seed 1``:
 
 Every time is the median of ``--repeats`` runs, the two sides timed in turn.
 The script exits with status 1 when the tables differ or the cluster takes
-more than :data:`TARGET_RATIO` times the in-memory engine. On one machine the
+more than :data:`TARGET_RATIO` times the in-memory engine (from
+:data:`TARGET_FROM_CLIENTS` clients; a smaller run checks equality only). On one machine the
 cluster cannot be faster (the same two cores, plus moving every row between
 processes); the point of the path is a cohort larger than one machine's
 memory, and the target bounds what that costs.
@@ -47,6 +48,9 @@ from ipt_network.network.dask import cohort_metrics_dask
 from ipt_network.network.metrics import cohort_metrics
 
 TARGET_RATIO = 3.0
+#: The target applies from this many clients: below, the cluster's fixed costs
+#: (starting tasks, moving partitions between processes) outweigh the work.
+TARGET_FROM_CLIENTS = 50_000
 TABLES = ("relationships", "person_ties", "sessions")
 #: Clients per Parquet file of the benchmark's dataset.
 CLIENTS_PER_FILE = 2_500
@@ -173,12 +177,18 @@ def main() -> int:
     print(f"on {where}, " + (f"shuffled into {parts} partitions" if parts else "no shuffle"))
     print(f"in memory (pandas.read_parquet + cohort_metrics): {ref_s:8.1f} s")
     print(f"dask (read_parquet + cohort_metrics_dask):       {dask_s:8.1f} s")
-    print(f"ratio dask / in memory: {ratio:.2f}x (target <= {TARGET_RATIO:.0f}x)")
+    applies = args.clients >= TARGET_FROM_CLIENTS
+    target = (
+        f"target <= {TARGET_RATIO:.0f}x"
+        if applies
+        else f"no target below {TARGET_FROM_CLIENTS:,} clients: fixed costs dominate"
+    )
+    print(f"ratio dask / in memory: {ratio:.2f}x ({target})")
     print(f"tables equal: {'yes' if ok else 'NO'}")
     failures = []
     if not ok:
         failures.append("the cluster's table differs from the in-memory engine's")
-    if ratio > TARGET_RATIO:
+    if applies and ratio > TARGET_RATIO:
         failures.append(f"dask took {ratio:.2f}x the in-memory engine (target {TARGET_RATIO}x)")
     return verdict(failures)
 

@@ -409,15 +409,20 @@ def test_a_plain_export_makes_no_keys(tmp_path: Path, tiny_folder: Path) -> None
     assert not (tmp_path / "plain" / dei.SUMMARY_FILE).exists()
 
 
-def test_an_existing_summary_is_not_replaced_without_overwrite(
-    exported: dict[str, Path], tmp_path: Path
+@pytest.mark.parametrize("fmt", ["tidy", "graphml"])
+def test_a_deidentified_export_goes_into_an_empty_folder_only(
+    exported: dict[str, Path], tmp_path: Path, fmt: str
 ) -> None:
+    """An identified export in the folder is never left beside a de-identified one."""
     out = tmp_path / "o"
-    out.mkdir()
-    (out / dei.SUMMARY_FILE).write_text("mine\n")
     db = str(exported["db"])
-    result = CliRunner().invoke(main, ["export", "--db", db, "--out", str(out), "--deidentify"])
-    assert result.exit_code != 0 and "already holds summary.csv" in result.output
-    assert (out / dei.SUMMARY_FILE).read_text() == "mine\n" and not (out / "clients.csv").exists()
-    run("export", "--db", db, "--out", str(out), "--deidentify", "--overwrite")
-    assert (out / dei.SUMMARY_FILE).read_text().startswith("measure,")
+    run("export", "--db", db, "--out", str(out), "--format", fmt)
+    before = sorted(p.relative_to(out) for p in out.rglob("*"))
+    for extra in ([], ["--overwrite"]):
+        args = ["export", "--db", db, "--out", str(out), "--deidentify", "--format", fmt, *extra]
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code != 0 and "is not empty" in result.output, extra
+        assert sorted(p.relative_to(out) for p in out.rglob("*")) == before
+    assert not (out / dei.SUMMARY_FILE).exists()
+    run("export", "--db", db, "--out", str(tmp_path / "fresh"), "--deidentify", "--format", fmt)
+    assert (tmp_path / "fresh" / dei.SUMMARY_FILE).read_text().startswith("measure,")

@@ -94,6 +94,11 @@ def main() -> None:
     whole cohorts. Start with `ipt-network demo` to look around the sample
     clients, or `ipt-network init` then `ipt-network import FOLDER` for your own.
 
+    For research: `import-nc` reads Network Canvas exports, `export --format`
+    writes GraphML, egor tables or a Parquet dataset (`--deidentify` for a HIPAA
+    Safe Harbor export), `metrics` the network metric table, and `model` fits
+    mixed-effects models of PHQ-9 and the network.
+
     Every command accepts --help. The store defaults to a file in your user
     data folder; set --db (or the IPT_NETWORK_DB variable) to use another.
     """

@@ -142,9 +142,12 @@ def demo_cmd(port: int, host: str) -> None:
 @_port_option
 @_host_option
 def serve_cmd(db: str | None, port: int, host: str) -> None:
-    """Open the dashboard on your store: client list, maps, recording sessions.
+    """Open the dashboard on your store: client list, maps, recording sessions, the cohort.
 
     Sessions recorded in the dashboard are saved to the store given by --db.
+    The pages: / (the client list), /client/ID (one client's course),
+    /client/ID/record (recording the next session) and /cohort (every client
+    together: PHQ-9 by problem area and network change, with filters).
     Open the address it prints in your web browser; stop with Ctrl+C.
     """
     from dashboards.app import create_app

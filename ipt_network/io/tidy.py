@@ -578,7 +578,7 @@ def write_inventory(
     existing = [t.file for t in TABLES.values() if (root / t.file).exists()]
     if existing and not overwrite:
         raise OutputExists(
-            f"{root} already holds {', '.join(existing)}; choose an empty folder or overwrite"
+            f"{root} already holds {', '.join(existing)}; choose an empty folder, or overwrite (--overwrite; overwrite=True in Python)"
         )
     written: list[Path] = []
     with tempfile.TemporaryDirectory(dir=root, prefix=".writing-") as tmp:

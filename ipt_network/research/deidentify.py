@@ -56,6 +56,7 @@ Examples
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Final, Literal
@@ -80,6 +81,7 @@ from ipt_network.io.contract import (
 from ipt_network.io.inventory import Inventory, dtype_of
 
 __all__ = [
+    "require_empty",
     "Treatment",
     "KEPT",
     "TOP_CODED",
@@ -382,6 +384,37 @@ def summary(inventory: Inventory) -> pd.DataFrame:
         for measure, counts in groups.items()
     ]
     return pd.concat(parts, ignore_index=True)[["measure", "category", "count", "suppressed"]]
+
+
+def require_empty(folder: str | os.PathLike[str]) -> None:
+    """Refuse a folder that holds anything: a de-identified export starts in an empty one.
+
+    Overwriting would leave the files an earlier export wrote and this one does
+    not (a GraphML folder of a client by real id, say) beside the de-identified
+    files, so ``overwrite`` does not lift this.
+
+    Raises
+    ------
+    OutputExists
+        (a ``FileExistsError``) When ``folder`` exists and is not empty.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     require_empty(tmp)  # empty: fine
+    ...     _ = (Path(tmp) / "old.csv").write_text("x")
+    ...     require_empty(tmp)
+    Traceback (most recent call last):
+    ...
+    ipt_network.errors.OutputExists: ... is not empty: a de-identified export goes into ...
+    """
+    root = Path(folder)
+    if root.is_dir() and any(root.iterdir()):
+        raise OutputExists(
+            f"{root} is not empty: a de-identified export goes into a new or empty folder, "
+            "so that nothing from an earlier export sits beside it (even with overwrite)"
+        )
 
 
 def summary_path(folder: str | Path, *, overwrite: bool = False) -> Path:

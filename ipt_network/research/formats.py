@@ -165,7 +165,7 @@ def _refuse(targets: list[Path], overwrite: bool) -> None:
     if there and not overwrite:
         raise OutputExists(
             f"{there[0].parent} already holds {there[0].name} "
-            f"({len(there)} file(s) in all); choose an empty folder or overwrite"
+            f"({len(there)} file(s) in all); choose an empty folder, or overwrite (--overwrite; overwrite=True in Python)"
         )
 
 

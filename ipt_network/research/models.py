@@ -233,7 +233,7 @@ def _fit_one(
     """Fit one MixedLM on ``data``; warnings and failures are recorded, never raised."""
     n_clients = int(data["client_id"].nunique())
     if n_clients < MIN_CLIENTS:
-        reason = f"{n_clients} clients, fewer than {MIN_CLIENTS}"
+        reason = f"{n_clients} client{'' if n_clients == 1 else 's'}, fewer than {MIN_CLIENTS}"
         return _Fit(model, subset, skipped=reason)
     smf = _statsmodels()
     with warnings.catch_warnings(record=True) as caught:

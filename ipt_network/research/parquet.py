@@ -132,7 +132,7 @@ def _refuse_occupied(target: Path, overwrite: bool) -> bool:
     """Whether ``target`` holds files; :class:`OutputExists` when they may not be replaced."""
     occupied = target.exists() and any(target.iterdir())
     if occupied and not overwrite:
-        raise OutputExists(f"{target} is not empty; choose an empty folder or overwrite")
+        raise OutputExists(f"{target} is not empty; choose an empty folder, or overwrite (--overwrite; overwrite=True in Python)")
     return occupied
 
 
