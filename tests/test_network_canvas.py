@@ -589,3 +589,119 @@ def test_real_csv_values_map_as_documented(real: Path) -> None:
         assert given == support[row.RelStrength]
     roles = dict(zip(inv.people["name"], inv.people["role"], strict=True))
     assert roles["Ethan"] == "partner" and roles["Luca"] == "other"  # OngoingPartner empty
+
+
+# ------------------------------------------------------------------ review fixes
+def cli_import(*args: str | Path) -> tuple[int, str]:
+    return run("import-nc", *map(str, args))
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            {'knows = "Knows"': 'knows = "knows"'},
+            "mapping key ties.knows: no edge list of edge type knows was found; "
+            "edge types present: Argues, Knows",
+        ),
+        (
+            {'node_type = "Person"': 'node_type = "Persons"'},
+            "mapping key node_type: no attribute list of node type Persons was found; "
+            "node types present: Person, Venue",
+        ),
+    ],
+)
+def test_a_type_no_export_has_is_one_clear_problem(
+    tmp_path: Path, change: dict[str, str], expected: str
+) -> None:
+    mapping = write_mapping(tmp_path, mapping_text(**change))
+    assert [str(f) for f in failures_of(FIXTURES, mapping)] == [expected]
+    code, out = cli_import(FIXTURES, "--map", mapping, "--dry-run")
+    assert code == 1 and expected in out and "1 problem found" in out
+
+
+def test_misspelled_client_variable_is_a_missing_column(tmp_path: Path) -> None:
+    mapping = write_mapping(tmp_path, mapping_text(**{'"client_code"': '"client_cod"'}))
+    failures = failures_of(FIXTURES, mapping)
+    assert len(failures) == 4  # one per interview: three CSV ego files and one GraphML file
+    for failure in failures:
+        assert (failure.row, failure.column) == (None, "client_cod")
+        assert failure.message.startswith("column is missing"), failure
+    no_clinical_values(failures)
+
+
+def test_the_same_interview_twice_is_named_by_path(exports: Path) -> None:
+    shutil.copytree(exports / "csv", exports / "copy" / "csv")
+    failures = failures_of(exports)
+    ego = session_file(exports, 1, "ego").name
+    session_id = ego.split("_")[1]
+    assert f"interview {session_id} appears twice: copy/csv/{ego} and csv/{ego}" in map(
+        str, failures
+    )
+    assert len(failures) == 2, failures  # the two copied interviews, nothing else
+
+
+def test_files_sharing_a_base_name_are_named_by_relative_path(exports: Path) -> None:
+    copy = exports / "copy" / "csv"
+    shutil.copytree(exports / "csv", copy)
+    for ego in copy.glob("*_ego.csv"):  # another session of nc-01, with a bad value
+        edit_csv(ego, lambda rows: rows[0].update(networkCanvasSessionID="other", session_no="4"))
+    person = session_file(exports, 1, "attributeList_Person").name
+    edit_csv(copy / person, lambda rows: rows[1].update(Conflict="Extreme"))
+    found = [f for f in failures_of(exports) if f.column == "Conflict"]
+    assert [(f.file, f.row) for f in found] == [(f"copy/csv/{person}", 3)]
+
+
+def test_dry_run_with_problems_prints_only_the_problems(exports: Path, db: str) -> None:
+    edit_csv(
+        session_file(exports, 2, "attributeList_Person"),
+        lambda rows: rows[0].update(Conflict="Extreme"),
+    )
+    code, out = cli_import(exports, "--map", EXAMPLE, "--db", db, "--dry-run")
+    assert code == 1 and "1 problem found" in out
+    assert "Would import" not in out and "Ambiguous" not in out
+
+
+def test_dry_run_is_refused_like_the_real_run(db: str) -> None:
+    assert cli_import(FIXTURES, "--map", EXAMPLE, "--db", db)[0] == 0
+    code, out = cli_import(FIXTURES / "csv", "--map", EXAMPLE, "--db", db, "--dry-run")
+    assert code == 1 and "already in the store (nc-01)" in out and "--replace" in out
+    assert "Would import" not in out
+    code, out = cli_import(FIXTURES / "csv", "--map", EXAMPLE, "--db", db, "--dry-run", "--replace")
+    assert code == 0 and "Would replace nc-01: 3 sessions before, 2 now (session 3 " in out
+    assert Store.open(db).inventory().sessions_of("nc-01") == [1, 2, 3]
+
+
+def test_replace_says_which_sessions_are_gone(db: str) -> None:
+    assert cli_import(FIXTURES, "--map", EXAMPLE, "--db", db)[0] == 0
+    code, out = cli_import(FIXTURES / "csv", "--map", EXAMPLE, "--db", db, "--replace")
+    assert code == 0, out
+    assert (
+        "Replaced nc-01: 3 sessions before, 2 now (session 3 not in these exports is gone)"
+        in out.splitlines()
+    )
+    assert "nc-02" not in out  # not in these exports, so untouched and not named
+    assert Store.open(db).inventory().sessions_of("nc-01") == [1, 2]
+    help_text = " ".join(cli_import("--help")[1].split())
+    assert "A client is replaced whole" in help_text
+
+
+def test_examples_are_installed_with_the_package() -> None:
+    import tomllib
+
+    import ipt_network
+    from ipt_network.io.network_canvas import EXAMPLES
+
+    package = Path(ipt_network.__file__).parent / "data" / "network-canvas"
+    assert package == EXAMPLES and (package / "mapping.example.toml").is_file()
+    link = ROOT / "data" / "network-canvas"
+    assert link.is_symlink() and link.resolve() == package.resolve()
+    assert not Path(str(link.readlink())).is_absolute()
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"
+    ]["ipt_network"]
+    shipped = {p for pattern in patterns for p in (package.parent.parent).glob(pattern)}
+    assert {p for p in package.rglob("*") if p.is_file()} <= shipped
+    code, out = cli_import("--example-mapping")
+    assert code == 0 and out == (package / "mapping.example.toml").read_text()
+    assert "--example-mapping" in cli_import("--help")[1]

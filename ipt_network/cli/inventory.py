@@ -119,29 +119,46 @@ def import_cmd(folder: Path, db: str | None, replace: bool) -> None:
 @click.argument(
     "paths",
     nargs=-1,
-    required=True,
     metavar="PATH...",
     type=click.Path(exists=True, path_type=Path),
 )
 @click.option(
     "--map",
     "mapping_file",
-    required=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="The mapping file (TOML): which node type holds the people, which variables give "
     "the client, session, name, role, ring, conflict and support, which edge type means "
-    "'know each other' and how people are matched. See data/network-canvas/mapping.example.toml.",
+    "'know each other' and how people are matched. Start from the example: "
+    "ipt-network import-nc --example-mapping > mapping.toml",
 )
 @db_option
-@_replace_option
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="Replace clients that are already in the store. A client is replaced whole: "
+    "stored sessions that are not in these exports are deleted (the output names them). "
+    "Without it, importing a client that is already stored is refused and nothing is written.",
+)
 @click.option(
     "--dry-run",
     is_flag=True,
-    help="Read and check everything, print what would be imported (clients, sessions, "
-    "people, ties) and any ambiguous matches, and write nothing.",
+    help="Read and check everything, against the store too, print what would be imported "
+    "(clients, sessions, people, ties) and any ambiguous matches, and write nothing.",
+)
+@click.option(
+    "--example-mapping",
+    "show_example",
+    is_flag=True,
+    help="Print the example mapping (every key documented) and stop; PATH and --map are "
+    "not needed.",
 )
 def import_nc_cmd(
-    paths: tuple[Path, ...], mapping_file: Path, db: str | None, replace: bool, dry_run: bool
+    paths: tuple[Path, ...],
+    mapping_file: Path | None,
+    db: str | None,
+    replace: bool,
+    dry_run: bool,
+    show_example: bool,
 ) -> None:
     """Import Network Canvas exports: one interview is one session of one client.
 
@@ -151,20 +168,41 @@ def import_nc_cmd(
     exports. Everything passes the checks of `import`. If anything is wrong,
     every problem is listed with its file, line and column, ambiguous matches
     of people included, and nothing is written.
-    """
-    from ipt_network.errors import ValidationError
-    from ipt_network.io.network_canvas import check_network_canvas, load_mapping
 
-    store = None if dry_run else open_store(db, write=True)
+    `ipt-network import-nc --example-mapping > mapping.toml` writes the example
+    mapping to edit for your protocol.
+    """
+    from ipt_network.errors import ClientExists, ValidationError
+    from ipt_network.io import network_canvas as nc
+    from ipt_network.io.inventory import Inventory
+
+    if show_example:
+        click.echo(nc.example_mapping(), nl=False)
+        return
+    if not paths:
+        raise click.UsageError("Missing argument 'PATH...'.")
+    if mapping_file is None:
+        raise click.UsageError("Missing option '--map'.")
     with errors_as_messages():
-        result = check_network_canvas(paths, load_mapping(mapping_file), progress=None)
-        if dry_run:
-            click.echo(result.summary())
+        result = nc.check_network_canvas(paths, nc.load_mapping(mapping_file), progress=None)
         if result.failures:
             raise ValidationError(result.failures)
-        if store is not None:
+    store = open_store(db, write=not dry_run)
+    with errors_as_messages(), store:
+        stored = set(store.client_ids())
+        present = [c for c in result.inventory.client_ids() if c in stored]
+        before = store.inventory(present) if present else Inventory.empty()
+        if dry_run and len(before) and not replace:
+            raise ClientExists(
+                f"{len(before)} client(s) already in the store ({', '.join(before.client_ids())}); "
+                "the import would be refused. Use --replace to overwrite them."
+            )
+        if not dry_run:
             store.import_inventory(result.inventory, replace=replace, progress=None)
-            click.echo(result.summary("Imported"))
+    verbs = ("Would import", "Would replace") if dry_run else ("Imported", "Replaced")
+    click.echo(result.summary(verbs[0]))
+    for line in nc.replacements(before, result.inventory, verbs[1]):
+        click.echo(line)
 
 
 @click.command("export")
@@ -196,7 +234,9 @@ def import_nc_cmd(
     help="HIPAA Safe Harbor: random study ids for clients (the key stays in the store), "
     "each client's dates shifted back by one random number of days, ages of 90 or over "
     "written as 90, people and goals re-keyed, names and every free-text field left out; "
-    "summary.csv beside the files, counts from 1 to 10 suppressed.",
+    "summary.csv beside the files, counts from 1 to 10 suppressed. Goes into a new or "
+    "empty folder only (--overwrite does not lift this), so nothing from an earlier "
+    "export sits beside it.",
 )
 @click.option("--overwrite", is_flag=True, help="Replace files already in the folder.")
 def export_cmd(
@@ -217,6 +257,7 @@ def export_cmd(
     with errors_as_messages():
         inventory = store.inventory(list(clients) if clients else None)
         if deidentify:
+            safe_harbor.require_empty(out)
             summary = safe_harbor.summary_path(out, overwrite=overwrite)
             keys = store.study_keys(inventory.client_ids())
             inventory = safe_harbor.deidentify(inventory, keys)

@@ -88,6 +88,9 @@ __all__ = [
     "check_network_canvas",
     "read_network_canvas",
     "export_files",
+    "example_mapping",
+    "replacements",
+    "EXAMPLES",
     "circle_of_position",
     "ring_of_circle",
 ]
@@ -99,6 +102,8 @@ _GRAPHML_NAMESPACE = "http://graphml.graphdrawing.org/xmlns"
 _FILE_NAME = re.compile(r"^(?P<prefix>.+)_(?P<kind>ego|attributeList|edgeList)(?:_(?P<type>.+))?$")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _DATE = re.compile(r"^([0-9]{4}-[0-9]{2}-[0-9]{2})(?:[T ].*)?$")
+#: The example mapping and the fixture exports it maps, installed with the package.
+EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "network-canvas"
 #: Above this many export files a progress bar is shown (when not told either way).
 _MANY_FILES = 50
 
@@ -110,6 +115,7 @@ _EDGE_TYPE = ("networkCanvasEdgeType", "networkCanvasType", "type")
 _SOURCE = ("networkCanvasSourceUUID", "networkCanvasSource", "from")
 _TARGET = ("networkCanvasTargetUUID", "networkCanvasTarget", "to")
 _CASE = "networkCanvasCaseID"
+_SESSION_ID = ("networkCanvasSessionID", *_EGO_ID)
 _START = ("sessionStart", "sessionFinish")
 _GRAPH_START = ("sessionStartTime", "sessionFinishTime", "sessionExportTime")
 
@@ -359,8 +365,20 @@ def parse_mapping(data: Mapping[str, Any]) -> NCMapping:
     )
 
 
+def example_mapping() -> str:
+    """The text of the example mapping (``ipt-network import-nc --example-mapping``).
+
+    Examples
+    --------
+    >>> text = example_mapping()
+    >>> 'node_type = "Person"' in text and parse_mapping(tomllib.loads(text)).knows
+    'Knows'
+    """
+    return (EXAMPLES / "mapping.example.toml").read_text(encoding="utf-8")
+
+
 def load_mapping(path: str | os.PathLike[str]) -> NCMapping:
-    """Read a mapping file (TOML); see ``data/network-canvas/mapping.example.toml``.
+    """Read a mapping file (TOML); see :func:`example_mapping`.
 
     Raises
     ------
@@ -450,6 +468,7 @@ class _Interview:
     alters: list[_Record] = field(default_factory=list)
     edges: list[tuple[str | None, _Record]] = field(default_factory=list)
     start: str | None = None
+    session_id: str | None = None
 
 
 def export_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
@@ -460,18 +479,39 @@ def export_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     InputMissing
         When a path is not there.
     """
-    found: list[Path] = []
+    return sorted(_export_labels(paths))
+
+
+def _export_labels(paths: Iterable[str | os.PathLike[str]]) -> dict[Path, str]:
+    """Each export file and how problems name it.
+
+    A file is named by its base name; when two files share one, by its path
+    relative to the path given (a folder), and when that is shared too, in
+    full.
+
+    Raises
+    ------
+    InputMissing
+        When a path is not there.
+    """
+    relative: dict[Path, str] = {}
     for given in paths:
         path = Path(given)
         if path.is_dir():
-            found.extend(
-                p for p in sorted(path.rglob("*")) if p.suffix.lower() in (".csv", ".graphml")
-            )
+            for p in sorted(path.rglob("*")):
+                if p.suffix.lower() in (".csv", ".graphml"):
+                    relative.setdefault(p, p.relative_to(path).as_posix())
         elif path.is_file():
-            found.append(path)
+            relative.setdefault(path, path.name)
         else:
             raise InputMissing(f"{path}: no such file or folder")
-    return sorted(dict.fromkeys(found))
+    bases = defaultdict(list)
+    for p, rel in relative.items():
+        bases[p.name].append(rel)
+    return {
+        p: p.name if len(bases[p.name]) == 1 else (rel if bases[p.name].count(rel) == 1 else str(p))
+        for p, rel in relative.items()
+    }
 
 
 def _file_kind(stem: str) -> tuple[str, str, str | None] | None:
@@ -576,6 +616,8 @@ class _Exports:
     mapping: NCMapping
     failures: list[Failure]
     interviews: dict[str, _Interview] = field(default_factory=dict)
+    node_types: set[str] = field(default_factory=set)
+    edge_types: set[str] = field(default_factory=set)
 
     def interview(self, key: str) -> _Interview:
         if key not in self.interviews:
@@ -605,11 +647,26 @@ class _Exports:
             interview.ego = rows[0]
             interview.case = rows[0].get(_CASE) or _case_of(prefix)
             interview.start = rows[0].get(*_START)
+            interview.session_id = rows[0].get(*_SESSION_ID)
         elif kind == "attributeList":
-            node_type = self.mapping.node_type
-            interview.alters.extend(r for r in rows if (typ or r.get(*_NODE_TYPE)) == node_type)
+            for row in rows:
+                self.alter(interview, typ or row.get(*_NODE_TYPE), row)
         else:
-            interview.edges.extend((typ or r.get(*_EDGE_TYPE), r) for r in rows)
+            for row in rows:
+                self.edge(interview, typ or row.get(*_EDGE_TYPE), row)
+
+    def alter(self, interview: _Interview, node_type: str | None, record: _Record) -> None:
+        """Keep a node of the mapping's node type; note every type seen."""
+        if node_type is not None:
+            self.node_types.add(node_type)
+        if node_type == self.mapping.node_type:
+            interview.alters.append(record)
+
+    def edge(self, interview: _Interview, edge_type: str | None, record: _Record) -> None:
+        """Keep an edge; note every type seen."""
+        if edge_type is not None:
+            self.edge_types.add(edge_type)
+        interview.edges.append((edge_type, record))
 
     def add_graphml(self, path: Path, label: str) -> None:
         import networkx as nx
@@ -631,19 +688,60 @@ class _Exports:
         interview.ego = _Record(declared["graph"] | ego, label, lines.get(("graph", None)))
         interview.case = nc.get("caseId") or _case_of(path.stem)
         interview.start = next((nc[k] for k in _GRAPH_START if nc.get(k)), None)
+        interview.session_id = nc.get("sessionUUID") or interview.ego.get(*_SESSION_ID)
         uuid = {}
         for node, data in graph.nodes(data=True):
             cells = declared["node"] | {k: _graphml_text(v) for k, v in data.items()}
             uuid[node] = cells.get("networkCanvasUUID") or str(node)
             record = _Record(cells, label, lines.get(("node", str(node))))
-            if record.get(*_NODE_TYPE) == self.mapping.node_type:
-                interview.alters.append(record)
+            self.alter(interview, record.get(*_NODE_TYPE), record)
         for source, target, key, data in graph.edges(keys=True, data=True):
             cells = declared["edge"] | {k: _graphml_text(v) for k, v in data.items()}
             cells["networkCanvasSourceUUID"] = cells.get("networkCanvasSourceUUID") or uuid[source]
             cells["networkCanvasTargetUUID"] = cells.get("networkCanvasTargetUUID") or uuid[target]
             record = _Record(cells, label, lines.get(("edge", str(key))))
-            interview.edges.append((record.get(*_EDGE_TYPE), record))
+            self.edge(interview, record.get(*_EDGE_TYPE), record)
+
+    def unknown_types(self) -> list[Failure]:
+        """The mapping's node type and edge type, when no export has them."""
+        failures = []
+        for key, wanted, present, what, kind in (
+            ("node_type", self.mapping.node_type, self.node_types, "attribute list", "node"),
+            ("ties.knows", self.mapping.knows, self.edge_types, "edge list", "edge"),
+        ):
+            if wanted is not None and present and wanted not in present:
+                failures.append(
+                    Failure(
+                        f"mapping key {key}",
+                        None,
+                        None,
+                        f"no {what} of {kind} type {wanted} was found; {kind} types present: "
+                        f"{', '.join(sorted(present))}",
+                    )
+                )
+        return failures
+
+    def distinct(self) -> list[_Interview]:
+        """The interviews read, each once: a copy of one already read is a problem."""
+        first: dict[str, _Interview] = {}
+        kept = []
+        for interview in self.interviews.values():
+            if interview.ego is None:
+                continue
+            earlier = first.setdefault(interview.session_id or interview.key, interview)
+            if earlier is interview:
+                kept.append(interview)
+                continue
+            assert earlier.ego is not None
+            self.failures.append(
+                Failure(
+                    f"interview {interview.session_id} appears twice",
+                    None,
+                    None,
+                    f"{earlier.ego.file} and {interview.ego.file}",
+                )
+            )
+        return kept
 
 
 def _check_ego_ids(interview: _Interview, failures: list[Failure]) -> None:
@@ -665,16 +763,27 @@ def _check_ego_ids(interview: _Interview, failures: list[Failure]) -> None:
 
 
 def _read_exports(
-    files: Sequence[Path], mapping: NCMapping, failures: list[Failure], progress: bool
+    files: Mapping[Path, str], mapping: NCMapping, failures: list[Failure], progress: bool
 ) -> list[_Interview]:
+    """The interviews of the export files (each with its label), each once.
+
+    When the mapping's node type or edge type is in no file, that alone is
+    the problem (every alter or tie would be refused) and nothing is returned.
+    """
     from tqdm.auto import tqdm
 
     exports = _Exports(mapping, failures)
-    for path in tqdm(files, desc="reading", unit="file", disable=not progress, file=sys.stderr):
+    for path in tqdm(
+        sorted(files), desc="reading", unit="file", disable=not progress, file=sys.stderr
+    ):
         if path.suffix.lower() == ".graphml":
-            exports.add_graphml(path, path.name)
+            exports.add_graphml(path, files[path])
         else:
-            exports.add_csv(path, path.name)
+            exports.add_csv(path, files[path])
+    unknown = exports.unknown_types()
+    if unknown:
+        failures.extend(unknown)
+        return []
     for interview in exports.interviews.values():
         _check_ego_ids(interview, failures)
         if interview.ego is None:
@@ -686,7 +795,7 @@ def _read_exports(
                     "is missing: every interview needs its ego file",
                 )
             )
-    return [i for i in exports.interviews.values() if i.ego is not None]
+    return exports.distinct()
 
 
 # ---------------------------------------------------------------------- values
@@ -799,6 +908,39 @@ def _count(n: int, one: str, many: str | None = None) -> str:
     return f"{n} {one if n == 1 else many or one + 's'}"
 
 
+def replacements(before: Inventory, after: Inventory, verb: str = "Replaced") -> list[str]:
+    """One line per client of ``before`` (the store's) that ``after`` replaces whole.
+
+    Examples
+    --------
+    >>> def course(*sessions: int) -> Inventory:
+    ...     return Inventory.from_tables({
+    ...         "clients": pd.DataFrame({"client_id": ["c1"]}),
+    ...         "sessions": pd.DataFrame({"client_id": "c1", "session": list(sessions),
+    ...                                   "date": [f"2026-01-0{s}" for s in sessions]}),
+    ...         "people": pd.DataFrame(columns=["client_id", "person_id", "name", "role"]),
+    ...         "relationships": pd.DataFrame(columns=["client_id", "session",
+    ...             "person_id", "ring", "conflict", "support"])})
+    >>> replacements(course(1, 2, 3), course(1, 2))
+    ['Replaced c1: 3 sessions before, 2 now (session 3 not in these exports is gone)']
+    >>> replacements(course(1), course(1, 2), "Would replace")
+    ['Would replace c1: 1 session before, 2 now']
+    """
+    lines = []
+    for client in before.client_ids():
+        old, new = before.sessions_of(client), after.sessions_of(client)
+        line = f"{verb} {client}: {_count(len(old), 'session')} before, {len(new)} now"
+        gone = [str(s) for s in old if s not in new]
+        if gone:
+            one = len(gone) == 1
+            line += (
+                f" (session{'' if one else 's'} {', '.join(gone)} not in these exports "
+                f"{'is' if one else 'are'} gone)"
+            )
+        lines.append(line)
+    return lines
+
+
 @dataclass
 class NCImport:
     """What a set of exports gives: the tables, and every problem found.
@@ -876,8 +1018,9 @@ class _Builder:
         assert ego is not None
         if self.mapping.client_variable is None:
             return interview.case
-        client = ego.get(self.mapping.client_variable)
-        if client is None:
+        read = self.cells.raw(ego, self.mapping.client_variable)
+        client = None if read is None else read[0]
+        if read is not None and client is None:
             self.cells.fail(ego, self.mapping.client_variable, "is empty: the ego has no client id")
         return client
 
@@ -1131,7 +1274,8 @@ def check_network_canvas(
     NCImport
         The tables, every problem and the ambiguous matches.
     """
-    files = export_files(paths)
+    paths = list(paths)
+    files = _export_labels(paths)
     failures: list[Failure] = []
     if not files:
         failures.append(Failure(", ".join(map(str, paths)), None, None, "holds no export files"))
@@ -1192,9 +1336,7 @@ def read_network_canvas(
 
     Examples
     --------
-    >>> from pathlib import Path
-    >>> folder = Path(__file__).parents[2] / "data" / "network-canvas"
-    >>> inv = read_network_canvas([folder], folder / "mapping.example.toml")
+    >>> inv = read_network_canvas([EXAMPLES], EXAMPLES / "mapping.example.toml")
     >>> inv.client_ids(), inv.sessions_of("nc-01")
     (['nc-01', 'nc-02'], [1, 2, 3])
     """
