@@ -42,6 +42,8 @@ def test_notebook_runs(path: Path, venv_kernel: str, tmp_path: Path) -> None:
     client.execute()
     outputs = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
+    warnings = [o.text for o in outputs if o.output_type == "stream" and o.name == "stderr"]
+    assert not warnings, f"the notebook wrote to stderr (a warning a reader would see): {warnings}"
     figures = [o for o in outputs if "application/vnd.plotly.v1+json" in o.get("data", {})]
     if path.name.startswith("01_"):
         assert len(figures) == 2, "the cohort notebook shows two plotly figures"

@@ -168,7 +168,11 @@ def model_cmd(db: str | None, out: Path, overwrite: bool, progress: bool) -> Non
     Writes coefficients.csv (model, subset, term, coef, se, ci_low, ci_high,
     p, n_obs, n_clients, converged) and summary.txt, and prints the summary.
     Both files hold numbers and ids of models only, readable by you only.
-    The results are associations, not causal effects. Needs statsmodels:
+    The summary states the lagged between terms per 0.1 point of mean change
+    per session (coefficients.csv: per point). To check the models, fit a
+    cohort from `synth --support-effect B` (planted mode): the growth model's
+    support term should cover -B; plain synth is not a null cohort. The
+    results are associations, not causal effects. Needs statsmodels:
     pip install 'ipt-network[research]'.
     """
     from ipt_network.errors import OutputExists

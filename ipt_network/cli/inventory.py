@@ -315,16 +315,19 @@ def _export_writer(fmt: str) -> Callable[..., list[Path]]:
     "--support-effect",
     "support_effect",
     type=float,
-    default=0.0,
-    show_default=True,
+    default=None,
     metavar="B",
     help=(
-        "Plant an effect of perceived support on PHQ-9: within a client, each extra "
-        "point of mean support lowers PHQ-9 by B points (for checking `ipt-network "
-        "model`; 0 plants none)."
+        "Planted mode, for checking `ipt-network model`: switch off the generator's own "
+        "links between support and improvement and plant the only one, each point of "
+        "mean support above 2 lowering PHQ-9 by B points (within and between clients); "
+        "0 gives a null cohort. Without this option the cohort has the generator's "
+        "built-in association between support and improvement, so it is not a null cohort."
     ),
 )
-def synth_cmd(n_clients: int, seed: int, out: Path, overwrite: bool, support_effect: float) -> None:
+def synth_cmd(
+    n_clients: int, seed: int, out: Path, overwrite: bool, support_effect: float | None
+) -> None:
     """Write a synthetic cohort of fictional clients as a tidy inventory folder.
 
     Each client has a designed problem area, a course of 12 to 16 weekly

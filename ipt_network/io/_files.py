@@ -27,7 +27,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["private_folder", "private_output", "make_private"]
+__all__ = ["private_folder", "private_output", "make_private", "OVERWRITE_HINT"]
+
+#: What every writer that refuses an occupied folder tells the user to do.
+OVERWRITE_HINT = "choose an empty folder, or overwrite (--overwrite; overwrite=True in Python)"
 
 
 def private_folder(path: Path) -> Path:

@@ -770,7 +770,7 @@ def _read_exports(
     When the mapping's node type or edge type is in no file, that alone is
     the problem (every alter or tie would be refused) and nothing is returned.
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     exports = _Exports(mapping, failures)
     for path in tqdm(

@@ -180,7 +180,9 @@ _DIFFICULTY_P: Final = 0.6
 #: shares (a good or a bad week). Without it, mean support varies too little within a
 #: client (SD about 0.12 around the client's trend) for a few hundred clients to show
 #: the effect.
-_SUPPORT_SHIFT_SD: Final = 0.5
+_SUPPORT_SHIFT_SD: Final = 1.0
+#: The fixed centre of a planted support effect: the middle of the 0-4 scale.
+_SUPPORT_CENTRE: Final = 2.0
 
 
 def _draw(rng: np.random.Generator, weights: FloatArray, size: int = 1) -> IntArray:
@@ -222,6 +224,7 @@ class _Client:
     deceased: IntArray = field(init=False)
     used: BoolArray = field(init=False)
     focal: int = -1
+    planted: bool = False
     events: list[tuple[int, int, int]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -324,7 +327,7 @@ def _walk(
     return np.clip(base[:, None] + np.cumsum(step, axis=1), lo, hi)
 
 
-def _new_client(rng: np.random.Generator) -> _Client:
+def _new_client(rng: np.random.Generator, planted: bool) -> _Client:
     planned, done, episode, dates, onset, focus_session = _course(rng)
     areas = _areas(rng)
     small = areas[0] == _DEFICITS
@@ -341,6 +344,9 @@ def _new_client(rng: np.random.Generator) -> _Client:
     conflict = _walk(rng, c0, done, (0.06, 0.06), *_CONFLICT).astype(np.float64)
     support0 = 3.3 - 0.7 * (ring0 - 1) + rng.normal(0.0, 0.6, n) - 0.7 * small
     mu, sd = _IMPROVEMENT[episode]
+    improvement = float(rng.normal(mu, sd))
+    if not planted:  # deficits (lower support) and dropping out (fewer late sessions) improve less
+        improvement = improvement - 0.08 * small - 0.1 * (done < planned)
     return _Client(
         rng=rng,
         areas=areas,
@@ -356,7 +362,8 @@ def _new_client(rng: np.random.Generator) -> _Client:
         ring=ring,
         conflict=conflict,
         support=np.repeat(support0[:, None], done, axis=1),
-        improvement=float(rng.normal(mu, sd)) - 0.08 * small - 0.1 * (done < planned),
+        improvement=improvement,
+        planted=planted,
     )
 
 
@@ -397,7 +404,7 @@ def _dispute(c: _Client) -> None:
     noise = c.rng.normal(0.0, 0.3, c.n_sessions)
     c.conflict[p] = high + (low - high) * after_focus + noise
     c.support[p] -= 1.0 * (1.0 - after_focus) if resolves else 1.0
-    if not resolves:
+    if not resolves and not c.planted:
         c.improvement -= 0.15
     c.event(c.near_onset(45, 15), "conflict", p)
     c.focal = p
@@ -530,18 +537,20 @@ class _States:
     knows: BoolArray
 
 
-def _states(c: _Client, shaken: bool) -> _States:
+def _states(c: _Client) -> _States:
     """Round the drawn trajectories into inventory fields.
 
-    ``shaken`` (a planted support effect) adds the session-to-session shift of
-    :data:`_SUPPORT_SHIFT_SD`, drawn from a stream spawned off the client's, so
-    that the client's own stream is drawn exactly as without it.
+    In planted mode (``c.planted``) the support gain over the course does not
+    depend on the client's improvement or episode, and a session-to-session
+    shift of :data:`_SUPPORT_SHIFT_SD` is added, drawn from a stream spawned off
+    the client's, so that the client's own stream is drawn exactly as without it.
     """
     rng, n, s = c.rng, c.n_people, np.arange(c.n_sessions)
-    gain = rng.normal(0.23, 0.25) * (0.5 if c.episode == _CHRONIC else 1.0)
-    gain += 0.3 * (c.improvement - 0.52)
+    gain = rng.normal(0.23, 0.25)
+    if not c.planted:  # chronic courses gain less support; improvers gain more
+        gain = gain * (0.5 if c.episode == _CHRONIC else 1.0) + 0.3 * (c.improvement - 0.52)
     support = c.support + gain * c.progress + rng.normal(0.0, 0.35, c.support.shape)
-    if shaken:
+    if c.planted:
         shift = rng.spawn(1)[0].normal(0.0, _SUPPORT_SHIFT_SD, c.n_sessions)
         support = support + shift[None, :]
     support_i = np.clip(np.rint(support), *_SUPPORT).astype(np.int64)
@@ -654,14 +663,15 @@ def _unanswered(rng: np.random.Generator, n: int) -> tuple[BoolArray, BoolArray]
 
 
 def _support_deviation(present: BoolArray, st: _States) -> FloatArray:
-    """Mean support of the people on the map at each session, less its mean over sessions.
+    """Mean support of the people on the map at each session, less :data:`_SUPPORT_CENTRE`.
 
-    This is the ``support`` measure of :func:`ipt_network.research.panel.session_panel`
-    (``support_sum / n_people``) centred on the client's own mean.
+    The mean is the ``support`` measure of
+    :func:`ipt_network.research.panel.session_panel` (``support_sum / n_people``);
+    a session with nobody on the map counts as the centre.
     """
     on = present.sum(axis=0)
     mean = (st.support * present).sum(axis=0) / np.maximum(on, 1)
-    return np.where(on > 0, mean - mean[on > 0].mean(), 0.0)
+    return np.where(on > 0, mean - _SUPPORT_CENTRE, 0.0)
 
 
 def _session_rows(
@@ -671,7 +681,7 @@ def _session_rows(
     base = min(max(rng.normal(17.0, 4.0), 9.0), 25.0)
     curve = (1.0 - np.exp(-2.5 * c.progress)) / (1.0 - np.exp(-2.5))
     totals = base * (1.0 - c.improvement * curve) + rng.normal(0.0, 1.5, n)
-    if support_effect:  # the planted effect; no random number is drawn for it
+    if c.planted:  # the planted effect; no random number is drawn for it
         totals = totals - support_effect * _support_deviation(present, st)
     phq = np.zeros((n, _PHQ9_N), dtype=np.int64)
     first_eight = _PHQ9_N - 1  # item 9 is drawn on its own
@@ -736,8 +746,10 @@ def _event_rows(c: _Client, i: int, out: _Cohort) -> None:
     )
 
 
-def _one_client(rng: np.random.Generator, i: int, out: _Cohort, support_effect: float) -> None:
-    c = _new_client(rng)
+def _one_client(
+    rng: np.random.Generator, i: int, out: _Cohort, support_effect: float | None
+) -> None:
+    c = _new_client(rng, planted=support_effect is not None)
     for area in c.areas:
         if area in _HOOKS:
             _HOOKS[area](c)
@@ -746,10 +758,10 @@ def _one_client(rng: np.random.Generator, i: int, out: _Cohort, support_effect: 
     present = c.present()
     _client_row(c, i, out)
     _people_rows(c, i, out)
-    st = _states(c, shaken=support_effect != 0.0)
+    st = _states(c)
     _relationship_rows(c, i, present, st, out)
     _tie_rows(c, i, present, out)
-    _session_rows(c, i, present, st, out, support_effect)
+    _session_rows(c, i, present, st, out, support_effect or 0.0)
     _communication_rows(c, i, present, out)
     _event_rows(c, i, out)
 
@@ -887,7 +899,7 @@ def _communication_columns(c: _Columns) -> dict[str, ExtArray]:
 
 
 def synthesize(
-    n_clients: int, seed: int, *, progress: bool = False, support_effect: float = 0.0
+    n_clients: int, seed: int, *, progress: bool = False, support_effect: float | None = None
 ) -> Inventory:
     """A synthetic cohort of IPT clients in the tidy contract.
 
@@ -901,23 +913,26 @@ def synthesize(
         the first clients of a larger one.
     progress : bool, default False
         Show a progress bar, per client, on standard error.
-    support_effect : float, default 0.0
-        A planted effect B of perceived support on PHQ-9, for validating
-        models (:mod:`ipt_network.research.models`). Each client's latent
-        PHQ-9 total at a session gets ``-B * (support_t - mean_support)``
-        before the items are drawn, where ``support_t`` is the mean support
-        of the people on the map at that session (``support_sum / n_people``,
-        the ``support`` column of :func:`ipt_network.research.panel.session_panel`)
-        and ``mean_support`` its mean over the client's sessions: within a
-        client, each extra point of mean support lowers PHQ-9 by B points, and
-        clients do not differ by it. The growth model's ``support``
-        coefficient should recover about ``-B`` (it did within its 95% CI in
-        10 of 11 cohorts of 300 clients at B = 0.4; drawing the items and
-        clipping at 0 attenuate it a little). So that a few hundred clients
-        can show it, a non-zero B also shifts everyone's support at a session
-        by a shared amount (SD 0.5 points, a good or bad week), drawn from a
-        stream spawned off the client's. With B = 0 (the default) nothing of
-        this is drawn and the output is the same byte for byte as without it.
+    support_effect : float or None, default None
+        ``None``: the generator as it is, whose cohorts link support to
+        improvement on purpose (support rises more for clients who improve
+        more and less in chronic courses, and stays low when a dispute is not
+        resolved), so they are not null cohorts for a model of support.
+        A number B (``0.0`` included) switches on *planted mode*, for checking
+        models (:mod:`ipt_network.research.models`): those built-in links are
+        off (support gains are drawn without regard to improvement, episode
+        or dispute resolution; deficits and dropping out no longer lower
+        improvement), and the only link is the planted one: each client's
+        latent PHQ-9 total at a session gets ``-B * (support_t - 2)`` before
+        the items are drawn, where ``support_t`` is the mean support of the
+        people on the map at that session (the ``support`` column of
+        :func:`ipt_network.research.panel.session_panel`) and 2 is the middle
+        of the 0-4 scale, a constant. So the effect is ``-B`` both within and
+        between clients, and the growth model's ``support`` coefficient
+        estimates ``-B`` (B = 0 gives a null cohort). For power, planted mode
+        also shifts everyone's support at a session by a shared amount (SD
+        0.5 points, a good or bad week), drawn from a stream spawned off the
+        client's; the rest of the network is drawn as without it.
 
     Returns
     -------

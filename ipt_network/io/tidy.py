@@ -52,7 +52,7 @@ import pyarrow.compute as pc
 
 from ipt_network.errors import Failure, OutputExists, ValidationError
 from ipt_network.io._cells import neutralise_frame, restore_series
-from ipt_network.io._files import make_private, private_folder
+from ipt_network.io._files import OVERWRITE_HINT, make_private, private_folder
 from ipt_network.io.contract import TABLES, Table
 from ipt_network.io.inventory import Inventory
 from ipt_network.io.validation import check, validate
@@ -577,9 +577,7 @@ def write_inventory(
     root = private_folder(Path(folder))
     existing = [t.file for t in TABLES.values() if (root / t.file).exists()]
     if existing and not overwrite:
-        raise OutputExists(
-            f"{root} already holds {', '.join(existing)}; choose an empty folder, or overwrite (--overwrite; overwrite=True in Python)"
-        )
+        raise OutputExists(f"{root} already holds {', '.join(existing)}; {OVERWRITE_HINT}")
     written: list[Path] = []
     with tempfile.TemporaryDirectory(dir=root, prefix=".writing-") as tmp:
         for name, frame in inventory.items():

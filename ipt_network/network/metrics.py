@@ -50,7 +50,7 @@ import numpy.typing as npt
 import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from ipt_network import names
 from ipt_network.errors import BadTable

@@ -79,7 +79,7 @@ from ipt_network import names
 from ipt_network.clinical.measures import phq9_scores
 from ipt_network.errors import OutputExists
 from ipt_network.io._cells import neutralise
-from ipt_network.io._files import private_folder, private_output
+from ipt_network.io._files import OVERWRITE_HINT, private_folder, private_output
 from ipt_network.io.contract import TABLES
 from ipt_network.io.inventory import Inventory
 from ipt_network.network.graph import course
@@ -165,7 +165,7 @@ def _refuse(targets: list[Path], overwrite: bool) -> None:
     if there and not overwrite:
         raise OutputExists(
             f"{there[0].parent} already holds {there[0].name} "
-            f"({len(there)} file(s) in all); choose an empty folder, or overwrite (--overwrite; overwrite=True in Python)"
+            f"({len(there)} file(s) in all); {OVERWRITE_HINT}"
         )
 
 

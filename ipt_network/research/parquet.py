@@ -50,7 +50,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 
 from ipt_network.errors import BadTable, InputMissing, OutputExists
-from ipt_network.io._files import make_private, private_folder
+from ipt_network.io._files import OVERWRITE_HINT, make_private, private_folder
 from ipt_network.io.contract import TABLES
 from ipt_network.io.inventory import Inventory, dtype_of
 from ipt_network.network.metrics import cohort_metrics
@@ -132,7 +132,7 @@ def _refuse_occupied(target: Path, overwrite: bool) -> bool:
     """Whether ``target`` holds files; :class:`OutputExists` when they may not be replaced."""
     occupied = target.exists() and any(target.iterdir())
     if occupied and not overwrite:
-        raise OutputExists(f"{target} is not empty; choose an empty folder, or overwrite (--overwrite; overwrite=True in Python)")
+        raise OutputExists(f"{target} is not empty; {OVERWRITE_HINT}")
     return occupied
 
 

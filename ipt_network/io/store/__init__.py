@@ -343,7 +343,7 @@ class Store:
                 conn.execute(table.delete().where(table.c.client_id.in_(chunk)))
 
     def _insert(self, conn: Connection, inventory: Inventory, progress: bool) -> None:
-        from tqdm.auto import tqdm
+        from tqdm import tqdm
 
         mark = _PLACEHOLDER.get(str(conn.dialect.paramstyle), "?")
         total = sum(len(frame) for _, frame in inventory.items())
