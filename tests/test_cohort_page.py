@@ -10,13 +10,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final
 
+import numpy as np
 import pandas as pd
 import pytest
+from dash import html
 from dash.exceptions import PreventUpdate
 
 from dashboards import ids
 from dashboards.app import create_app
-from dashboards.callbacks.cohort import cohort_outputs
+from dashboards.callbacks.cohort import _scatter_note, cohort_outputs
 from dashboards.components import component_text
 from ipt_network.errors import BadArgument
 from ipt_network.io.contract import PHQ9_ITEMS
@@ -308,13 +310,24 @@ def test_figures_have_titles_axes_and_ids_only_in_hover() -> None:
     assert [t["name"] for t in change["data"]] == [w for w, _ in CHANGES.values()]
     assert all(change["layout"][f"xaxis{k}"]["title"]["text"] for k in ("", "2", "3", "4"))
     scatter = cohort_scatter_figure(view.clients, "added")
-    points = {h for t in scatter["data"] for h in t["hovertext"]}
+    points = {h.split(": ")[0] for t in scatter["data"] for h in t["hovertext"]}
     assert points == {"a"}  # b has one PHQ-9 total, c one session: neither has both changes
     assert (
         scatter["layout"]["xaxis"]["title"]["text"] and scatter["layout"]["yaxis"]["title"]["text"]
     )
     with pytest.raises(BadArgument):
         cohort_scatter_figure(view.clients, "name")
+
+
+def test_sd_bands_draw_no_markers_and_count_axes_tick_whole_clients() -> None:
+    view = cohort_view(hand_inventory())
+    bands = [t for t in cohort_course_figure(view.course)["data"] if t.get("fill") == "toself"]
+    assert bands and all(t["mode"] == "lines" and "marker" not in t for t in bands)
+    assert all(t["hoverinfo"] == "skip" for t in bands)
+    layout = cohort_change_figure(view.bins)["layout"]
+    counts = [layout[k] for k in layout if k.startswith("yaxis")]
+    assert len(counts) == len(CHANGES)
+    assert all(a["tickformat"] == "d" and a["dtick"] >= 1 for a in counts)
 
 
 # --------------------------------------------------------------------------- the callback
@@ -331,7 +344,7 @@ def cohort_store(tmp_path: Path) -> Iterator[Store]:
 
 def figures(out: Any) -> list[dict[str, Any]]:
     """The figures of the callback's cards: PHQ-9 course, network change, scatter."""
-    return [card.children[0].figure for card in out.results]
+    return [card.children[0].figure for card in out.results if isinstance(card, html.Section)]
 
 
 def test_the_callback_returns_the_figures_and_the_count(cohort_store: Store) -> None:
@@ -354,6 +367,18 @@ def test_the_callback_returns_the_figures_and_the_count(cohort_store: Store) -> 
     n_grief = int((cohort_base(cohort_store).clients["area"] == "grief").sum())
     assert 0 < n_grief < 30 and fewer.shown == f"{n_grief} of 30 clients."
     assert {t["name"].split(" (")[0] for t in figures(fewer)[2]["data"]} == {"Grief"}
+
+
+def test_a_note_counts_the_clients_the_scatter_leaves_out(cohort_store: Store) -> None:
+    out = cohort_outputs(cohort_store, *EVERY)
+    missing = int(cohort_base(cohort_store).clients["phq9_change"].isna().sum())
+    assert missing == 0  # every synthetic client has two totals: no note
+    assert not [c for c in out.results if isinstance(c, html.P)]
+    assert len(figures(out)) == 3
+    hand = cohort_view(hand_inventory())  # b has one PHQ-9 total, c one session
+    assert _scatter_note(hand) == (
+        "2 clients have fewer than two PHQ-9 totals and are not in this figure."
+    )
 
 
 def test_an_empty_selection_says_why_instead_of_empty_axes(cohort_store: Store) -> None:
@@ -409,3 +434,22 @@ def test_no_name_or_label_reaches_the_browser(tmp_path: Path, samples_once: Inve
     for client_id in samples_once.clients["client_id"]:
         assert client_id in text  # the points are named by id
     store.close()
+
+
+def test_counts_of_people_are_spread_sideways_and_hover_the_true_count() -> None:
+    """People added/lost: whole numbers would stack in columns; the hover keeps the true value."""
+    from ipt_network.research.cohort import cohort_view
+    from ipt_network.views.figures.cohort import cohort_scatter_figure
+
+    view = cohort_view(synthesize(40, seed=3))
+    for measure in ("added", "lost"):
+        fig = cohort_scatter_figure(view.clients, measure)
+        for trace in fig["data"]:
+            drawn = np.asarray(trace["x"], dtype=float)
+            true = np.array([float(h.rsplit(": ", 1)[1]) for h in trace["hovertext"]])
+            assert np.all(np.abs(drawn - true) <= 0.3 + 1e-9)
+        every = np.concatenate([np.asarray(t["x"], dtype=float) for t in fig["data"]])
+        assert len(set(every.round(3))) > len(set(every.round(0)))  # not stacked on integers
+        assert "spread sideways" in str(fig["layout"]["xaxis"]["title"])
+    support = cohort_scatter_figure(view.clients, "support_change")
+    assert all(":" not in h for t in support["data"] for h in t["hovertext"])  # id only

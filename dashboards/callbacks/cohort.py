@@ -129,6 +129,16 @@ def _scatter_table(view: CohortView, measure: str) -> Element:
     )
 
 
+def _scatter_note(view: CohortView) -> str | None:
+    """Say how many clients the scatter leaves out for want of two PHQ-9 totals."""
+    n = int(view.clients["phq9_change"].isna().sum())
+    if not n:
+        return None
+    if n == 1:
+        return "1 client has fewer than two PHQ-9 totals and is not in this figure."
+    return f"{n:,} clients have fewer than two PHQ-9 totals and are not in this figure."
+
+
 def cohort_outputs(
     store: Store, areas: Any, episodes: Any, lengths: Any, measure: Any = DEFAULT_MEASURE
 ) -> CohortOutputs:
@@ -169,6 +179,7 @@ def cohort_outputs(
                 cohort_scatter_figure(view.clients, measure),
                 _scatter_table(view, measure),
             ),
+            *[html.P(n, className="note") for n in [_scatter_note(view)] if n],
         ],
     )
 

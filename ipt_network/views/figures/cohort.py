@@ -26,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final, NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from ipt_network.clinical.measures import PHQ9_BANDS
@@ -164,6 +165,7 @@ def cohort_course_figure(course: pd.DataFrame) -> Figure:
                 "type": "scatter",
                 "x": x + x[::-1],
                 "y": _round(high, 2) + _round(low[::-1], 2),
+                "mode": "lines",  # no markers: plotly adds them below 20 points
                 "fill": "toself",
                 "fillcolor": theme.rgba(style.colour, 0.18),
                 "line": {"width": 0},
@@ -268,10 +270,49 @@ def cohort_change_figure(bins: pd.DataFrame) -> Figure:
             }
         )
         layout[f"xaxis{k}"] = _axis(_CHANGE_AXES[measure], domain=xd, anchor=f"y{k}")
-        layout[f"yaxis{k}"] = _axis("Clients" if i % 2 == 0 else None, domain=yd, anchor=f"x{k}")
+        layout[f"yaxis{k}"] = _axis(
+            "Clients" if i % 2 == 0 else None,
+            domain=yd,
+            anchor=f"x{k}",
+            tickformat="d",  # whole clients only
+            tick0=0,
+            dtick=_count_step(max(count, default=0)),
+            rangemode="tozero",
+        )
         annotations.append(_panel_title(words, xd[0], yd[1]))
     layout["annotations"] = annotations
     return {"data": data, "layout": layout}
+
+
+#: Network changes that are counts of people: their points are spread sideways a little.
+_WHOLE_NUMBERS: Final = frozenset({"added", "lost"})
+_SPREAD_NOTE: Final = " (points spread sideways a little so they do not hide each other)"
+_SPREAD: Final = 0.3  # the widest offset either side, in people
+
+
+def _count_step(largest: int) -> int:
+    """A round tick step (1, 2, 5, 10, 20, 50, ...): at most five ticks up to ``largest``.
+
+    Examples
+    --------
+    >>> [_count_step(n) for n in (0, 3, 7, 33, 165, 1200)]
+    [1, 1, 2, 10, 50, 500]
+    """
+    steps = (m * 10**e for e in range(12) for m in (1, 2, 5))
+    return next(step for step in steps if largest <= 5 * step)
+
+
+def _spread(n: int) -> npt.NDArray[np.float64]:
+    """Fixed sideways offsets for ``n`` points (a golden-ratio sequence: no randomness).
+
+    Examples
+    --------
+    >>> offsets = _spread(100)
+    >>> bool((abs(offsets) <= 0.3).all()), len(set(offsets.round(6))) == 100
+    (True, True)
+    """
+    golden = (np.arange(n, dtype=np.float64) * 0.6180339887498949) % 1.0
+    return np.asarray((golden - 0.5) * 2 * _SPREAD, dtype=np.float64)
 
 
 def cohort_scatter_figure(clients: pd.DataFrame, measure: str) -> Figure:
@@ -290,7 +331,10 @@ def cohort_scatter_figure(clients: pd.DataFrame, measure: str) -> Figure:
     dict
         A plotly figure dict: one marker trace per area group (colour and
         shape), clients with both changes measured; hovering a point shows
-        the client's id and nothing else. Dotted lines mark no change.
+        the client's id and nothing else, except for a count of people
+        (added, lost), whose points are spread sideways a little so they do
+        not hide each other and whose hover adds the true count. Dotted lines
+        mark no change.
 
     Raises
     ------
@@ -302,6 +346,10 @@ def cohort_scatter_figure(clients: pd.DataFrame, measure: str) -> Figure:
     x_all = clients[measure].astype("float64").to_numpy()
     y_all = clients["phq9_change"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
     both = ~np.isnan(x_all) & ~np.isnan(y_all)
+    counted = measure in _WHOLE_NUMBERS
+    ids = clients["client_id"].astype(str).to_numpy()
+    hover = np.array([f"{i}: {x:.0f}" for i, x in zip(ids, x_all, strict=True)]) if counted else ids
+    x_drawn = x_all + _spread(len(x_all)) if counted else x_all
     data: list[dict[str, Any]] = []
     for area in AREAS:
         mask = both & (clients["area"] == area).to_numpy()
@@ -313,9 +361,9 @@ def cohort_scatter_figure(clients: pd.DataFrame, measure: str) -> Figure:
                 "type": "scatter",
                 "mode": "markers",
                 "name": f"{AREAS[area]} ({_clients(int(mask.sum()))})",
-                "x": _round(x_all[mask], 3),
+                "x": _round(x_drawn[mask], 3),
                 "y": _round(y_all[mask], 0),
-                "hovertext": clients["client_id"][mask].astype(str).tolist(),
+                "hovertext": hover[mask].tolist(),
                 "hoverinfo": "text",
                 "marker": {
                     "color": theme.rgba(style.colour, 0.6),
@@ -331,7 +379,7 @@ def cohort_scatter_figure(clients: pd.DataFrame, measure: str) -> Figure:
         showlegend=True,
         legend={"title": {"text": "Problem area"}},
         height=520,
-        xaxis=_axis(_CHANGE_AXES[measure]),
+        xaxis=_axis(_CHANGE_AXES[measure] + (_SPREAD_NOTE if counted else "")),
         yaxis=_axis(_PHQ9_AXIS),
         shapes=[
             {
