@@ -33,6 +33,12 @@ __all__ = [
     "PersonNotFound",
     "OutputExists",
     "InputMissing",
+    "AccessError",
+    "SignInRequired",
+    "SignInFailed",
+    "Forbidden",
+    "KeyRequired",
+    "WrongKey",
 ]
 
 
@@ -207,5 +213,36 @@ class NotAStore(StoreError):
     """The ``--db`` given is not an ipt-network store (a text file, a folder, another database)."""
 
 
+class KeyRequired(StoreError):
+    """The store is encrypted and no key was given (set ``IPT_NETWORK_KEY``)."""
+
+
+class WrongKey(StoreError):
+    """The key given does not open the encrypted store; the message never holds the key."""
+
+
 class DriverMissing(IPTNetworkError, ImportError):
     """The database driver a store URL needs is not installed; the message names the package."""
+
+
+class AccessError(IPTNetworkError, PermissionError):
+    """The acting user may not do this (base of the sign-in and role errors).
+
+    Examples
+    --------
+    >>> issubclass(Forbidden, PermissionError) and issubclass(Forbidden, AccessError)
+    True
+    """
+
+
+class SignInRequired(AccessError):
+    """The store has users, and no one has signed in."""
+
+
+class SignInFailed(AccessError):
+    """Unknown user or wrong password; the message never says which."""
+
+
+class Forbidden(AccessError):
+    """The acting user's role does not allow this (a researcher reading a record, a therapist
+    adding users)."""

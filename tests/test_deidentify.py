@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from ipt_network import Inventory, Store, names
+from ipt_network.io.store import SCHEMA_VERSION
 from ipt_network.cli import main
 from ipt_network.errors import BadArgument
 from ipt_network.io.contract import TABLES, Column
@@ -393,7 +394,7 @@ def test_a_version_4_store_exports_plainly_as_is_and_deidentified_after_an_upgra
         assert store.inventory().clients["age"].isna().all()
     run("export", "--db", str(db), "--out", str(tmp_path / "anon"), "--deidentify")
     with Store.open(db) as store:
-        assert store.schema_version == 5
+        assert store.schema_version == SCHEMA_VERSION
         assert sorted(k.study_id for k in store.study_keys(["c1", "c2"]).values()) == sorted(
             read_inventory(tmp_path / "anon").client_ids()
         )

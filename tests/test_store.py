@@ -18,6 +18,7 @@ from ipt_network.errors import (
     ValidationError,
 )
 from ipt_network.io.contract import TABLES
+from ipt_network.io.store import Event
 
 
 @pytest.fixture
@@ -115,7 +116,7 @@ def test_version_1_store_is_read_as_is_and_upgraded_by_a_writer(
     assert old.clients["formulation"].isna().all()
     reader.close()
     writer = Store.open(path, write=True)
-    assert writer.schema_version == schema.SCHEMA_VERSION == 5
+    assert writer.schema_version == schema.SCHEMA_VERSION == 6
     before = writer.revision
     writer.import_inventory(samples_inv.for_clients(["grief-01"]), replace=True)
     assert writer.revision == before + 1
@@ -227,7 +228,7 @@ def test_bulk_import_leaves_every_foreign_key_satisfied_and_checks_back_on(
         assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     # enforcement is on again for the next write on the pooled connection
-    with pytest.raises(StoreError), store._write() as conn:
+    with pytest.raises(StoreError), store._write(Event("record", ["grief-01"])) as conn:
         conn.exec_driver_sql(
             "INSERT INTO relationships (client_id, session, person_id, ring, conflict, support) "
             "VALUES ('grief-01', 99, 'nobody', 1, 0, 0)"

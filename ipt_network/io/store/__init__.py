@@ -39,6 +39,7 @@ Examples
 
 from __future__ import annotations
 
+import copy
 import os
 import secrets
 import sqlite3
@@ -57,21 +58,27 @@ from ipt_network.errors import (
     ClientExists,
     ClientNotFound,
     Failure,
+    Forbidden,
     IPTNetworkError,
     NotAStore,
     RowNotFound,
     SessionNotFound,
+    SignInFailed,
+    SignInRequired,
     StoreError,
     ValidationError,
 )
 from ipt_network.io.contract import TABLE_ORDER, TABLES
 from ipt_network.io.inventory import Inventory, is_missing
-from ipt_network.io.store import _bulk, _schema
+from ipt_network.io.store import _access, _audit, _backup, _bulk, _schema
+from ipt_network.io.store._access import Actor, owner
+from ipt_network.io.store._audit import AuditCheck, Event
 from ipt_network.io.store._engine import (
     WRITE,
     busy_timeout,
     default_db_path,
     enable_wal,
+    engine_key,
     make_engine,
     prepare_sqlite_file,
     resolve_url,
@@ -84,6 +91,10 @@ from ipt_network.regions import Region, region
 
 __all__ = [
     "Store",
+    "Actor",
+    "UserInfo",
+    "Event",
+    "AuditCheck",
     "StudyKey",
     "STUDY_ID_PREFIX",
     "DATE_SHIFT_DAYS",
@@ -136,13 +147,21 @@ class Store:
         self.engine = engine
         self.url = str(engine.url)
         file = sqlite_path(engine.url.render_as_string(hide_password=False))
-        self._columns = _bulk.cache_folder(file) if file is not None else None
+        # an encrypted store keeps no columnar copy: Parquet files would hold its rows in clear
+        encrypted = engine_key(engine) is not None
+        self._columns = _bulk.cache_folder(file) if file is not None and not encrypted else None
         #: Columns an older store lacks (read as empty until a writer upgrades it).
         self._absent: dict[str, frozenset[str]] = {}
+        #: The signed-in user; ``None``: the owner while the store has no users.
+        self._actor: Actor | None = None
+        #: Views of this store per acting user (:meth:`acting_as`), so caches keyed
+        #: by the store object keep working across requests of one user.
+        self._views: dict[Actor, Store] = {}
+        self._base: Store = self
 
     # ------------------------------------------------------------------ opening
     @classmethod
-    def create(cls, db: str | os.PathLike[str] | None = None) -> Store:
+    def create(cls, db: str | os.PathLike[str] | None = None, *, key: str | None = None) -> Store:
         """Make a store (or upgrade an existing one) and return it, open for writing.
 
         Parameters
@@ -150,6 +169,10 @@ class Store:
         db : path or SQLAlchemy URL, optional
             Default: :func:`default_db_path`. A new SQLite file is made 0600, in
             a 0700 folder when the folder is new.
+        key : str, optional
+            Encrypt a new SQLite store with this key (SQLCipher; at least
+            :data:`~ipt_network.io.store._engine.MIN_KEY_LENGTH` characters),
+            or the key of an existing encrypted one.
         """
         url = resolve_url(db)
         file = sqlite_path(url)
@@ -157,23 +180,34 @@ class Store:
             if not file.exists():
                 # copies left by a deleted store of the same name would match its revisions
                 _bulk.clear_cache(_bulk.cache_folder(file))
-            prepare_sqlite_file(file, create=True)
-        store = cls(make_engine(url))
+            prepare_sqlite_file(file, create=True, key=key)
+        store = cls(make_engine(url, key))
         with store._guard():
             enable_wal(store.engine)
-            with store._write() as conn:
-                if _schema.schema_version(conn) is None:
+            with store.engine.connect() as conn:
+                version = _schema.schema_version(conn)
+            if version is None:
+                with store._write(_audit.Event("init"), actor=owner()) as conn:
                     _schema.create_schema(conn)
-                else:
-                    _schema.migrate(conn)
+            elif version < _schema.SCHEMA_VERSION:
+                store.migrate()
+            else:
+                _schema.check_readable(version)
         return store
 
     @classmethod
-    def open(cls, db: str | os.PathLike[str] | None = None, *, write: bool = False) -> Store:
+    def open(
+        cls,
+        db: str | os.PathLike[str] | None = None,
+        *,
+        write: bool = False,
+        key: str | None = None,
+    ) -> Store:
         """Open an existing store.
 
         Opening for reading (the default) writes nothing and takes no lock.
         With ``write=True`` an older store is upgraded first, in one transaction.
+        An encrypted store needs its ``key``.
 
         Raises
         ------
@@ -185,14 +219,17 @@ class Store:
             When the database driver of the URL is not installed.
         SchemaVersionError
             When the store was written by a newer ipt-network.
+        KeyRequired, WrongKey
+            When the store is encrypted and the key is missing or wrong.
         """
         url = resolve_url(db)
         file = sqlite_path(url)
         if file is not None:
-            prepare_sqlite_file(file, create=False)
-        store = cls(make_engine(url))
+            prepare_sqlite_file(file, create=False, key=key)
+        store = cls(make_engine(url, key))
         try:
-            with store._guard(), store._read() as conn:
+            # before anyone acts: what the database holds decides whether it can be used
+            with store._guard(), store.engine.connect() as conn, conn.begin():
                 version = _schema.schema_version(conn)
                 if version is not None and version < _schema.SCHEMA_VERSION:
                     store._absent = _schema.absent_columns(conn)
@@ -210,7 +247,7 @@ class Store:
         return store
 
     def close(self) -> None:
-        """Release the connections."""
+        """Release the connections (the engine stays usable: the next use reconnects)."""
         self.engine.dispose()
 
     def __enter__(self) -> Store:
@@ -235,15 +272,58 @@ class Store:
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
-        """A read transaction: one consistent snapshot, no lock taken."""
+        """A read transaction: one consistent snapshot, no lock taken, the acting user bound."""
         with self._guard(), self.engine.connect() as conn, conn.begin():
+            self._bind(conn, self._actor)
             yield conn
+
+    def _bind(self, conn: Connection, actor: Actor | None) -> None:
+        """Settle who acts in this transaction (see :meth:`_acting`) and tell the database.
+
+        With no signed-in user, a store without users acts for its owner; a
+        store with users acts for no one, and :meth:`_acting` refuses.
+        """
+        if actor is None and not self._has_users(conn):
+            actor = owner()
+        conn.info[_ACTOR] = actor
+        if conn.dialect.name == "postgresql":
+            from ipt_network.io.store import _postgres
+
+            _postgres.bind(conn, actor)
+
+    @staticmethod
+    def _acting(conn: Connection) -> Actor:
+        """The user this transaction acts for.
+
+        Raises
+        ------
+        SignInRequired
+            When the store has users and no one signed in.
+        """
+        actor = conn.info.get(_ACTOR)
+        if actor is None:
+            raise SignInRequired("this store has users: sign in first")
+        return cast(Actor, actor)
 
     @contextmanager
     def _write(
-        self, *, bulk: bool = False, changes: _bulk.Changes | None = None
+        self,
+        event: _audit.Event,
+        *,
+        bulk: bool = False,
+        changes: _bulk.Changes | None = None,
+        actor: Actor | None = None,
+        bump: bool = True,
     ) -> Iterator[Connection]:
-        """A write transaction: the write lock at once (bounded wait), the revision bumped.
+        """A write transaction: the write lock at once (bounded wait), the revision bumped,
+        one audit row appended.
+
+        ``event`` is what the audit row records (:mod:`ipt_network.io.store._audit`);
+        the body may change it with :func:`_retell` once it knows more (an
+        import that replaced clients). The row is appended inside the
+        transaction, so the write and its row land together or not at all.
+        ``actor`` overrides the signed-in user (the owner's own upgrades);
+        ``bump=False`` leaves the revision as it is (an audit-only row).
 
         ``changes`` says which clients the transaction writes: the columnar
         copy at the old revision is then renewed for the new one
@@ -265,9 +345,12 @@ class Store:
                 _foreign_keys(conn, on=False)
             try:
                 with conn.begin():
+                    self._bind(conn, actor or self._actor)
+                    conn.info[_EVENT] = event
                     yield conn
+                    _audit.append(conn, self._acting(conn), conn.info.pop(_EVENT))
                     base = _schema.revision(conn)
-                    if base is not None:
+                    if base is not None and bump:
                         _schema.bump_revision(conn)
                         renewal = self._renewal(conn, base, changes)
             finally:
@@ -316,8 +399,15 @@ class Store:
         SchemaVersionError
             When the store is newer than ``target`` (default: :data:`SCHEMA_VERSION`).
         """
-        with self._write() as conn:
-            return _schema.migrate(conn, target)
+        with self._read() as conn:
+            version = _schema.schema_version(conn)
+        if version == (_schema.SCHEMA_VERSION if target is None else target):
+            return version
+        # the owner's own upgrade when no one has signed in (a store is opened before that)
+        with self._write(_audit.Event("migrate"), actor=self._actor or owner()) as conn:
+            version = _schema.migrate(conn, target)
+        self._absent = {}
+        return version
 
     def setting(self, key: str) -> str | None:
         """A store-wide setting such as ``"region"``; ``None`` when never set."""
@@ -330,8 +420,15 @@ class Store:
         return region(self.setting("region"))
 
     def set_setting(self, key: str, value: str) -> None:
-        """Change a store-wide setting, in one write transaction."""
-        with self._write(changes=_bulk.Changes(())) as conn:
+        """Change a store-wide setting, in one write transaction (owner and admin only).
+
+        Raises
+        ------
+        Forbidden
+            When the acting user does not manage the store.
+        """
+        with self._write(_audit.Event("setting", detail=key), changes=_bulk.Changes(())) as conn:
+            _require_manager(self._acting(conn), "change the store's settings")
             _schema.set_setting(conn, key, value)
 
     # ------------------------------------------------------------------ writing
@@ -427,8 +524,20 @@ class Store:
         ids = checked.client_ids()
         rows = Inventory.from_tables({n: _in_key_order(n, f) for n, f in checked.items()})
         changes = _bulk.Changes(ids, rows.tables())
-        with self._write(bulk=True, changes=changes) as conn:
+        event = _audit.Event("import", ids, rows=sum(len(f) for _, f in rows.items()))
+        with self._write(event, bulk=True, changes=changes) as conn:
+            actor = self._acting(conn)
+            if actor.role == "researcher":
+                raise Forbidden("a researcher cannot import clients")
             present = self._existing(conn, ids)
+            if actor.role == "therapist":
+                mine = set(_access.assigned(conn, _schema.ASSIGNMENTS, actor.name))
+                taken = [c for c in present if c not in mine]
+                if taken:
+                    raise ClientExists(
+                        f"{len(taken)} client id(s) are taken by another therapist's client "
+                        f"({', '.join(taken[:10])}); nothing was imported. Choose other ids."
+                    )
             if present and not replace:
                 shown = ", ".join(present[:10]) + (" ..." if len(present) > 10 else "")
                 raise ClientExists(
@@ -437,9 +546,14 @@ class Store:
                 )
             # into an empty store the rows written are the whole tables
             changes.empty_before = not _stored_ids(conn, limit=1)
+            if present:
+                _retell(conn, _audit.Event("import-replace", ids, rows=event.rows))
             self._delete_clients(conn, present)
             changes.mark(conn)
             self._insert(conn, rows, len(ids) > 100 if progress is None else progress)
+            if actor.role == "therapist":
+                new = [c for c in ids if c not in set(present)]
+                _assign(conn, actor.name, new)
         return checked
 
     def _existing(self, conn: Connection, client_ids: Sequence[str]) -> list[str]:
@@ -477,7 +591,9 @@ class Store:
             When the client's record with the new rows breaks the contract.
         """
         written = [n for n, f in tables.items() if n in TABLES and len(f)]
-        with self._write(changes=_bulk.Changes([client_id], tables=written)) as conn:
+        n_rows = sum(len(tables[n]) for n in written)
+        event = _audit.Event("record", [client_id], rows=n_rows, detail=",".join(written))
+        with self._write(event, changes=_bulk.Changes([client_id], tables=written)) as conn:
             current = self._inventory(conn, [client_id])
             merged = {
                 name: pd.concat([frame, tables[name]], ignore_index=True)
@@ -501,6 +617,7 @@ class Store:
         values: Mapping[str, object],
         *,
         check: Callable[[Inventory], None] | None = None,
+        action: str = "update",
     ) -> None:
         """Change some fields of one stored row of a client, checked with the whole record.
 
@@ -525,6 +642,8 @@ class Store:
         check : callable, optional
             Called with the client's stored record inside the transaction,
             before the change; what it raises refuses the change.
+        action : {"update", "focus"}
+            What the audit row calls the change.
 
         Raises
         ------
@@ -555,7 +674,10 @@ class Store:
         """
         where = _row_key(table, key, values)
         sql_table = _schema.metadata.tables[table]
-        with self._write(changes=_bulk.Changes([client_id], tables=[table])) as conn:
+        event = _audit.Event(
+            "focus" if action == "focus" else "update", [client_id], rows=1, detail=table
+        )
+        with self._write(event, changes=_bulk.Changes([client_id], tables=[table])) as conn:
             current = self._inventory(conn, [client_id])
             if check is not None:
                 check(current)
@@ -603,7 +725,7 @@ class Store:
                 raise SessionNotFound(client_id, session)
 
         values = {"focus": ";".join(areas), "focus_session": session}
-        self.update(client_id, "clients", {}, values, check=had_session)
+        self.update(client_id, "clients", {}, values, check=had_session, action="focus")
 
     def study_keys(self, client_ids: Sequence[str]) -> dict[str, StudyKey]:
         """Each client's study id and date shift, made (and kept) when the client has none.
@@ -639,13 +761,17 @@ class Store:
         """
         wanted = list(dict.fromkeys(client_ids))
         with self._read() as conn:
+            self._check_keys_allowed(conn, wanted)
             known = _read_study_keys(conn)
         if all(c in known for c in wanted):
             return {c: known[c] for c in wanted}
-        if self.schema_version < SCHEMA_VERSION:
+        if self.schema_version < _schema.SCHEMA_VERSION:
             self.migrate()
-            self._absent = {}
-        with self._write(changes=_bulk.Changes(())) as conn:
+        missing = [c for c in wanted if c not in known]
+        with self._write(
+            _audit.Event("study-keys", missing, rows=len(missing)), changes=_bulk.Changes(())
+        ) as conn:
+            self._check_keys_allowed(conn, wanted)
             known = _read_study_keys(conn)  # another writer may have made some meanwhile
             taken = {key.study_id for key in known.values()}
             created = datetime.now(UTC).isoformat(timespec="seconds")
@@ -659,12 +785,43 @@ class Store:
 
     # ------------------------------------------------------------------ reading
     def client_ids(self) -> list[str]:
-        """Every stored client id, sorted."""
+        """Every stored client id the acting user may see, sorted.
+
+        Raises
+        ------
+        Forbidden
+            For a researcher, who sees no identified record.
+        """
         with self._read() as conn:
-            return sorted(_stored_ids(conn))
+            visible = self._visible(conn)
+            stored = _stored_ids(conn)
+        return sorted(stored if visible is None else set(stored) & visible)
+
+    def _visible(self, conn: Connection) -> set[str] | None:
+        """The client ids the acting user may see; ``None`` for every client.
+
+        Raises
+        ------
+        SignInRequired
+            When the store has users and no one signed in.
+        Forbidden
+            For a researcher (no identified record at all).
+        """
+        actor = self._acting(conn)
+        if actor.sees_all:
+            return None
+        if actor.role == "therapist":
+            return set(_access.assigned(conn, _schema.ASSIGNMENTS, actor.name))
+        raise Forbidden(
+            "a researcher sees de-identified tables only (the cohort page, "
+            "export --deidentify, model)"
+        )
 
     def _inventory(self, conn: Connection, client_ids: list[str]) -> Inventory:
+        visible = self._visible(conn)
         missing = set(client_ids) - set(self._existing(conn, client_ids))
+        if visible is not None:  # another therapist's client does not exist for this one
+            missing |= set(client_ids) - visible
         if missing:
             raise ClientNotFound(sorted(missing)[0])
         frames = {}
@@ -682,10 +839,47 @@ class Store:
         ClientNotFound
             When a requested client is not stored.
         """
-        if client_ids is None:
-            return Inventory.from_tables(self.read_tables(list(TABLES)))
         with self._read() as conn:
-            return self._inventory(conn, list(client_ids))
+            if client_ids is not None:
+                return self._inventory(conn, list(client_ids))
+            self._visible(conn)  # a researcher reads no identified record, not even this way
+        return Inventory.from_tables(self.read_tables(list(TABLES)))
+
+    def deidentified(self, client_ids: Sequence[str] | None = None) -> Inventory:
+        """The tables of some clients (default: all the acting user may see), de-identified.
+
+        What ``export --deidentify`` writes and what a researcher reads
+        (:func:`ipt_network.io.deidentify.deidentify`): study ids, dates moved
+        back by each client's offset, ages of 90 and over as 90, person and
+        goal ids re-keyed, no text. The study keys missing are made first (one
+        write, :meth:`study_keys`). A researcher may ask for every client;
+        others for the clients they see.
+
+        Raises
+        ------
+        ClientNotFound
+            When a client asked for is not stored or not visible.
+        """
+        from ipt_network.io.deidentify import deidentify
+
+        with self._read() as conn:
+            researcher = self._acting(conn).role == "researcher"
+            if researcher:  # every client, identified only here, on the way to de-identifying
+                stored = set(_stored_ids(conn))
+                tables = _bulk.cached_read(
+                    conn, list(TABLES), self._columns, self._revision_of(conn), self._absent
+                )
+        if not researcher:
+            inventory = self.inventory(client_ids)
+        elif client_ids is None:
+            inventory = Inventory.from_tables(tables)
+        else:
+            missing = [c for c in client_ids if c not in stored]
+            if missing:
+                raise ClientNotFound(missing[0])
+            inventory = Inventory.from_tables(tables).for_clients(list(client_ids))
+        keys = self.study_keys(inventory.client_ids())
+        return deidentify(inventory, {c: (k.study_id, k.date_offset_days) for c, k in keys.items()})
 
     def read_tables(self, names: Sequence[str]) -> dict[str, pd.DataFrame]:
         """Whole tables as typed DataFrames, read in bulk from one consistent snapshot.
@@ -698,14 +892,379 @@ class Store:
         after a small write is as fast as the next. Python's ``sqlite3`` is
         the only SQLite library used.
 
+        Who reads what: the owner and an admin read every client; a therapist
+        the clients assigned to them; a researcher every client de-identified
+        (study ids, shifted dates, no text; the study keys missing are made
+        first, one write).
+
         Parameters
         ----------
         names : sequence of str
             Table names of the contract.
         """
         with self._read() as conn:
-            revision = _schema.revision(conn) if self._columns is not None else None
-            return _bulk.cached_read(conn, names, self._columns, revision, self._absent)
+            researcher = self._acting(conn).role == "researcher"
+            if not researcher:
+                visible = self._visible(conn)
+                tables = _bulk.cached_read(
+                    conn, names, self._columns, self._revision_of(conn), self._absent
+                )
+        if researcher:
+            anon = self.deidentified()
+            return {name: getattr(anon, name) for name in names}
+        if visible is None:
+            return tables
+        return {
+            name: frame[frame["client_id"].isin(visible)].reset_index(drop=True)
+            for name, frame in tables.items()
+        }
+
+    def _revision_of(self, conn: Connection) -> int | None:
+        """The revision that keys the columnar copy; ``None`` when there is no copy."""
+        return _schema.revision(conn) if self._columns is not None else None
+
+    # ------------------------------------------------------------------ users and access
+    @property
+    def actor(self) -> Actor:
+        """The user reads and writes act for (the owner while the store has no users).
+
+        Raises
+        ------
+        SignInRequired
+            When the store has users and no one signed in.
+        """
+        with self._read() as conn:
+            return self._acting(conn)
+
+    def acting_as(self, actor: Actor) -> Store:
+        """This store as seen by ``actor``: every read and write limited to what they may do.
+
+        A view sharing this store's connections; asking twice for the same
+        user gives the same view, so caches keyed by the store keep working.
+        Get the actor from :meth:`sign_in`.
+
+        Examples
+        --------
+        >>> import tempfile, os
+        >>> from ipt_network import load_samples
+        >>> store = Store.create(os.path.join(tempfile.mkdtemp(), "ipt.db"))
+        >>> store.import_inventory(load_samples())
+        4
+        >>> store.add_user("lee", "admin", "the admin's long password")
+        >>> lee = store.acting_as(store.sign_in("lee", "the admin's long password"))
+        >>> lee.add_user("ann", "therapist", "a long enough password")
+        >>> lee.assign("ann", ["grief-01"])
+        >>> ann = store.acting_as(store.sign_in("ann", "a long enough password"))
+        >>> ann.client_ids()
+        ['grief-01']
+        >>> ann.inventory(["dispute-01"])
+        Traceback (most recent call last):
+        ...
+        ipt_network.errors.ClientNotFound: no client with id 'dispute-01'
+        >>> store.client_ids()  # with users, no one acts unless signed in
+        Traceback (most recent call last):
+        ...
+        ipt_network.errors.SignInRequired: this store has users: sign in first
+        >>> store.close()
+        """
+        base = self._base
+        view = base._views.get(actor)
+        if view is None:
+            view = copy.copy(base)
+            view._actor = actor
+            view._views = {}
+            base._views[actor] = view
+        return view
+
+    def _has_users(self, conn: Connection) -> bool:
+        if self._absent.get("users"):  # an older store, read as it is: no users table yet
+            return False
+        return conn.execute(sa.select(_schema.USERS.c.name).limit(1)).first() is not None
+
+    def has_users(self) -> bool:
+        """Whether the store has users (then every read and write needs one signed in)."""
+        with self._read() as conn:
+            return self._has_users(conn)
+
+    def member(self, name: str) -> Actor | None:
+        """The user ``name`` with their current role; ``None`` when there is no such user.
+
+        The dashboard asks on every request, so a removed user or a changed
+        role takes effect at once.
+        """
+        users = _schema.USERS
+        with self._read() as conn:
+            if not self._has_users(conn):
+                return None
+            row = conn.execute(sa.select(users.c.role).where(users.c.name == name)).first()
+        return None if row is None else Actor(name, str(row[0]))
+
+    def sign_in(self, name: str, password: str) -> Actor:
+        """The user ``name`` when ``password`` is theirs.
+
+        An unknown name costs the same Argon2 check as a wrong password, and
+        both give the same sentence.
+
+        Raises
+        ------
+        SignInFailed
+            For an unknown user or a wrong password.
+        """
+        users = _schema.USERS
+        with self._read() as conn:
+            row = (
+                conn.execute(
+                    sa.select(users.c.role, users.c.password_hash).where(
+                        users.c.name == name.strip().lower()
+                    )
+                ).first()
+                if self._has_users(conn)
+                else None
+            )
+        hashed = str(row[1]) if row is not None else _access.dummy_hash()
+        if not _access.password_matches(hashed, password) or row is None:
+            raise SignInFailed("the user name or the password is wrong")
+        return Actor(name.strip().lower(), str(row[0]))
+
+    def users(self) -> list[UserInfo]:
+        """Every user with their role and assigned clients, by name (owner and admin only)."""
+        users, links = _schema.USERS, _schema.ASSIGNMENTS
+        with self._read() as conn:
+            _require_manager(self._acting(conn), "list the users")
+            if not self._has_users(conn):
+                return []
+            rows = conn.execute(
+                sa.select(users.c.name, users.c.role, users.c.created).order_by(users.c.name)
+            ).all()
+            pairs = conn.execute(sa.select(links.c.user_name, links.c.client_id)).all()
+        clients: dict[str, list[str]] = {}
+        for user, client in pairs:
+            clients.setdefault(user, []).append(client)
+        return [UserInfo(r[0], r[1], r[2], tuple(sorted(clients.get(r[0], [])))) for r in rows]
+
+    def add_user(self, name: str, role: str, password: str) -> None:
+        """Add a user with a role and a password (kept as an Argon2id hash).
+
+        The first user of a store must be an admin (added by the owner);
+        after that only an admin adds users.
+
+        Raises
+        ------
+        BadArgument
+            For a bad name, an unknown role, a short password, or a first user
+            who is not an admin.
+        Forbidden
+            When the acting user is not an admin.
+        ClientExists
+            Never; a taken name is a :class:`BadArgument`.
+        """
+        name, role = _access.check_user_name(name), _access.check_role(role)
+        hashed = _access.hash_password(password)
+        if self.schema_version < _schema.SCHEMA_VERSION:
+            self.migrate()
+        users = _schema.USERS
+        with self._write(_audit.Event("user-add", detail=f"{name} as {role}")) as conn:
+            _require_manager(self._acting(conn), "add users")
+            if not self._has_users(conn) and role != "admin":
+                raise BadArgument("the first user of a store is an admin: --role admin")
+            if conn.execute(sa.select(users.c.name).where(users.c.name == name)).first():
+                raise BadArgument(f"there is already a user {name!r}")
+            created = datetime.now(UTC).isoformat(timespec="seconds")
+            conn.execute(
+                users.insert(),
+                {"name": name, "role": role, "password_hash": hashed, "created": created},
+            )
+
+    def remove_user(self, name: str) -> None:
+        """Remove a user and their assignments (their audit rows stay).
+
+        Raises
+        ------
+        BadArgument
+            When there is no such user, or it is the last admin.
+        Forbidden
+            When the acting user is not an admin.
+        """
+        users, links = _schema.USERS, _schema.ASSIGNMENTS
+        name = name.strip().lower()
+        with self._write(_audit.Event("user-remove", detail=name)) as conn:
+            _require_manager(self._acting(conn), "remove users")
+            role = conn.execute(sa.select(users.c.role).where(users.c.name == name)).scalar()
+            if role is None:
+                raise BadArgument(f"there is no user {name!r}")
+            admins = conn.execute(
+                sa.select(sa.func.count()).select_from(users).where(users.c.role == "admin")
+            ).scalar_one()
+            if role == "admin" and admins == 1:
+                raise BadArgument("this is the last admin; add another admin first")
+            conn.execute(links.delete().where(links.c.user_name == name))
+            conn.execute(users.delete().where(users.c.name == name))
+
+    def assign(self, name: str, client_ids: Sequence[str]) -> None:
+        """Let the therapist ``name`` see and edit these clients (owner and admin only).
+
+        Raises
+        ------
+        BadArgument
+            When there is no such user, or the user is not a therapist.
+        ClientNotFound
+            When a client is not stored.
+        Forbidden
+            When the acting user is not an admin.
+        """
+        self._assignment("assign", name, client_ids)
+
+    def unassign(self, name: str, client_ids: Sequence[str]) -> None:
+        """Take these clients from the therapist ``name`` (owner and admin only)."""
+        self._assignment("unassign", name, client_ids)
+
+    def _assignment(self, action: str, name: str, client_ids: Sequence[str]) -> None:
+        users, links = _schema.USERS, _schema.ASSIGNMENTS
+        name, ids = name.strip().lower(), list(dict.fromkeys(client_ids))
+        with self._write(_audit.Event(action, ids, rows=len(ids), detail=name)) as conn:
+            _require_manager(self._acting(conn), "assign clients")
+            role = conn.execute(sa.select(users.c.role).where(users.c.name == name)).scalar()
+            if role != "therapist":
+                raise BadArgument(
+                    f"there is no user {name!r}"
+                    if role is None
+                    else f"{name!r} is a {role}: only therapists are assigned clients"
+                )
+            missing = sorted(set(ids) - set(self._existing(conn, ids)))
+            if missing:
+                raise ClientNotFound(missing[0])
+            if action == "assign":
+                _assign(conn, name, ids)
+            else:
+                conn.execute(
+                    links.delete().where(links.c.user_name == name, links.c.client_id.in_(ids))
+                )
+
+    # ------------------------------------------------------------------ the audit trail
+    def record(self, event: _audit.Event) -> None:
+        """Append one audit row for a read that leaves the system (an export, a report).
+
+        The revision stays as it is (nothing of the record changed). The
+        clients named must be ones the acting user may see. An older store is
+        upgraded first.
+
+        Raises
+        ------
+        ClientNotFound
+            When a client named is not one the acting user may see.
+        """
+        if self.schema_version < _schema.SCHEMA_VERSION:
+            self.migrate()
+        with self._write(event, bump=False) as conn:
+            actor = self._acting(conn)
+            if actor.role != "researcher":
+                visible = self._visible(conn)
+                if visible is not None and not set(event.clients) <= visible:
+                    raise ClientNotFound(sorted(set(event.clients) - visible)[0])
+
+    def audit_trail(self, client: str | None = None) -> pd.DataFrame:
+        """The audit trail, oldest first; only the rows naming ``client`` when given.
+
+        Owner and admin only: the trail names every client.
+
+        Raises
+        ------
+        Forbidden
+            For a therapist or a researcher.
+        """
+        with self._read() as conn:
+            _require_manager(self._acting(conn), "read the audit trail")
+            if self._absent.get("audit"):
+                return _audit.read_empty()
+            return _audit.read(conn, client)
+
+    def verify_audit(self) -> _audit.AuditCheck:
+        """Check that no audit row was edited, deleted, inserted or reordered.
+
+        Raises
+        ------
+        Forbidden
+            For a therapist or a researcher.
+        """
+        with self._read() as conn:
+            _require_manager(self._acting(conn), "check the audit trail")
+            if self._absent.get("audit"):
+                return _audit.AuditCheck(True, 0)
+            return _audit.verify(conn)
+
+    # ------------------------------------------------------------------ backups
+    def backup(
+        self,
+        target: str | os.PathLike[str],
+        *,
+        overwrite: bool = False,
+        progress: bool | None = False,
+    ) -> _backup.Backup:
+        """Copy this SQLite store to ``target`` while it is in use (owner and admin only).
+
+        One consistent snapshot, encrypted as the store is; see
+        :func:`~ipt_network.io.store._backup.backup`.
+        """
+        return _backup.backup(self, target, overwrite=overwrite, progress=progress)
+
+    @staticmethod
+    def restore(
+        source: str | os.PathLike[str],
+        db: str | os.PathLike[str] | None = None,
+        *,
+        key: str | None = None,
+        actor: Actor | None = None,
+        progress: bool | None = False,
+    ) -> _backup.Restored:
+        """Put a backup in place of the store at ``db`` (stop the dashboard first).
+
+        The store replaced is kept beside it; see
+        :func:`~ipt_network.io.store._backup.restore`.
+        """
+        return _backup.restore(source, db, key=key, actor=actor, progress=progress)
+
+    def _check_keys_allowed(self, conn: Connection, client_ids: Sequence[str]) -> None:
+        """Study keys are made for clients the acting user may export (researchers: any)."""
+        actor = self._acting(conn)
+        if actor.role == "researcher":
+            return
+        visible = self._visible(conn)
+        if visible is not None and not set(client_ids) <= visible:
+            raise ClientNotFound(sorted(set(client_ids) - visible)[0])
+
+
+class UserInfo(NamedTuple):
+    """One user of a store, as :meth:`Store.users` lists them (never the password hash)."""
+
+    name: str
+    role: str
+    created: str
+    clients: tuple[str, ...]
+
+
+#: Keys of ``Connection.info``: the transaction's acting user, and its audit event.
+_ACTOR: Final = "ipt_network_actor"
+_EVENT: Final = "ipt_network_event"
+
+
+def _retell(conn: Connection, event: _audit.Event) -> None:
+    """Change what the current write transaction's audit row records."""
+    conn.info[_EVENT] = event
+
+
+def _require_manager(actor: Actor, what: str) -> None:
+    """Refuse, naming what was asked, unless the actor manages the store."""
+    if not actor.manages:
+        raise Forbidden(f"only an admin can {what}")
+
+
+def _assign(conn: Connection, user: str, client_ids: Sequence[str]) -> None:
+    """Add assignments (those already there are kept), inside a write transaction."""
+    links = _schema.ASSIGNMENTS
+    have = set(_access.assigned(conn, links, user))
+    new = [{"user_name": user, "client_id": c} for c in client_ids if c not in have]
+    if new:
+        conn.execute(links.insert(), new)
 
 
 def _read_study_keys(conn: Connection) -> dict[str, StudyKey]:

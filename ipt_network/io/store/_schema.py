@@ -4,16 +4,19 @@ The tables mirror the tidy contract (:mod:`ipt_network.io.contract`) table for
 table, keys and foreign keys included. ``meta`` holds the schema version and
 the store revision, a counter that every write transaction bumps so that
 caches (in this process or another) know when what they hold is stale.
+``users``, ``assignments`` and ``audit`` (version 6) hold the practice's
+users, which clients each therapist sees, and the hash-chained audit trail
+(:mod:`ipt_network.io.store._access`, :mod:`ipt_network.io.store._audit`).
 ``study_keys`` holds, per client, the random study id and the date shift of
 the de-identified export (:mod:`ipt_network.research.deidentify`); it is not a
 table of the contract, so no read of an inventory and no export ever sees it.
 
 Examples
 --------
->>> sorted(metadata.tables)[:3]
+>>> sorted(set(metadata.tables) - set(PRIVATE_TABLES))[:3]
 ['clients', 'communication', 'dispute_work']
 >>> SCHEMA_VERSION
-5
+6
 >>> [c.name for c in STUDY_KEYS.columns]
 ['client_id', 'study_id', 'date_offset_days', 'created']
 >>> FOREIGN_KEYS["person_ties"][0]
@@ -34,6 +37,9 @@ from ipt_network.io.contract import TABLES, Column
 __all__ = [
     "metadata",
     "STUDY_KEYS",
+    "USERS",
+    "ASSIGNMENTS",
+    "AUDIT",
     "SCHEMA_VERSION",
     "MIGRATIONS",
     "FOREIGN_KEYS",
@@ -45,10 +51,13 @@ __all__ = [
     "get_setting",
     "absent_columns",
     "set_setting",
+    "get_meta",
+    "put_meta",
+    "PRIVATE_TABLES",
 ]
 
 #: The schema version this code writes.
-SCHEMA_VERSION: Final = 5
+SCHEMA_VERSION: Final = 6
 
 metadata = sa.MetaData()
 _META = sa.Table(
@@ -63,6 +72,40 @@ STUDY_KEYS: Final = sa.Table(
     sa.Column("date_offset_days", sa.Integer, nullable=False),
     sa.Column("created", sa.Text, nullable=False),
 )
+#: The practice's users (version 6): an Argon2id hash, never a password.
+USERS: Final = sa.Table(
+    "users",
+    metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("role", sa.Text, nullable=False),
+    sa.Column("password_hash", sa.Text, nullable=False),
+    sa.Column("created", sa.Text, nullable=False),
+)
+#: Which clients each therapist sees (version 6).
+ASSIGNMENTS: Final = sa.Table(
+    "assignments",
+    metadata,
+    sa.Column("user_name", sa.Text, primary_key=True),
+    sa.Column("client_id", sa.Text, primary_key=True),
+)
+#: The audit trail (version 6): one row per write or export, each hash covering the one before.
+AUDIT: Final = sa.Table(
+    "audit",
+    metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("at", sa.Text, nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("role", sa.Text, nullable=False),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("clients", sa.Text, nullable=False),
+    sa.Column("n_clients", sa.Integer, nullable=False),
+    sa.Column("rows", sa.Integer, nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Column("prev_hash", sa.Text, nullable=False),
+    sa.Column("hash", sa.Text, nullable=False),
+)
+#: Tables of the store that are no tables of the contract (never read as an inventory).
+PRIVATE_TABLES: Final = ("meta", "study_keys", "users", "assignments", "audit")
 
 #: Foreign keys per table, as the contract declares them for the store:
 #: (columns, referenced table, referenced columns).
@@ -141,10 +184,15 @@ def _add_contract_parts(conn: Connection) -> None:
     ``study_keys`` table of the de-identified export (empty until the first
     such export).
 
+    Version 5 to 6: the ``users``, ``assignments`` and ``audit`` tables of a
+    group practice (empty: the store keeps acting for its owner until a user
+    is added), and the audit trail's append-only guard.
+
     New columns are nullable, so existing rows stay valid. The step does
     whatever is missing, so running it at either version leaves the same store.
     """
     metadata.create_all(conn, checkfirst=True)
+    _guards(conn)
     for name, missing in absent_columns(conn).items():
         for column in metadata.tables[name].columns:
             if column.name in missing:
@@ -158,7 +206,24 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     2: _add_contract_parts,
     3: _add_contract_parts,
     4: _add_contract_parts,
+    5: _add_contract_parts,
 }
+
+
+def _guards(conn: Connection) -> None:
+    """What the database itself enforces beyond the tables (in the schema's transaction).
+
+    The audit trail's append-only triggers (:func:`ipt_network.io.store._audit.install`)
+    and, on PostgreSQL, the row-level security policies
+    (:func:`ipt_network.io.store._postgres.install_policies`).
+    """
+    from ipt_network.io.store import _audit
+
+    _audit.install(conn)
+    if conn.dialect.name == "postgresql":
+        from ipt_network.io.store import _postgres
+
+        _postgres.install_policies(conn)
 
 
 def _meta_value(conn: Connection, key: str) -> str | None:
@@ -177,6 +242,7 @@ def schema_version(conn: Connection) -> int | None:
 def create_schema(conn: Connection) -> None:
     """Make every table of an empty database, at the current version."""
     metadata.create_all(conn)
+    _guards(conn)
     conn.execute(
         _META.insert(),
         [
@@ -243,8 +309,17 @@ def get_setting(conn: Connection, key: str) -> str | None:
 
 def set_setting(conn: Connection, key: str, value: str) -> None:
     """Store a store-wide setting inside the current write transaction."""
-    full = f"setting:{key}"
-    if _meta_value(conn, full) is None:
-        conn.execute(_META.insert(), {"key": full, "value": value})
+    put_meta(conn, f"setting:{key}", value)
+
+
+def get_meta(conn: Connection, key: str) -> str | None:
+    """A value of the ``meta`` table (such as ``audit_head``), ``None`` when absent."""
+    return _meta_value(conn, key)
+
+
+def put_meta(conn: Connection, key: str, value: str) -> None:
+    """Set a value of the ``meta`` table inside the current write transaction."""
+    if _meta_value(conn, key) is None:
+        conn.execute(_META.insert(), {"key": key, "value": value})
     else:
-        conn.execute(_META.update().where(_META.c.key == full).values(value=value))
+        conn.execute(_META.update().where(_META.c.key == key).values(value=value))
