@@ -82,6 +82,7 @@ def metrics_cmd(db: str | None, out: Path, progress: bool) -> None:
 
     The file holds ids and numbers only, no names or notes.
     """
+    from ipt_network.io.store import Event
     from ipt_network.network.metrics import cohort_metrics
 
     store = open_store(db)
@@ -96,6 +97,8 @@ def metrics_cmd(db: str | None, out: Path, progress: bool) -> None:
             )
         except ValueError as exc:
             raise click.ClickException(f"the store's tables are inconsistent: {exc}") from exc
+        ids = sorted(table["client_id"].unique())
+        store.record(Event("export", ids, len(table), "metrics"))
     write_table(table, out)
     clients = table["client_id"].nunique()
     click.echo(f"Wrote {len(table):,} rows ({clients:,} clients) to {out}", err=True)
@@ -177,6 +180,9 @@ def model_cmd(db: str | None, out: Path, overwrite: bool, progress: bool) -> Non
     """
     from ipt_network.errors import OutputExists
     from ipt_network.io._files import private_output
+    from ipt_network.io.contract import TABLES
+    from ipt_network.io.inventory import Inventory
+    from ipt_network.io.store import Event
     from ipt_network.research.models import fit_models
     from ipt_network.research.panel import session_panel
 
@@ -186,7 +192,10 @@ def model_cmd(db: str | None, out: Path, overwrite: bool, progress: bool) -> Non
         there = [p.name for p in (table_path, summary_path) if p.exists()]
         if there and not overwrite:
             raise OutputExists(f"{out} already holds {' and '.join(there)}; add --overwrite")
-        results = fit_models(session_panel(store.inventory()), progress=progress)
+        # a researcher's tables come de-identified (study ids), everyone else's as stored
+        panel = session_panel(Inventory.from_tables(store.read_tables(list(TABLES))))
+        results = fit_models(panel, progress=progress)
+        store.record(Event("export", (), int(results.table.shape[0]), "model"))
         write_table(results.table, table_path)
         with private_output(summary_path) as tmp:
             tmp.write_text(results.summary, encoding="utf-8")

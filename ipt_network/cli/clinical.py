@@ -350,17 +350,24 @@ def report_cmd(client_id: str, db: str | None, out: Path, audience: str) -> None
     to open: no internet, no other files. It prints well in black and white.
     The safety flag, when there is one, is printed here in the terminal.
     """
+    from ipt_network.io.store import Event
     from ipt_network.views.report import write_report
 
-    inventory, where = _client_inventory(db, client_id)
-    with errors_as_messages():
-        path = write_report(
-            inventory,
-            client_id,
-            out,
-            audience="clinician" if audience == "clinician" else "client",
-            region=where,
-        )
+    store = open_store(db)
+    try:
+        with errors_as_messages():
+            inventory, where = store.inventory([client_id]), store.region
+            # the report leaves the system: one audit row, before it is written
+            store.record(Event("report", [client_id], detail=f"for {audience}"))
+            path = write_report(
+                inventory,
+                client_id,
+                out,
+                audience="clinician" if audience == "clinician" else "client",
+                region=where,
+            )
+    finally:
+        store.close()
     _echo_flag(inventory, client_id, where)
     whose = (
         "Clinician report (with the clinical appendix)"

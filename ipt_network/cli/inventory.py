@@ -44,25 +44,45 @@ def _region_choice() -> click.Choice:
     default=None,
     help=_REGION_HELP + " Default: us for a new store; an existing store keeps its own.",
 )
-def init_cmd(db: str | None, region: str | None) -> None:
+@click.option(
+    "--encrypt",
+    is_flag=True,
+    help="Encrypt the new store file (SQLCipher, AES-256; needs ipt-network[encrypt]). "
+    "The key comes from IPT_NETWORK_KEY, or is asked for twice without echo; every "
+    "command then needs it the same way. Without the key no one can open the store.",
+)
+def init_cmd(db: str | None, region: str | None, encrypt: bool) -> None:
     """Make an empty store (or bring an existing one up to date).
 
     The store is a single SQLite file unless --db is an SQLAlchemy URL
     (for example postgresql://host/ipt). Without --db it is store.db in your
     user data folder; `ipt-network init` prints where. The file is readable
-    by you only.
+    by you only; with --encrypt its contents are encrypted too.
     """
+    from ipt_network.cli._key import store_key
     from ipt_network.io.store import Store, resolve_url
+    from ipt_network.io.store._engine import is_encrypted, sqlite_path
     from ipt_network.regions import DEFAULT_REGION
     from ipt_network.regions import region as lookup
 
-    with errors_as_messages(), Store.create(db) as store:
+    with errors_as_messages():
+        file = sqlite_path(resolve_url(db))
+        plain = file is not None and file.is_file() and file.stat().st_size > 0
+        if encrypt and plain and file is not None and not is_encrypted(file):
+            raise click.ClickException(
+                f"{file} is a store without encryption; --encrypt makes a new store. "
+                "Export this one (ipt-network export) and import it into a store made "
+                "with --encrypt at another --db path."
+            )
+        key = store_key(db, create=encrypt)
+        store = Store.create(db, key=key)
+    with errors_as_messages(), store:
         if region is not None or store.setting("region") is None:
             store.set_setting("region", (region or DEFAULT_REGION).lower())
         chosen = lookup(store.setting("region"))
         click.echo(
-            f"Store ready at {resolve_url(db)} (schema version {store.schema_version}); "
-            f"crisis lines for {chosen.name}."
+            f"Store ready at {resolve_url(db)} (schema version {store.schema_version}"
+            f"{', encrypted' if key is not None else ''}); crisis lines for {chosen.name}."
         )
 
 
@@ -251,20 +271,25 @@ def export_cmd(
 
     --deidentify applies to every format; it records new study ids in the store.
     """
+    from ipt_network.io.store import Event
     from ipt_network.research import deidentify as safe_harbor
 
     store = open_store(db, write=deidentify)  # a de-identified export keeps its study keys
+    chosen = list(clients) if clients else None
     with errors_as_messages():
-        inventory = store.inventory(list(clients) if clients else None)
         if deidentify:
             safe_harbor.require_empty(out)
             summary = safe_harbor.summary_path(out, overwrite=overwrite)
-            keys = store.study_keys(inventory.client_ids())
-            inventory = safe_harbor.deidentify(inventory, keys)
+            inventory = store.deidentified(chosen, export=f"format={fmt.lower()}")
             click.echo(
                 f"De-identified {len(inventory)} client(s): study ids, dates shifted, "
                 f"{safe_harbor.SUMMARY_FILE} with counts from 1 to 10 suppressed."
             )
+        else:
+            inventory = store.inventory(chosen)
+            rows = sum(len(frame) for _, frame in inventory.items())
+            ids = inventory.client_ids()
+            store.record(Event("export", ids, rows, f"format={fmt.lower()}"))
     with errors_as_messages():
         written = _export_writer(fmt.lower())(inventory, out, overwrite=overwrite)
         if deidentify:

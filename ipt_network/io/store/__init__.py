@@ -727,7 +727,9 @@ class Store:
         values = {"focus": ";".join(areas), "focus_session": session}
         self.update(client_id, "clients", {}, values, check=had_session, action="focus")
 
-    def study_keys(self, client_ids: Sequence[str]) -> dict[str, StudyKey]:
+    def study_keys(
+        self, client_ids: Sequence[str], *, event: _audit.Event | None = None
+    ) -> dict[str, StudyKey]:
         """Each client's study id and date shift, made (and kept) when the client has none.
 
         A client keeps its key for good, so later de-identified exports give
@@ -742,6 +744,9 @@ class Store:
         ----------
         client_ids : sequence of str
             The clients (need not be stored: a key names a client id only).
+        event : Event, optional
+            The audit row of the read these keys are for (a de-identified
+            export): appended with the new keys, or alone when there are none.
 
         Returns
         -------
@@ -764,13 +769,14 @@ class Store:
             self._check_keys_allowed(conn, wanted)
             known = _read_study_keys(conn)
         if all(c in known for c in wanted):
+            if event is not None:
+                self.record(event)
             return {c: known[c] for c in wanted}
         if self.schema_version < _schema.SCHEMA_VERSION:
             self.migrate()
         missing = [c for c in wanted if c not in known]
-        with self._write(
-            _audit.Event("study-keys", missing, rows=len(missing)), changes=_bulk.Changes(())
-        ) as conn:
+        event = event or _audit.Event("study-keys", missing, rows=len(missing))
+        with self._write(event, changes=_bulk.Changes(())) as conn:
             self._check_keys_allowed(conn, wanted)
             known = _read_study_keys(conn)  # another writer may have made some meanwhile
             taken = {key.study_id for key in known.values()}
@@ -845,7 +851,9 @@ class Store:
             self._visible(conn)  # a researcher reads no identified record, not even this way
         return Inventory.from_tables(self.read_tables(list(TABLES)))
 
-    def deidentified(self, client_ids: Sequence[str] | None = None) -> Inventory:
+    def deidentified(
+        self, client_ids: Sequence[str] | None = None, *, export: str | None = None
+    ) -> Inventory:
         """The tables of some clients (default: all the acting user may see), de-identified.
 
         What ``export --deidentify`` writes and what a researcher reads
@@ -854,6 +862,10 @@ class Store:
         goal ids re-keyed, no text. The study keys missing are made first (one
         write, :meth:`study_keys`). A researcher may ask for every client;
         others for the clients they see.
+
+        With ``export`` (the format written), the read is an export: one
+        ``export-deidentified`` audit row names the clients (by their real
+        ids, in the trail only), in the same write as their new study keys.
 
         Raises
         ------
@@ -878,7 +890,10 @@ class Store:
             if missing:
                 raise ClientNotFound(missing[0])
             inventory = Inventory.from_tables(tables).for_clients(list(client_ids))
-        keys = self.study_keys(inventory.client_ids())
+        ids = inventory.client_ids()
+        rows = sum(len(frame) for _, frame in inventory.items())
+        event = None if export is None else _audit.Event("export-deidentified", ids, rows, export)
+        keys = self.study_keys(ids, event=event)
         return deidentify(inventory, {c: (k.study_id, k.date_offset_days) for c, k in keys.items()})
 
     def read_tables(self, names: Sequence[str]) -> dict[str, pd.DataFrame]:
