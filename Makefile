@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test setup browser lint typecheck pytest bench clean
+.PHONY: demo test setup browser postgres lint typecheck pytest bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,14 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	fi
 
+# Debian's PostgreSQL server binaries for the store tests, which start a throwaway server in a
+# temporary folder (tests/_postgres.py); nothing is started or enabled here.
+postgres:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "Installing Debian's postgresql for the store tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	fi
+
 # axe-core, the accessibility checker the page tests inject, from the npm registry into a
 # git-ignored folder (to change the version, edit it here and delete .cache/axe).
 AXE_JS := .cache/axe/node_modules/axe-core/axe.min.js
@@ -40,7 +48,7 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-pytest: setup browser axe
+pytest: setup browser postgres axe
 	$(BIN)/pytest --headless
 
 test: lint typecheck pytest

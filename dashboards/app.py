@@ -20,6 +20,8 @@ True
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Final
 
@@ -27,6 +29,14 @@ import dash
 from dash import html
 
 from dashboards import callbacks, ids, pages, security
+from dashboards.auth import (
+    DEFAULT_IDLE_MINUTES,
+    access_errors_first,
+    home_path,
+    signed_in,
+    user_bar,
+)
+from dashboards.auth import install as install_auth
 from dashboards.context import STORE_KEY
 from ipt_network.io.store import Store
 from ipt_network.views.theme import css_variables
@@ -40,7 +50,16 @@ TITLE: Final = "ipt-network"
 LANG: Final = "en"
 
 
-def create_app(db: str | os.PathLike[str] | Store | None = None) -> dash.Dash:
+def create_app(
+    db: str | os.PathLike[str] | Store | None = None,
+    *,
+    auth: bool = False,
+    idle_minutes: float = DEFAULT_IDLE_MINUTES,
+    allowed_hosts: Iterable[str] = (),
+    tls: bool = False,
+    behind_proxy: bool = False,
+    clock: Callable[[], float] = time.monotonic,
+) -> dash.Dash:
     """A Dash app serving the therapist's dashboard on one store.
 
     Parameters
@@ -48,6 +67,20 @@ def create_app(db: str | os.PathLike[str] | Store | None = None) -> dash.Dash:
     db : path, SQLAlchemy URL or Store, optional
         An existing store (default: the default store path). A path or URL is
         opened with :meth:`ipt_network.io.store.Store.open`.
+    auth : bool
+        Require signing in for every page and callback (:mod:`dashboards.auth`);
+        each request then sees the store as its user may.
+    idle_minutes : float
+        With ``auth``: minutes without a request after which a session ends.
+    allowed_hosts : iterable of str
+        Host names answered besides the loopback ones (:mod:`dashboards.security`).
+    tls : bool
+        Served over TLS: the session cookie is ``Secure`` and HSTS is sent.
+    behind_proxy : bool
+        Served behind one https reverse proxy whose ``X-Forwarded-*`` headers
+        are trusted (see :func:`dashboards.security.install`).
+    clock : callable
+        Seconds as a float, for the idle time and sign-in failures (tests pass a fake).
 
     Returns
     -------
@@ -70,19 +103,37 @@ def create_app(db: str | os.PathLike[str] | Store | None = None) -> dash.Dash:
         title=TITLE,
         update_title="",
         serve_locally=True,
-        on_error=callbacks.show_error,
+        on_error=access_errors_first(callbacks.show_error),
     )
     app.index_string = app.index_string.replace("<html>", f'<html lang="{LANG}">', 1).replace(
         "{%css%}", f"<style>{css_variables()}</style>{{%css%}}", 1
     )
     app.server.config[STORE_KEY] = store
     pages.register()
-    app.layout = html.Div(
+    # Every component of every page, for checking the callbacks' ids: a page's
+    # layout called with no client is its skeleton. Dash rebuilds the same
+    # from the registered pages when it starts serving.
+    app.validation_layout = html.Div(  # type: ignore[assignment]  # Dash types it None
+        [_shell(), *(module.layout() for module, _ in pages.PAGES)]
+    )
+    # Signed in, the top bar names the user and has the sign-out button: built per request.
+    app.layout = _shell if auth else _shell()
+    callbacks.register(app)
+    if auth:
+        install_auth(app, idle_minutes=idle_minutes, secure=tls or behind_proxy, clock=clock)
+    security.install(app, allowed_hosts=allowed_hosts, tls=tls, behind_proxy=behind_proxy)
+    return app
+
+
+def _shell() -> html.Div:
+    """The frame of every page: the top bar, the error line, the page."""
+    return html.Div(
         [
             html.Nav(
                 [
-                    dash.dcc.Link("ipt-network", href="/", className="brand"),
+                    dash.dcc.Link("ipt-network", href=home_path(signed_in()), className="brand"),
                     html.Span("Interpersonal inventory, session by session", className="tagline"),
+                    *user_bar(),
                 ],
                 className="topbar",
             ),
@@ -91,12 +142,3 @@ def create_app(db: str | os.PathLike[str] | Store | None = None) -> dash.Dash:
         ],
         className="shell",
     )
-    # Every component of every page, for checking the callbacks' ids: a page's
-    # layout called with no client is its skeleton. Dash rebuilds the same
-    # from the registered pages when it starts serving.
-    app.validation_layout = html.Div(  # type: ignore[assignment]  # Dash types it None
-        [app.layout, *(module.layout() for module, _ in pages.PAGES)]
-    )
-    callbacks.register(app)
-    security.install(app)
-    return app

@@ -48,6 +48,7 @@ from ipt_network.io.store import Store
 
 __all__ = [
     "STORE_KEY",
+    "ACTOR_KEY",
     "MAX_CLIENTS",
     "MAX_PANELS",
     "current_store",
@@ -57,6 +58,8 @@ __all__ = [
 
 #: The Flask config key holding the app's store.
 STORE_KEY: Final = "IPT_NETWORK_STORE"
+#: The key in :data:`flask.g` of the request's signed-in user (set by :mod:`dashboards.auth`).
+ACTOR_KEY: Final = "ipt_network_actor"
 #: Clients kept per store (a therapist looks at one client at a time).
 MAX_CLIENTS: Final = 4
 #: Panels kept per client: the session-independent ones, and a map and the problem
@@ -67,17 +70,24 @@ T = TypeVar("T")
 
 
 def current_store() -> Store:
-    """The store of the app serving the current request.
+    """The store of the app serving the current request, as its signed-in user sees it.
+
+    With sign-in on (:mod:`dashboards.auth`), the app's store acting as the
+    request's user (:meth:`~ipt_network.io.store.Store.acting_as`): a
+    therapist reads and writes their own clients only. Without a signed-in
+    user, the app's store itself, which refuses client data when the store
+    has users (:class:`~ipt_network.errors.SignInRequired`).
 
     Raises
     ------
-    RuntimeError
+    StoreError
         Outside a request of an app made by :func:`dashboards.app.create_app`.
     """
     store = flask.current_app.config.get(STORE_KEY)
     if not isinstance(store, Store):
         raise StoreError("this app has no store; build it with dashboards.app.create_app")
-    return store
+    actor = flask.g.get(ACTOR_KEY)
+    return store if actor is None else store.acting_as(actor)
 
 
 class ClientContext:

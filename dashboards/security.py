@@ -5,16 +5,28 @@ app factory :func:`dashboards.app.create_app` calls it.
 
 The Host check
     Every request must name one of the loopback names the dashboard serves
-    (``127.0.0.1``, ``localhost``, ``[::1]``, any port) in its ``Host``
+    (``127.0.0.1``, ``localhost``, ``[::1]``, any port), or one of the names
+    given to :func:`install` (``serve --allowed-host``), in its ``Host``
     header, as Django's ``ALLOWED_HOSTS`` does; anything else gets a short
     400. This stops DNS rebinding: a page on another site whose name was
     re-pointed at 127.0.0.1 still sends its own name as the Host. A request
     that changes something (a POST) that carries an ``Origin`` must come from
     the very origin it is sent to. A path with control characters is refused.
 
+Behind a reverse proxy (``serve --behind-proxy``)
+    Werkzeug's :class:`~werkzeug.middleware.proxy_fix.ProxyFix` takes the
+    client's address, the scheme and the host from the proxy's
+    ``X-Forwarded-For``, ``X-Forwarded-Proto`` and ``X-Forwarded-Host``
+    (one proxy: the last value of each), and every request must have come
+    to the proxy over https (``X-Forwarded-Proto: https``); one that did not,
+    or that reached the app without the proxy, gets a 400. Without
+    ``--behind-proxy`` these headers are ignored.
+
 Security headers
-    Every response carries a Content-Security-Policy (scripts only from the
-    server and the hashes of Dash's own inline scripts, computed by
+    Over TLS (``serve --cert/--key``, or an https proxy) every response also
+    carries ``Strict-Transport-Security`` (:data:`HSTS`). Every response
+    carries a Content-Security-Policy (scripts only from the server and the
+    hashes of Dash's own inline scripts, computed by
     :meth:`dash.Dash.csp_hashes`), ``frame-ancestors 'none'`` with
     ``X-Frame-Options: DENY``, ``X-Content-Type-Options: nosniff``, a
     ``Referrer-Policy`` of ``no-referrer`` (addresses hold client ids), and
@@ -45,17 +57,21 @@ True
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any, Final
 from urllib.parse import urlsplit
 
 import dash
 import flask
 from werkzeug.exceptions import BadRequest
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.serving import WSGIRequestHandler
+
+from ipt_network.errors import BadArgument
 
 __all__ = [
     "LOOPBACK_HOSTS",
+    "HSTS",
     "MAX_BODY_BYTES",
     "MAX_DEPTH",
     "MAX_ITEMS",
@@ -73,6 +89,8 @@ __all__ = [
 
 #: The names the dashboard answers to, with any port: it listens on this computer only.
 LOOPBACK_HOSTS: Final = frozenset({"127.0.0.1", "localhost", "::1"})
+#: The ``Strict-Transport-Security`` header sent over TLS: https only, for a year.
+HSTS: Final = "max-age=31536000"
 #: The largest request body accepted (a recorded session is a few kilobytes).
 MAX_BODY_BYTES: Final = 1024 * 1024
 #: How deeply a value sent to a callback may nest lists and objects.
@@ -133,15 +151,17 @@ def host_name(header: str) -> str | None:
     return name.removesuffix(".") or None
 
 
-def allowed_host(header: str | None) -> bool:
-    """Whether a ``Host`` header names one of :data:`LOOPBACK_HOSTS`.
+def allowed_host(header: str | None, hosts: Collection[str] = LOOPBACK_HOSTS) -> bool:
+    """Whether a ``Host`` header names one of ``hosts`` (default :data:`LOOPBACK_HOSTS`).
 
     Examples
     --------
     >>> [allowed_host(h) for h in ("127.0.0.1:8050", "[::1]:1", "rebound.example", None)]
     [True, True, False, False]
+    >>> allowed_host("IPT.example.org:443", {"ipt.example.org"})
+    True
     """
-    return header is not None and host_name(header) in LOOPBACK_HOSTS
+    return header is not None and host_name(header) in hosts
 
 
 def same_origin(origin: str, host: str) -> bool:
@@ -165,14 +185,31 @@ def _refusal(status: int, text: str) -> flask.Response:
     return flask.Response(text + "\n", status=status, mimetype="text/plain")
 
 
-def _check_request() -> flask.Response | None:
-    """Refuse a request for a host we do not serve, a foreign POST, a path with controls."""
+def _check_request(
+    hosts: frozenset[str], *, https_only: bool
+) -> Callable[[], flask.Response | None]:
+    """Refuse a request for a host we do not serve, a foreign POST, a path with controls.
+
+    With ``https_only`` (behind a proxy) refuse one that did not come over https.
+    """
+    if hosts == LOOPBACK_HOSTS:
+        answer = "127.0.0.1, localhost or [::1]"
+    else:
+        answer = ", ".join(f"[{h}]" if ":" in h else h for h in sorted(hosts))
+
+    def check() -> flask.Response | None:
+        if https_only and flask.request.scheme != "https":
+            return _refusal(400, "Bad request: this dashboard is served over https only.")
+        return _check_host_origin_path(hosts, answer)
+
+    return check
+
+
+def _check_host_origin_path(hosts: frozenset[str], answer: str) -> flask.Response | None:
     request = flask.request
     host = request.headers.get("Host")
-    if not allowed_host(host):
-        return _refusal(
-            400, "Bad request: this dashboard answers only to 127.0.0.1, localhost or [::1]."
-        )
+    if not allowed_host(host, hosts):
+        return _refusal(400, f"Bad request: this dashboard answers only to {answer}.")
     origin = request.headers.get("Origin")
     changes = request.method not in ("GET", "HEAD", "OPTIONS")
     if changes and origin is not None and not same_origin(origin, host or ""):
@@ -213,11 +250,13 @@ def content_security_policy(script_hashes: Sequence[str]) -> str:
     return "; ".join(" ".join([name, *sources]) for name, sources in directives.items())
 
 
-def _add_headers(app: dash.Dash) -> Callable[[flask.Response], flask.Response]:
+def _add_headers(app: dash.Dash, *, tls: bool) -> Callable[[flask.Response], flask.Response]:
     def add(response: flask.Response) -> flask.Response:
         response.headers["Content-Security-Policy"] = content_security_policy(app.csp_hashes())
         for name, value in SECURITY_HEADERS.items():
             response.headers[name] = value
+        if tls:
+            response.headers["Strict-Transport-Security"] = HSTS
         if not flask.request.path.startswith(STATIC_PREFIXES):
             response.headers["Cache-Control"] = "no-store"
         return response
@@ -465,14 +504,45 @@ class QuietRequestHandler(WSGIRequestHandler):
 # --------------------------------------------------------------------------- installing
 
 
-def install(app: dash.Dash) -> None:
+def install(
+    app: dash.Dash,
+    *,
+    allowed_hosts: Iterable[str] = (),
+    tls: bool = False,
+    behind_proxy: bool = False,
+) -> None:
     """Wire the Host check, the callback shape check and the security headers into ``app``.
 
     The Host check runs before any other request hook (Dash's own included).
+
+    Parameters
+    ----------
+    app : dash.Dash
+        The app.
+    allowed_hosts : iterable of str
+        Host names served besides :data:`LOOPBACK_HOSTS` (``serve --allowed-host``).
+    tls : bool
+        Served over TLS: send ``Strict-Transport-Security``.
+    behind_proxy : bool
+        Served behind one reverse proxy: trust its ``X-Forwarded-*`` headers
+        and refuse requests that did not come to it over https (HSTS is sent).
+
+    Raises
+    ------
+    BadArgument
+        When an allowed host is not a host name.
     """
+    names = set(LOOPBACK_HOSTS)
+    for given in allowed_hosts:
+        name = host_name(given if given.count(":") < 2 else f"[{given.strip('[]')}]")
+        if name is None:
+            raise BadArgument(f"{given!r} is not a host name (give a name or an address)")
+        names.add(name)
     server = app.server
     server.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    if behind_proxy:
+        server.wsgi_app = ProxyFix(server.wsgi_app, x_for=1, x_proto=1, x_host=1)
     hooks = server.before_request_funcs.setdefault(None, [])
-    hooks.insert(0, _check_request)
+    hooks.insert(0, _check_request(frozenset(names), https_only=behind_proxy))
     server.before_request(_check_callback(app))
-    server.after_request(_add_headers(app))
+    server.after_request(_add_headers(app, tls=tls or behind_proxy))

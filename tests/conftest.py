@@ -125,3 +125,103 @@ def open_page(duo: Any, path: str, *ready: str) -> None:
     duo.wait_for_page(url=f"{duo.server_url}{path}")
     for selector in ready:
         duo.wait_for_element(selector, timeout=20)
+
+
+# ---------------------------------------------------------------- PostgreSQL (tests/_postgres.py)
+
+
+def _postgres_helpers() -> Any:
+    """tests/_postgres.py as a module (the tests folder is no package)."""
+    import importlib.util
+    import sys
+
+    name = "ipt_network_tests_postgres"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            name, Path(__file__).with_name("_postgres.py")
+        )
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[Any]:
+    """A throwaway PostgreSQL server for the whole test session (started on first use)."""
+    with _postgres_helpers().running() as server:
+        yield server
+
+
+@pytest.fixture
+def pg_database(pg_server: Any) -> Iterator[str]:
+    """The address of a new empty database for one test, owned by the non-superuser app role."""
+    name = pg_server.new_database()
+    yield pg_server.url(name)
+    pg_server.drop_database(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a store test keeps its store: a SQLite file path, or a PostgreSQL database URL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "ipt.db")
+    return str(request.getfixturevalue("pg_database"))
+
+
+# --------------------------------------------------------------------------- users (sign-in)
+
+
+#: name: (role, password, assigned clients) of the users of ``users_store`` (test only).
+AUTH_USERS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "lee": ("admin", "lee's long admin password", ()),
+    "ann": ("therapist", "ann's long therapist password", ("grief-01", "dispute-01")),
+    "bob": ("therapist", "bob's long therapist password", ("transition-01", "deficits-01")),
+    "rae": ("researcher", "rae's long researcher password", ()),
+}
+
+
+@pytest.fixture
+def auth_users() -> dict[str, tuple[str, str, tuple[str, ...]]]:
+    """name: (role, password, assigned client ids) of the users of ``users_store``."""
+    return dict(AUTH_USERS)
+
+
+@pytest.fixture
+def users_store(store: Any) -> Any:
+    """``store`` with users: an admin, two therapists with two sample clients each, a researcher.
+
+    The store itself then refuses client data until someone signs in.
+    """
+    store.add_user("lee", "admin", AUTH_USERS["lee"][1])  # the first user, added by the owner
+    admin = store.acting_as(store.sign_in("lee", AUTH_USERS["lee"][1]))
+    for name, (role, password, clients) in AUTH_USERS.items():
+        if name != "lee":
+            admin.add_user(name, role, password)
+        if clients:
+            admin.assign(name, list(clients))
+    return store
+
+
+@pytest.fixture
+def sign_in() -> Callable[..., Any]:
+    """``sign_in(client, name, next=None)``: the dashboard's sign-in form, filled and sent.
+
+    Reads the CSRF token from the form as a browser would; returns the response.
+    """
+    import re
+
+    def post(client: Any, name: str, password: str | None = None, next: str | None = None) -> Any:
+        query = {"next": next} if next is not None else {}
+        form = client.get("/login", query_string=query).get_data(as_text=True)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form)
+        assert token is not None, form[:300]
+        data = {
+            "csrf_token": token.group(1),
+            "name": name,
+            "password": AUTH_USERS[name][1] if password is None else password,
+        }
+        return client.post("/login", query_string=query, data=data)
+
+    return post

@@ -11,12 +11,11 @@ import pytest
 from click.testing import CliRunner
 
 from ipt_network import Inventory, Store, names
-from ipt_network.io.store import SCHEMA_VERSION
 from ipt_network.cli import main
 from ipt_network.errors import BadArgument
 from ipt_network.io.contract import TABLES, Column
 from ipt_network.io.inventory import dtype_of
-from ipt_network.io.store import DATE_SHIFT_DAYS, STUDY_ID_PREFIX
+from ipt_network.io.store import DATE_SHIFT_DAYS, SCHEMA_VERSION, STUDY_ID_PREFIX
 from ipt_network.io.synth import synthesize
 from ipt_network.io.tidy import read_inventory, write_inventory
 from ipt_network.research import deidentify as dei
@@ -374,12 +373,16 @@ def test_a_client_without_a_key_is_refused(cohort: Inventory) -> None:
         dei.deidentify(cohort, {})
 
 
-def test_a_version_4_store_exports_plainly_as_is_and_deidentified_after_an_upgrade(
+def test_a_version_4_store_is_upgraded_by_its_first_export_and_deidentifies_after(
     tmp_path: Path, tiny_folder: Path
 ) -> None:
     db = tmp_path / "old.db"
-    version_4 = (  # what version 5 added, taken away
+    version_4 = (  # what versions 5 and 6 added, taken away
         "DROP TABLE study_keys",
+        "DROP TABLE users",
+        "DROP TABLE assignments",
+        "DROP TABLE audit",
+        "DELETE FROM meta WHERE key = 'audit_head'",
         'ALTER TABLE clients DROP COLUMN "age"',
         "UPDATE meta SET value = '4' WHERE key = 'schema_version'",
     )
@@ -388,16 +391,21 @@ def test_a_version_4_store_exports_plainly_as_is_and_deidentified_after_an_upgra
         with store.engine.begin() as conn:
             for statement in version_4:
                 conn.exec_driver_sql(statement)
+    with Store.open(db) as store:  # read as it is
+        assert store.schema_version == 4
+        assert store.inventory().clients["age"].isna().all()
+    # an export leaves the system, so it appends an audit row: the store gains its trail first
     run("export", "--db", str(db), "--out", str(tmp_path / "plain"))
     with Store.open(db) as store:
-        assert store.schema_version == 4  # a plain export reads, and writes nothing
-        assert store.inventory().clients["age"].isna().all()
+        assert store.schema_version == SCHEMA_VERSION
+        assert store.audit_trail()["action"].tolist() == ["migrate", "export"]
+        assert store.verify_audit().ok
     run("export", "--db", str(db), "--out", str(tmp_path / "anon"), "--deidentify")
     with Store.open(db) as store:
-        assert store.schema_version == SCHEMA_VERSION
         assert sorted(k.study_id for k in store.study_keys(["c1", "c2"]).values()) == sorted(
             read_inventory(tmp_path / "anon").client_ids()
         )
+        assert store.audit_trail()["action"].tolist()[-1] == "export-deidentified"
 
 
 def test_a_plain_export_makes_no_keys(tmp_path: Path, tiny_folder: Path) -> None:

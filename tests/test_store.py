@@ -1,7 +1,14 @@
-"""The store: schema version and migration, atomic writes, bulk reads."""
+"""The store: schema version and migration, atomic writes, bulk reads.
+
+Every test runs on a SQLite file and on a PostgreSQL database (``store_db``)
+except these, which are about SQLite itself: WAL mode and SQLite's
+foreign-key switch (``PRAGMA``), a missing store file, and the columnar copy
+(Parquet files beside a SQLite file; a server's store keeps none).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -12,20 +19,30 @@ import ipt_network.io.store._schema as schema
 from ipt_network import Inventory, Store
 from ipt_network.errors import (
     ClientNotFound,
+    NotAStore,
     SchemaVersionError,
     SessionNotFound,
     StoreError,
     ValidationError,
 )
 from ipt_network.io.contract import TABLES
-from ipt_network.io.store import Event
+from ipt_network.io.store import Event, resolve_url
 
 
 @pytest.fixture
-def store(tmp_path: Path, samples_inv: Inventory) -> Store:
+def store(store_db: str, samples_inv: Inventory) -> Iterator[Store]:
+    s = Store.create(store_db)
+    s.import_inventory(samples_inv)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path, samples_inv: Inventory) -> Iterator[Store]:
     s = Store.create(tmp_path / "ipt.db")
     s.import_inventory(samples_inv)
-    return s
+    yield s
+    s.close()
 
 
 def snapshot_of(store: Store) -> dict[str, pd.DataFrame]:
@@ -38,8 +55,8 @@ def assert_unchanged(before: dict[str, pd.DataFrame], store: Store) -> None:
         pd.testing.assert_frame_equal(before[name], after[name])
 
 
-def test_sqlite_runs_with_wal_and_foreign_keys(store: Store) -> None:
-    with store.engine.connect() as conn:
+def test_sqlite_runs_with_wal_and_foreign_keys(sqlite_store: Store) -> None:
+    with sqlite_store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
 
@@ -47,6 +64,18 @@ def test_sqlite_runs_with_wal_and_foreign_keys(store: Store) -> None:
 def test_open_missing_store_is_refused(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="ipt-network init"):
         Store.open(tmp_path / "nothing.db")
+
+
+def test_a_database_without_a_store_is_refused_and_left_empty(store_db: str) -> None:
+    """An empty database (a new server database, or an empty SQLite file) holds no store."""
+    if "://" not in store_db:
+        Path(store_db).touch()
+    with pytest.raises(NotAStore, match="ipt-network init"):
+        Store.open(store_db)
+    engine = sa.create_engine(resolve_url(store_db))
+    with engine.connect() as conn:
+        assert sa.inspect(conn).get_table_names() == []  # opening to read made nothing
+    engine.dispose()
 
 
 def test_read_tables_equals_inventory(store: Store, samples_inv: Inventory) -> None:
@@ -79,11 +108,11 @@ COLUMNS_NEW_IN_5 = {"clients": ("age",)}
 TABLES_NEW_IN_5 = ("study_keys",)
 
 
-def _old_store(path: Path, inventory: Inventory) -> None:
+def _old_store(path: str, inventory: Inventory) -> None:
     """A store as version 1 wrote it: no revision row, none of the columns added since."""
     with Store.create(path) as store:
         store.import_inventory(inventory)
-    engine = sa.create_engine(f"sqlite:///{path}")
+    engine = sa.create_engine(resolve_url(path))
     with engine.begin() as conn:
         conn.exec_driver_sql("DELETE FROM meta WHERE key = 'revision'")
         conn.exec_driver_sql("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
@@ -98,9 +127,9 @@ def _old_store(path: Path, inventory: Inventory) -> None:
 
 
 def test_version_1_store_is_read_as_is_and_upgraded_by_a_writer(
-    tmp_path: Path, samples_inv: Inventory
+    store_db: str, samples_inv: Inventory
 ) -> None:
-    path = tmp_path / "old.db"
+    path = store_db
     _old_store(path, samples_inv)
     reader = Store.open(path)
     assert reader.schema_version == 1  # opening to read changed nothing
@@ -126,6 +155,7 @@ def test_version_1_store_is_read_as_is_and_upgraded_by_a_writer(
         for table, added in (*COLUMNS_NEW_IN_4.items(), *COLUMNS_NEW_IN_5.items()):
             assert set(added) <= {c["name"] for c in sa.inspect(conn).get_columns(table)}
     assert set(NEW_IN_3) <= columns
+    writer.close()
 
 
 def test_migration_runs_registered_steps(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -156,8 +186,8 @@ def test_failed_migration_changes_nothing(store: Store, monkeypatch: pytest.Monk
     assert "site" not in columns
 
 
-def test_newer_store_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = tmp_path / "new.db"
+def test_newer_store_is_refused(store_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = store_db
     Store.create(path).close()
     current = schema.SCHEMA_VERSION
     monkeypatch.setattr(schema, "SCHEMA_VERSION", current + 3)
@@ -224,9 +254,10 @@ def test_bulk_import_leaves_every_foreign_key_satisfied_and_checks_back_on(
     store: Store, samples_inv: Inventory
 ) -> None:
     store.import_inventory(samples_inv.for_clients(["grief-01"]), replace=True)
-    with store.engine.connect() as conn:
-        assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
-        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    if store.engine.dialect.name == "sqlite":  # PostgreSQL checks every foreign key, always
+        with store.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     # enforcement is on again for the next write on the pooled connection
     with pytest.raises(StoreError), store._write(Event("record", ["grief-01"])) as conn:
         conn.exec_driver_sql(
@@ -239,7 +270,7 @@ def test_bulk_import_leaves_every_foreign_key_satisfied_and_checks_back_on(
 
 
 def test_import_folder_validates_once_and_refuses_a_bad_folder_whole(
-    tmp_path: Path, tiny_folder: Path, monkeypatch: pytest.MonkeyPatch
+    store_db: str, tiny_folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import ipt_network.io.store as store_module
     import ipt_network.io.tidy as tidy
@@ -253,7 +284,7 @@ def test_import_folder_validates_once_and_refuses_a_bad_folder_whole(
             return real(*args, **kwargs)  # type: ignore[operator, no-any-return]
 
         monkeypatch.setattr(module, "validate", counted)
-    store = Store.create(tmp_path / "ipt.db")
+    store = Store.create(store_db)
     stored = store.import_folder(tiny_folder)
     assert calls == ["validate"]
     assert store.client_ids() == ["c1", "c2"] and stored.client_ids() == ["c1", "c2"]

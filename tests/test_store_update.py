@@ -1,8 +1,14 @@
 """Store.update: one row of one client changed, checked with the whole record; and the
-middle-phase records through export, import and an older store's migration."""
+middle-phase records through export, import and an older store's migration.
+
+Every test runs on a SQLite file and on a PostgreSQL database (``store_db``);
+on PostgreSQL, which keeps no columnar copy, the copy's test checks the read
+after the update all the same.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +41,15 @@ _ADDED = {
     "communication": "skill said meant breakdown",
 }
 NEW_COLUMNS = {table: tuple(words.split()) for table, words in _ADDED.items()}
+
+
+@pytest.fixture
+def store(store_db: str, samples_once: Inventory) -> Iterator[Store]:
+    """The four sample clients, in a SQLite file or a PostgreSQL database."""
+    s = Store.create(store_db)
+    s.import_inventory(samples_once)
+    yield s
+    s.close()
 
 
 def _file_bytes(store: Store) -> bytes:
@@ -124,9 +139,9 @@ def test_an_unknown_client_is_not_found(store: Store) -> None:
 
 
 def test_a_reader_is_not_blocked_while_an_update_holds_the_write_lock(
-    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    store: Store, store_db: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    reader = Store.open(tmp_path / "ipt.db")
+    reader = Store.open(store_db)
     seen: list[tuple[Any, int]] = []
     real = store_module.validate
 
@@ -185,23 +200,23 @@ def test_a_check_refuses_an_update_inside_its_transaction(store: Store) -> None:
 # ---------------------------------------------------------------- export, import, migration
 
 
-def _export(tmp_path: Path, store: Store) -> Path:
+def _export(tmp_path: Path, db: str) -> Path:
     out = tmp_path / "export"
-    result = CliRunner().invoke(
-        main, ["export", "--db", str(tmp_path / "ipt.db"), "--out", str(out)]
-    )
+    result = CliRunner().invoke(main, ["export", "--db", db, "--out", str(out)])
     assert result.exit_code == 0, result.output
     return out
 
 
-def test_export_then_import_keeps_every_middle_phase_record(store: Store, tmp_path: Path) -> None:
+def test_export_then_import_keeps_every_middle_phase_record(
+    store: Store, store_db: str, tmp_path: Path
+) -> None:
     stored = store.inventory()
     for table in NEW_TABLES:
         assert len(getattr(stored, table)), f"the samples hold no {table} rows"
     for table, columns in NEW_COLUMNS.items():
         for column in columns:
             assert getattr(stored, table)[column].notna().any(), f"{table}.{column} is empty"
-    folder = _export(tmp_path, store)
+    folder = _export(tmp_path, store_db)
     back = read_inventory(folder)
     for table in (*NEW_TABLES, *NEW_COLUMNS):
         pd.testing.assert_frame_equal(
@@ -218,7 +233,7 @@ def test_export_then_import_keeps_every_middle_phase_record(store: Store, tmp_pa
     again.close()
 
 
-def _version_3_store(path: Path, inventory: Inventory) -> None:
+def _version_3_store(path: str, inventory: Inventory) -> None:
     """A store as version 3 left it: none of the middle phase's tables and columns."""
     with Store.create(path) as made:
         made.import_inventory(inventory)
@@ -227,7 +242,7 @@ def _version_3_store(path: Path, inventory: Inventory) -> None:
         for table, columns in NEW_COLUMNS.items()
         for column in columns
     ]
-    engine = sa.create_engine(f"sqlite:///{path}")
+    engine = sa.create_engine(store_module.resolve_url(path))
     with engine.begin() as conn:
         conn.exec_driver_sql("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
         for statement in dropped:
@@ -236,9 +251,9 @@ def _version_3_store(path: Path, inventory: Inventory) -> None:
 
 
 def test_a_version_3_store_migrates_and_takes_the_new_records(
-    tmp_path: Path, samples_once: Inventory
+    store_db: str, samples_once: Inventory
 ) -> None:
-    path = tmp_path / "old.db"
+    path = store_db
     plain = {name: frame for name, frame in samples_once.items() if name not in NEW_TABLES}
     for table, columns in NEW_COLUMNS.items():
         plain[table] = plain[table].assign(**{c: pd.NA for c in columns})

@@ -49,6 +49,10 @@ COMMANDS: dict[str, str] = {
     "report": "clinical:report_cmd",
     "demo": "dashboard:demo_cmd",
     "serve": "dashboard:serve_cmd",
+    "backup": "backup:backup_cmd",
+    "restore": "backup:restore_cmd",
+    "users": "practice:users_cmd",
+    "audit": "practice:audit_cmd",
 }
 
 

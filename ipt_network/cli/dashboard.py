@@ -1,27 +1,34 @@
 """Commands that start the therapist's dashboard: demo and serve.
 
-The dashboard listens on this computer only (127.0.0.1) with debug off. It
-refuses any other address: reaching it from another machine would need
-authentication, which the dashboard does not have yet. Request logs are
-silenced; addresses hold client ids only, never names or scores. The server
-names itself ``ipt-network`` in its ``Server`` header, without software
-versions; the app itself checks the Host header and sends security headers
+The dashboard listens on this computer only (127.0.0.1) with debug off.
+``serve --auth`` requires signing in for every page and callback
+(:mod:`dashboards.auth`); only then, and only over TLS, may it listen on
+another address: with ``--cert`` and ``--key`` (it serves https itself), or
+with ``--behind-proxy`` behind a reverse proxy that serves https and whose
+``X-Forwarded-*`` headers it then trusts. Anything else is refused. The demo
+always stays on this computer. Request logs are silenced; addresses hold
+client ids only, never names or scores. The server names itself
+``ipt-network`` in its ``Server`` header, without software versions; the app
+itself checks the Host header and sends security headers
 (:mod:`dashboards.security`).
 
 Examples
 --------
 >>> check_host("localhost")
 'localhost'
+>>> check_host("0.0.0.0", auth=True, tls=True)
+'0.0.0.0'
 >>> check_host("0.0.0.0")
 Traceback (most recent call last):
 ...
-click.exceptions.BadParameter: the dashboard only listens on this computer (127.0.0.1, localhost or ::1). Serving it to other machines needs authentication, which ipt-network does not have yet.
+click.exceptions.BadParameter: without --auth and TLS the dashboard only listens on this computer (127.0.0.1, localhost or ::1). Serving it to other machines needs authentication (--auth) and TLS: --cert and --key, or --behind-proxy behind a reverse proxy that serves https.
 """  # noqa: E501
 
 from __future__ import annotations
 
 import logging
 import signal
+import ssl
 import sys
 import tempfile
 from pathlib import Path
@@ -34,38 +41,81 @@ from ipt_network.cli._common import db_option, errors_as_messages, open_store
 if TYPE_CHECKING:
     from dash import Dash
 
-__all__ = ["demo_cmd", "serve_cmd", "check_host", "LOOPBACK", "DEFAULT_PORT"]
+__all__ = [
+    "demo_cmd",
+    "serve_cmd",
+    "check_host",
+    "tls_context",
+    "LOOPBACK",
+    "WILDCARDS",
+    "DEFAULT_PORT",
+]
 
 #: The only addresses the dashboard listens on.
 LOOPBACK: Final = ("127.0.0.1", "localhost", "::1")
+#: Addresses that mean every network interface (no host name to check).
+WILDCARDS: Final = ("0.0.0.0", "::")
 DEFAULT_PORT: Final = 8050
 
 
-def check_host(host: str) -> str:
-    """``host`` when it is a loopback address; otherwise a clear refusal.
+def check_host(host: str, *, auth: bool = False, tls: bool = False) -> str:
+    """``host`` when it is a loopback address, or with sign-in and TLS; else a clear refusal.
+
+    Parameters
+    ----------
+    host : str
+        The address to listen on.
+    auth : bool
+        Sign-in is required (``--auth``).
+    tls : bool
+        Served over TLS: ``--cert/--key``, or ``--behind-proxy``.
 
     Raises
     ------
     click.BadParameter
-        For any address other than 127.0.0.1, localhost or ::1.
+        For any address other than 127.0.0.1, localhost or ::1, unless both
+        ``auth`` and ``tls``.
     """
-    if host.strip().lower() not in LOOPBACK:
+    cleaned = host.strip().lower()
+    if cleaned not in LOOPBACK and not (auth and tls):
         raise click.BadParameter(
-            "the dashboard only listens on this computer (127.0.0.1, localhost or ::1). "
-            "Serving it to other machines needs authentication, which ipt-network "
-            "does not have yet.",
+            "without --auth and TLS the dashboard only listens on this computer "
+            "(127.0.0.1, localhost or ::1). Serving it to other machines needs "
+            "authentication (--auth) and TLS: --cert and --key, or --behind-proxy "
+            "behind a reverse proxy that serves https.",
             param_hint="--host",
         )
-    return host.strip().lower()
+    return cleaned
 
 
 def _host(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
     return check_host(value)
 
 
-def _address(host: str, port: int) -> str:
-    shown = "[::1]" if host == "::1" else host
-    return f"http://{shown}:{port}/"
+def tls_context(cert: str, key: str) -> ssl.SSLContext:
+    """A server TLS context (TLS 1.2 or later) from a certificate and its private key.
+
+    Raises
+    ------
+    click.BadParameter
+        When the files are not a PEM certificate chain and its matching key.
+    """
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.load_cert_chain(cert, key)
+    except (ssl.SSLError, OSError) as exc:
+        raise click.BadParameter(
+            "could not load the certificate and key: give a PEM certificate (chain) "
+            "with --cert and its private key, unencrypted, with --key",
+            param_hint="--cert/--key",
+        ) from exc
+    return context
+
+
+def _address(host: str, port: int, *, https: bool = False) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    return f"{'https' if https else 'http'}://{shown}:{port}/"
 
 
 def _stop_once(*_: object) -> None:
@@ -74,13 +124,19 @@ def _stop_once(*_: object) -> None:
     sys.exit(0)
 
 
-def _serve(app: Dash, host: str, port: int) -> None:
+def _serve(app: Dash, host: str, port: int, tls: ssl.SSLContext | None = None) -> None:
     """Run the app in the foreground, debug off, without request logs or version banner."""
     from dashboards.security import QuietRequestHandler
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     try:
-        app.run(host=host, port=port, debug=False, request_handler=QuietRequestHandler)
+        app.run(
+            host=host,
+            port=port,
+            debug=False,
+            request_handler=QuietRequestHandler,
+            ssl_context=tls,
+        )
     except OSError as exc:
         raise click.ClickException(
             f"could not listen on port {port} ({exc.strerror or exc}); choose another with --port"
@@ -100,7 +156,7 @@ _host_option = click.option(
     show_default=True,
     callback=_host,
     help="The address to listen on. Only this computer is allowed "
-    "(127.0.0.1, localhost or ::1): the dashboard has no log-in yet.",
+    "(127.0.0.1, localhost or ::1): the demo has no sign-in.",
 )
 
 
@@ -140,8 +196,64 @@ def demo_cmd(port: int, host: str) -> None:
 @click.command("serve")
 @db_option
 @_port_option
-@_host_option
-def serve_cmd(db: str | None, port: int, host: str) -> None:
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="The address to listen on. Only this computer (127.0.0.1, localhost or ::1) "
+    "unless --auth and TLS (--cert/--key or --behind-proxy) are given; 0.0.0.0 is "
+    "every network interface.",
+)
+@click.option(
+    "--auth",
+    is_flag=True,
+    help="Require signing in for every page (users made with `ipt-network users add`). "
+    "Each user sees what their role allows: a therapist their own clients, a "
+    "researcher the cohort page only.",
+)
+@click.option(
+    "--idle-minutes",
+    type=click.IntRange(1, 24 * 60),
+    # The default is dashboards.auth.DEFAULT_IDLE_MINUTES (a test checks this text names it).
+    help="With --auth: minutes without a click after which a user must sign in again "
+    "(default: 15).",
+)
+@click.option(
+    "--cert",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Serve https with this PEM certificate (chain); needs --key.",
+)
+@click.option(
+    "--key",
+    type=click.Path(exists=True, dir_okay=False),
+    help="The private key of --cert (PEM, unencrypted; keep it readable by you only).",
+)
+@click.option(
+    "--behind-proxy",
+    is_flag=True,
+    help="Served behind one reverse proxy that serves https (nginx, Caddy): trust its "
+    "X-Forwarded-For/-Proto/-Host headers and refuse requests that did not come over "
+    "https. Needs --auth.",
+)
+@click.option(
+    "--allowed-host",
+    "allowed_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="A host name the dashboard answers to besides this computer's, such as the "
+    "name in the proxy's or certificate's address (repeatable).",
+)
+def serve_cmd(
+    db: str | None,
+    port: int,
+    host: str,
+    auth: bool,
+    idle_minutes: int | None,
+    cert: str | None,
+    key: str | None,
+    behind_proxy: bool,
+    allowed_hosts: tuple[str, ...],
+) -> None:
     """Open the dashboard on your store: client list, maps, recording sessions, the cohort.
 
     Sessions recorded in the dashboard are saved to the store given by --db.
@@ -149,13 +261,56 @@ def serve_cmd(db: str | None, port: int, host: str) -> None:
     /client/ID/record (recording the next session) and /cohort (every client
     together: PHQ-9 by problem area and network change, with filters).
     Open the address it prints in your web browser; stop with Ctrl+C.
+
+    A store with users is served with --auth only: everyone signs in, and
+    sees what their role allows. Other machines may reach the dashboard only
+    with --auth and TLS: --cert and --key, or --behind-proxy behind a reverse
+    proxy that serves https.
     """
     from dashboards.app import create_app
+    from dashboards.auth import DEFAULT_IDLE_MINUTES
 
-    store = open_store(db, write=True)
+    if idle_minutes is not None and not auth:
+        raise click.UsageError("--idle-minutes needs --auth")
+    idle_minutes = idle_minutes or DEFAULT_IDLE_MINUTES
+    if (cert is None) != (key is None):
+        raise click.UsageError("--cert and --key go together")
+    if behind_proxy and not auth:
+        raise click.UsageError("--behind-proxy needs --auth: a proxy opens the dashboard to others")
+    tls = tls_context(cert, key) if cert is not None and key is not None else None
+    host = check_host(host, auth=auth, tls=tls is not None or behind_proxy)
+    names = list(allowed_hosts)
+    if host not in LOOPBACK and host not in WILDCARDS:
+        names.append(host)
+    # Users sign in per request in the browser, never with --user.
+    store = open_store(db, write=True, sign_in=False)
     try:
-        app = create_app(store)
-        click.echo(f"Open {_address(host, port)} in your browser. Press Ctrl+C to stop.")
-        _serve(app, host, port)
+        with errors_as_messages():
+            has_users = store.has_users()
+        if auth and not has_users:
+            raise click.ClickException(
+                "--auth needs users, and this store has none: add one first with "
+                "`ipt-network users add NAME --role admin`"
+            )
+        if has_users and not auth:
+            raise click.ClickException(
+                "this store has users: serve it with --auth, and everyone signs in in the browser"
+            )
+        with errors_as_messages():
+            app = create_app(
+                store,
+                auth=auth,
+                idle_minutes=idle_minutes,
+                allowed_hosts=names,
+                tls=tls is not None,
+                behind_proxy=behind_proxy,
+            )
+        click.echo(
+            f"Open {_address(host, port, https=tls is not None)} in your browser. "
+            "Press Ctrl+C to stop."
+        )
+        if auth:
+            click.echo(f"Sign-in required; sessions end after {idle_minutes} idle minutes.")
+        _serve(app, host, port, tls)
     finally:
         store.close()

@@ -91,7 +91,9 @@ def read_rows(
     ``absent`` names columns an older store does not have yet: they come back empty.
     ``ordered`` reads the rows in key order (row-id order for an unkeyed
     table, whose :data:`ROW_ID` then comes along as a last column): the order
-    SQLite scans a whole table in, stated.
+    SQLite scans a whole table in, stated. On another database (PostgreSQL)
+    rows always come in that order, which its tables do not keep by
+    themselves (a changed row moves), so both give the same frames.
     """
     from ipt_network.io.store._schema import metadata
 
@@ -103,7 +105,7 @@ def read_rows(
     query = sa.select(*[table.c[c] for c in columns + hidden])
     if where is not None:
         query = query.where(where)
-    if ordered:
+    if ordered or conn.dialect.name != "sqlite":
         query = query.order_by(*[table.c[c] for c in _order(name)])
     if conn.dialect.name == "sqlite":
         # Straight from the sqlite3 cursor: SQLAlchemy's row objects cost more than the rows.
@@ -353,12 +355,11 @@ def _with_row_ids(
     frame = frame[TABLES[name].names].reset_index(drop=True)
     if TABLES[name].key:
         return frame
-    ids = [
-        r[0]
-        for r in conn.exec_driver_sql(
-            f"SELECT {ROW_ID} FROM {name} WHERE {ROW_ID} > ? ORDER BY {ROW_ID}", (marks[name],)
-        )
-    ]
+    from ipt_network.io.store._schema import metadata
+
+    row_id = metadata.tables[name].c[ROW_ID]
+    query = sa.select(row_id).where(row_id > marks[name]).order_by(row_id)
+    ids = [r[0] for r in conn.execute(query)]
     if len(ids) != len(frame):
         raise StoreError(f"{name}: inserted rows and row ids differ")  # never for one writer
     return frame.assign(**{ROW_ID: pd.array(ids, dtype="Int64")})

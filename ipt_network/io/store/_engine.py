@@ -17,6 +17,15 @@ takes the write lock at once or waits for it up to :func:`busy_timeout`
 seconds, then fails with :class:`~ipt_network.errors.StoreBusy` and changes
 nothing.
 
+**Encryption at rest.** A store made with a key (``ipt-network init
+--encrypt``; the key from ``IPT_NETWORK_KEY`` or a prompt, never an option)
+is an SQLCipher file: every page of the store, its WAL and its journal is
+encrypted (AES-256), and temporary tables stay in memory. Such a file is
+opened only through ``sqlcipher3`` (SQLCipher's own copy of SQLite), never
+through ``sqlite3``: the same one-library rule, one library per file. Without
+the key, or with a wrong one, opening stops with one sentence
+(:class:`~ipt_network.errors.KeyRequired`, :class:`~ipt_network.errors.WrongKey`).
+
 **Private files.** A new store file is created readable and writable by its
 owner only (0600); SQLite gives its ``-wal`` and ``-shm`` files the same
 mode. A folder made for it is 0700.
@@ -35,13 +44,24 @@ from __future__ import annotations
 
 import os
 import stat
+import weakref
 from pathlib import Path
 from typing import Any, Final
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from ipt_network.errors import DriverMissing, IPTNetworkError, NotAStore, StoreBusy, StoreError
+from ipt_network.errors import (
+    BadArgument,
+    DriverMissing,
+    Forbidden,
+    IPTNetworkError,
+    KeyRequired,
+    NotAStore,
+    StoreBusy,
+    StoreError,
+    WrongKey,
+)
 from ipt_network.io._files import private_folder
 
 __all__ = [
@@ -52,6 +72,11 @@ __all__ = [
     "make_engine",
     "translate",
     "prepare_sqlite_file",
+    "is_encrypted",
+    "connect_file",
+    "engine_key",
+    "KEY_ENV",
+    "MIN_KEY_LENGTH",
     "WRITE",
     "BUSY_TIMEOUT_ENV",
     "DEFAULT_BUSY_TIMEOUT",
@@ -63,6 +88,16 @@ DEFAULT_BUSY_TIMEOUT: Final = 10.0
 BUSY_TIMEOUT_ENV: Final = "IPT_NETWORK_BUSY_TIMEOUT"
 #: Execution option that marks a connection's transaction as a write.
 WRITE: Final = "ipt_network_write"
+#: Environment variable that holds an encrypted store's key (never a command-line option).
+KEY_ENV: Final = "IPT_NETWORK_KEY"
+#: The shortest key a new encrypted store accepts.
+MIN_KEY_LENGTH: Final = 12
+#: The first 16 bytes of every plain SQLite file.
+_SQLITE_HEADER: Final = b"SQLite format 3\x00"
+#: SQLite's smallest page: a database file is always a whole number of pages.
+_MIN_PAGE: Final = 512
+#: The key of each encrypted store's engine (for backups, which open a second file alike).
+_KEYS: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
 
 #: Database drivers by URL scheme: (SQLAlchemy dialect+driver, package to install).
 _DRIVERS: Final = {
@@ -129,21 +164,67 @@ def busy_timeout() -> float:
     return value if value >= 0 else DEFAULT_BUSY_TIMEOUT
 
 
-def prepare_sqlite_file(path: Path, *, create: bool) -> None:
+def is_encrypted(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` looks like an encrypted (SQLCipher) store file.
+
+    A file that is not empty, does not start with SQLite's header (SQLCipher
+    encrypts it with the rest of the first page) and, like every SQLite
+    file, is a whole number of pages. Only opening it with the key tells for
+    sure; a text file or a folder is not one.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> folder = tempfile.mkdtemp()
+    >>> notes = os.path.join(folder, "notes.txt")
+    >>> with open(notes, "w") as handle:
+    ...     _ = handle.write("not a store")
+    >>> is_encrypted(notes), is_encrypted(os.path.join(folder, "nothing.db"))
+    (False, False)
+    """
+    try:
+        size = os.stat(path).st_size
+        if not stat.S_ISREG(os.stat(path).st_mode) or size < _MIN_PAGE or size % _MIN_PAGE:
+            return False
+        with open(path, "rb") as handle:
+            return handle.read(len(_SQLITE_HEADER)) != _SQLITE_HEADER
+    except OSError:
+        return False
+
+
+def _key_required(path: Path) -> KeyRequired:
+    return KeyRequired(
+        f"{path} is an encrypted store: set {KEY_ENV} to its key "
+        "(on a terminal, ipt-network asks for it)"
+    )
+
+
+def prepare_sqlite_file(path: Path, *, create: bool, key: str | None = None) -> None:
     """Check (and, with ``create``, make) the file of a SQLite store, owner-only.
+
+    With a ``key`` the file is (or becomes) an encrypted store: an existing
+    one must not be a plain SQLite file, a new one needs a key of at least
+    :data:`MIN_KEY_LENGTH` characters.
 
     Raises
     ------
     NotAStore
         When the path is a folder, or an existing file that is not SQLite.
+    KeyRequired
+        When the file is an encrypted store and no key was given.
     StoreError
-        When there is no file and ``create`` is false.
+        When there is no file and ``create`` is false, or a key is given for a
+        store that is not encrypted.
+    BadArgument
+        When a new encrypted store's key is too short.
     """
     if path.is_dir():
         raise NotAStore(f"{path} is a folder, not an ipt-network store; give the store's file")
     if not path.exists():
         if not create:
             raise StoreError(f"no store at {path}; make one with: ipt-network init --db {path}")
+        if key is not None and len(key) < MIN_KEY_LENGTH:
+            raise BadArgument(f"an encryption key has at least {MIN_KEY_LENGTH} characters")
         private_folder(path.parent)
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         return
@@ -152,7 +233,13 @@ def prepare_sqlite_file(path: Path, *, create: bool) -> None:
             head = handle.read(16)
     except OSError as exc:
         raise StoreError(f"{path} cannot be read ({exc.strerror})") from None
-    if head and head != b"SQLite format 3\x00":
+    if head == _SQLITE_HEADER and key is not None:
+        raise StoreError(
+            f"{path} is a store without encryption: open it without a key (unset {KEY_ENV})"
+        )
+    if head and head != _SQLITE_HEADER and key is None:
+        if is_encrypted(path):
+            raise _key_required(path)
         raise NotAStore(f"{path} is not an ipt-network store (it is not a SQLite database)")
     if create and stat.S_IMODE(path.stat().st_mode) & 0o077:
         os.chmod(path, 0o600)
@@ -167,11 +254,145 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlcipher() -> Any:
+    """SQLCipher's DB-API module; a clear sentence when the extra is not installed."""
+    try:
+        from sqlcipher3 import dbapi2
+    except ModuleNotFoundError:
+        raise DriverMissing(
+            "an encrypted store needs SQLCipher: pip install 'ipt-network[encrypt]'"
+        ) from None
+    return dbapi2
+
+
+def _literal(key: str) -> str:
+    """``key`` as an SQL string literal (``PRAGMA key`` takes no bound parameters)."""
+    if not key or "\x00" in key:
+        raise BadArgument("an encryption key is a non-empty text without NUL characters")
+    return "'" + key.replace("'", "''") + "'"
+
+
+def connect_file(path: str | os.PathLike[str], key: str | None = None) -> Any:
+    """A DB-API connection to a SQLite file: ``sqlite3`` without a key, SQLCipher with one.
+
+    For the store's engine and for copies of it (backups): a file is always
+    opened by the library that encrypts it, or by Python's own when plain.
+    With a key, ``PRAGMA key`` runs first, temporary tables stay in memory,
+    and the key is checked at once by reading the schema; the library's
+    own log lines are silenced, so a wrong key is one sentence. The
+    connection has autocommit on (the caller opens transactions) and the
+    store's busy timeout.
+
+    Raises
+    ------
+    WrongKey
+        When the key does not open the file (or the file is no encrypted store).
+    DriverMissing
+        When a key is given and SQLCipher is not installed.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> conn = connect_file(os.path.join(tempfile.mkdtemp(), "copy.db"))
+    >>> conn.execute("SELECT 1").fetchone()
+    (1,)
+    >>> conn.close()
+    """
+    if key is None:
+        import sqlite3
+
+        plain = sqlite3.connect(os.fspath(path), check_same_thread=False)
+        _sqlite_connect(plain, None)
+        return plain
+    dbapi = _sqlcipher()
+    conn = dbapi.connect(os.fspath(path), check_same_thread=False)
+    try:
+        conn.execute("PRAGMA cipher_log_level = NONE")
+        conn.execute(f"PRAGMA key = {_literal(key)}")
+        conn.execute("PRAGMA temp_store = MEMORY")
+        _sqlite_connect(conn, None)
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except dbapi.DatabaseError as exc:
+        conn.close()
+        if "not a database" in str(exc).lower():
+            raise WrongKey(
+                f"the key does not open {path}: set {KEY_ENV} to the key the store was "
+                "made with (or this file is no encrypted ipt-network store)"
+            ) from None
+        raise
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def engine_key(engine: Engine) -> str | None:
+    """The key of an encrypted store's engine; ``None`` for a plain one."""
+    return _KEYS.get(engine)
+
+
 def _sqlite_begin(conn: Connection) -> None:
     # A write takes the write lock at its start (and waits for it up to the busy
     # timeout); a read only reads a snapshot and never blocks on a writer.
     writing = conn.get_execution_options().get(WRITE, False)
     conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+
+def _postgres_begin(conn: Connection) -> None:
+    # The same rule on a PostgreSQL server: a write waits a bounded time for the write lock
+    # at its start, a read takes a snapshot and no lock (ipt_network.io.store._postgres).
+    from ipt_network.io.store import _postgres
+
+    writing = bool(conn.get_execution_options().get(WRITE, False))
+    _postgres.begin(conn, writing=writing, timeout=busy_timeout())
+
+
+#: PostgreSQL error codes (SQLSTATE) a user can act on: a writer that waited too long, and a
+#: server that cannot be reached with these credentials or has no such database.
+_PG_BUSY: Final = {"55P03", "40001", "40P01"}
+_PG_LOGIN: Final = {"28000", "28P01"}
+_PG_NO_DATABASE: Final = "3D000"
+_PG_POLICY: Final = "row-level security"
+
+
+def _translate_postgres(error: BaseException, code: str | None) -> IPTNetworkError | None:
+    """The sentence for a PostgreSQL error (``None``: not one of its own)."""
+    text = str(error).lower()
+    if code in _PG_LOGIN:
+        return StoreError(
+            "the database server refused the user name or password in the store's address"
+        )
+    if code == _PG_NO_DATABASE:
+        return StoreError(
+            "the database server has no database of that name; ask its administrator to "
+            "make one (see the README, 'A practice's PostgreSQL server')"
+        )
+    if _PG_POLICY in text:
+        return Forbidden("this user may not write rows of that client")
+    if code is None and ("connection" in text or "server" in text) and "failed" in text:
+        return StoreError(
+            "the database server in the store's address cannot be reached; check the host "
+            "and port, and that the server is running"
+        )
+    return None
+
+
+def _close_when_gone(engine: Engine) -> None:
+    """Close a server engine's pooled connections when the engine is dropped (or at exit).
+
+    A command that opens a store and ends without closing it would otherwise
+    leave its connections to be collected open (psycopg warns) and the server
+    to notice the client gone only later. Every pool the engine has had (each
+    :meth:`~sqlalchemy.engine.Engine.dispose` makes a new one) is closed.
+    """
+    pools = [engine.pool]
+    sa.event.listen(engine, "engine_disposed", lambda disposed: pools.append(disposed.pool))
+
+    def close_all() -> None:
+        for pool in pools:
+            pool.dispose()
+
+    weakref.finalize(engine, close_all)
 
 
 def translate(error: BaseException) -> IPTNetworkError | None:
@@ -181,7 +402,12 @@ def translate(error: BaseException) -> IPTNetworkError | None:
     becomes a plain :class:`~ipt_network.errors.StoreError`).
     """
     text = str(error).lower()
-    if "locked" in text or "busy" in text:
+    code = getattr(error, "sqlstate", None)
+    if code is not None or type(error).__module__.startswith("psycopg"):
+        better = _translate_postgres(error, code)
+        if better is not None:
+            return better
+    if "locked" in text or "busy" in text or code in _PG_BUSY:
         return StoreBusy(
             "another program is writing to the store (an import, or the dashboard "
             f"saving a session); waited {busy_timeout():g} s. Nothing was changed: "
@@ -191,7 +417,7 @@ def translate(error: BaseException) -> IPTNetworkError | None:
         return NotAStore("this file is not an ipt-network store (it is not a SQLite database)")
     if "unable to open database" in text or "readonly" in text or "read-only" in text:
         return StoreError(f"the store cannot be opened for this ({type(error).__name__})")
-    if "no such column" in text or "no such table" in text:
+    if "no such column" in text or "no such table" in text or code in ("42P01", "42703"):
         return StoreError(
             "the store's tables are older than this ipt-network; upgrade the store with "
             "ipt-network init --db <the store>"
@@ -206,18 +432,32 @@ def _translate(context: Any) -> None:
         raise better from None
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, key: str | None = None) -> Engine:
     """An engine for ``url`` with the store's SQLite settings and error translation.
+
+    With a ``key`` (a SQLite file only) every connection is an SQLCipher one
+    made by :func:`connect_file`; no ``sqlite3`` connection ever opens the file.
 
     Raises
     ------
     DriverMissing
         When the URL's database driver is not installed (the package is named).
     StoreError
-        When the URL is not one SQLAlchemy knows.
+        When the URL is not one SQLAlchemy knows, or a key is given for a
+        database that is not a SQLite file.
     """
+    options: dict[str, Any] = {}
+    if key is not None:
+        file = sqlite_path(url)
+        if file is None:
+            raise StoreError(
+                "a key encrypts a SQLite store file; a database server such as PostgreSQL "
+                "encrypts its own disks and connections (see its documentation)"
+            )
+        _literal(key)  # an empty key would leave the file in clear
+        options = {"module": _sqlcipher(), "creator": lambda: connect_file(file, key)}
     try:
-        engine = sa.create_engine(url)
+        engine = sa.create_engine(url, **options)
     except ModuleNotFoundError as exc:
         scheme = url.split("://", 1)[0].split("+", 1)[0]
         package = _DRIVERS.get(scheme, ("", exc.name or "the driver"))[1]
@@ -229,7 +469,12 @@ def make_engine(url: str) -> Engine:
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_connect)
         sa.event.listen(engine, "begin", _sqlite_begin)
+    elif engine.dialect.name == "postgresql":
+        sa.event.listen(engine, "begin", _postgres_begin)
+        _close_when_gone(engine)
     sa.event.listen(engine, "handle_error", _translate)
+    if key is not None:
+        _KEYS[engine] = key
     return engine
 
 
