@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test setup browser postgres lint typecheck pytest bench clean
+.PHONY: demo test setup browser postgres sqlite3 lint typecheck pytest bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,14 @@ postgres:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
 	fi
 
+# SQLite's own command-line program, with which the audit tests tamper with a store as an
+# attacker holding the file would (tests/test_audit.py).
+sqlite3:
+	@if ! command -v sqlite3 >/dev/null 2>&1; then \
+		echo "Installing Debian's sqlite3 for the audit tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sqlite3 >/dev/null; \
+	fi
+
 # axe-core, the accessibility checker the page tests inject, from the npm registry into a
 # git-ignored folder (to change the version, edit it here and delete .cache/axe).
 AXE_JS := .cache/axe/node_modules/axe-core/axe.min.js
@@ -48,7 +56,7 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-pytest: setup browser postgres axe
+pytest: setup browser postgres sqlite3 axe
 	$(BIN)/pytest --headless
 
 test: lint typecheck pytest

@@ -58,6 +58,7 @@ def create_app(
     allowed_hosts: Iterable[str] = (),
     tls: bool = False,
     behind_proxy: bool = False,
+    proxy_addresses: Iterable[str] = security.PROXY_ADDRESSES,
     clock: Callable[[], float] = time.monotonic,
 ) -> dash.Dash:
     """A Dash app serving the therapist's dashboard on one store.
@@ -79,6 +80,9 @@ def create_app(
     behind_proxy : bool
         Served behind one https reverse proxy whose ``X-Forwarded-*`` headers
         are trusted (see :func:`dashboards.security.install`).
+    proxy_addresses : iterable of str
+        With ``behind_proxy``: the IP addresses the proxy sends from (default:
+        this computer); requests from any other sender are refused.
     clock : callable
         Seconds as a float, for the idle time and sign-in failures (tests pass a fake).
 
@@ -121,7 +125,13 @@ def create_app(
     callbacks.register(app)
     if auth:
         install_auth(app, idle_minutes=idle_minutes, secure=tls or behind_proxy, clock=clock)
-    security.install(app, allowed_hosts=allowed_hosts, tls=tls, behind_proxy=behind_proxy)
+    security.install(
+        app,
+        allowed_hosts=allowed_hosts,
+        tls=tls,
+        behind_proxy=behind_proxy,
+        proxy_addresses=proxy_addresses,
+    )
     return app
 
 

@@ -374,6 +374,8 @@ def user_bar() -> list[Any]:
                         name=CSRF_FIELD,
                         value=generate_csrf(),
                         className="button",
+                        # Small enough to keep the top bar one line of text high.
+                        style={"padding": "0.1rem 0.7rem", "fontSize": "0.9rem"},
                     ),
                     method="post",
                     action=LOGOUT_PATH,
@@ -381,7 +383,12 @@ def user_bar() -> list[Any]:
                 ),
             ],
             className="user-bar",
-            style={"marginLeft": "auto", "display": "flex", "gap": "0.8rem"},
+            style={
+                "marginLeft": "auto",
+                "display": "flex",
+                "alignItems": "baseline",
+                "gap": "0.8rem",
+            },
         )
     ]
 
@@ -447,7 +454,7 @@ def _login_page(message: str = "", *, status: int = 200, next_path: str | None =
     action = LOGIN_PATH + (f"?next={quote(next_path)}" if next_path else "")
     alert = Markup('<p class="message error" role="alert">{}</p>').format(message)
     form = Markup(
-        '<form class="card" method="post" action="{action}">'
+        '<form class="card" method="post" action="{action}" style="max-width: 28rem">'
         '<input type="hidden" name="{field}" value="{token}">'
         '<div class="field"><label for="user-name">User name</label>'
         '<input class="search" id="user-name" name="name" autocomplete="username" required '

@@ -18,9 +18,12 @@ Behind a reverse proxy (``serve --behind-proxy``)
     client's address, the scheme and the host from the proxy's
     ``X-Forwarded-For``, ``X-Forwarded-Proto`` and ``X-Forwarded-Host``
     (one proxy: the last value of each), and every request must have come
-    to the proxy over https (``X-Forwarded-Proto: https``); one that did not,
-    or that reached the app without the proxy, gets a 400. Without
-    ``--behind-proxy`` these headers are ignored.
+    to the proxy over https (``X-Forwarded-Proto: https``); one that did not
+    gets a 400. The headers are trusted from the proxy only: a request whose
+    own sender is not one of the proxy's addresses (:data:`PROXY_ADDRESSES`
+    by default, a proxy on this computer; ``serve --proxy-address``) gets a
+    403, whatever headers it carries. Without ``--behind-proxy`` these
+    headers are ignored.
 
 Security headers
     Over TLS (``serve --cert/--key``, or an https proxy) every response also
@@ -29,7 +32,9 @@ Security headers
     hashes of Dash's own inline scripts, computed by
     :meth:`dash.Dash.csp_hashes`), ``frame-ancestors 'none'`` with
     ``X-Frame-Options: DENY``, ``X-Content-Type-Options: nosniff``, a
-    ``Referrer-Policy`` of ``no-referrer`` (addresses hold client ids), and
+    ``Referrer-Policy`` of ``same-origin`` (addresses hold client ids: they
+    never leave for another site; ``no-referrer`` would make browsers send
+    ``Origin: null`` with the sign-in form, which the origin check refuses), and
     cross-origin isolation of the window and of its resources. Every response
     but the static files (the stylesheet and Dash's scripts, which hold no
     client data) carries ``Cache-Control: no-store``.
@@ -56,6 +61,7 @@ True
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any, Final
@@ -71,6 +77,7 @@ from ipt_network.errors import BadArgument
 
 __all__ = [
     "LOOPBACK_HOSTS",
+    "PROXY_ADDRESSES",
     "HSTS",
     "MAX_BODY_BYTES",
     "MAX_DEPTH",
@@ -89,6 +96,8 @@ __all__ = [
 
 #: The names the dashboard answers to, with any port: it listens on this computer only.
 LOOPBACK_HOSTS: Final = frozenset({"127.0.0.1", "localhost", "::1"})
+#: The addresses a reverse proxy is trusted from by default: this computer.
+PROXY_ADDRESSES: Final = frozenset({"127.0.0.1", "::1"})
 #: The ``Strict-Transport-Security`` header sent over TLS: https only, for a year.
 HSTS: Final = "max-age=31536000"
 #: The largest request body accepted (a recorded session is a few kilobytes).
@@ -105,7 +114,7 @@ SERVER_NAME: Final = "ipt-network"
 SECURITY_HEADERS: Final = {
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",
     "Cross-Origin-Opener-Policy": "same-origin",
     "Cross-Origin-Resource-Policy": "same-origin",
 }
@@ -186,11 +195,12 @@ def _refusal(status: int, text: str) -> flask.Response:
 
 
 def _check_request(
-    hosts: frozenset[str], *, https_only: bool
+    hosts: frozenset[str], *, proxies: frozenset[str] | None
 ) -> Callable[[], flask.Response | None]:
     """Refuse a request for a host we do not serve, a foreign POST, a path with controls.
 
-    With ``https_only`` (behind a proxy) refuse one that did not come over https.
+    With ``proxies`` (behind a proxy) also refuse one not sent by one of these
+    addresses, and one that did not come to the proxy over https.
     """
     if hosts == LOOPBACK_HOSTS:
         answer = "127.0.0.1, localhost or [::1]"
@@ -198,11 +208,31 @@ def _check_request(
         answer = ", ".join(f"[{h}]" if ":" in h else h for h in sorted(hosts))
 
     def check() -> flask.Response | None:
-        if https_only and flask.request.scheme != "https":
-            return _refusal(400, "Bad request: this dashboard is served over https only.")
+        if proxies is not None:
+            sender = flask.request.environ.get("werkzeug.proxy_fix.orig", {}).get("REMOTE_ADDR")
+            if _address(sender) not in proxies:
+                return _refusal(403, "Forbidden: this dashboard is served through its proxy only.")
+            if flask.request.scheme != "https":
+                return _refusal(400, "Bad request: this dashboard is served over https only.")
         return _check_host_origin_path(hosts, answer)
 
     return check
+
+
+def _address(text: Any) -> str | None:
+    """An IP address in its standard form (``::ffff:127.0.0.1`` is ``127.0.0.1``); None if not one.
+
+    Examples
+    --------
+    >>> _address("::FFFF:127.0.0.1"), _address("0:0::1"), _address("proxy.local")
+    ('127.0.0.1', '::1', None)
+    """
+    try:
+        address = ipaddress.ip_address(str(text).strip())
+    except ValueError:
+        return None
+    mapped = getattr(address, "ipv4_mapped", None)
+    return str(mapped or address)
 
 
 def _check_host_origin_path(hosts: frozenset[str], answer: str) -> flask.Response | None:
@@ -510,6 +540,7 @@ def install(
     allowed_hosts: Iterable[str] = (),
     tls: bool = False,
     behind_proxy: bool = False,
+    proxy_addresses: Iterable[str] = PROXY_ADDRESSES,
 ) -> None:
     """Wire the Host check, the callback shape check and the security headers into ``app``.
 
@@ -526,11 +557,15 @@ def install(
     behind_proxy : bool
         Served behind one reverse proxy: trust its ``X-Forwarded-*`` headers
         and refuse requests that did not come to it over https (HSTS is sent).
+    proxy_addresses : iterable of str
+        With ``behind_proxy``: the IP addresses the proxy sends from
+        (default :data:`PROXY_ADDRESSES`, this computer); requests from any
+        other sender are refused.
 
     Raises
     ------
     BadArgument
-        When an allowed host is not a host name.
+        When an allowed host is not a host name, or a proxy address not an IP address.
     """
     names = set(LOOPBACK_HOSTS)
     for given in allowed_hosts:
@@ -538,11 +573,16 @@ def install(
         if name is None:
             raise BadArgument(f"{given!r} is not a host name (give a name or an address)")
         names.add(name)
+    proxies = None
+    if behind_proxy:
+        proxies = frozenset(_address(a) or "" for a in proxy_addresses)
+        if "" in proxies or not proxies:
+            raise BadArgument("a proxy address is the IP address the proxy sends from")
     server = app.server
     server.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     if behind_proxy:
         server.wsgi_app = ProxyFix(server.wsgi_app, x_for=1, x_proto=1, x_host=1)
     hooks = server.before_request_funcs.setdefault(None, [])
-    hooks.insert(0, _check_request(frozenset(names), https_only=behind_proxy))
+    hooks.insert(0, _check_request(frozenset(names), proxies=proxies))
     server.before_request(_check_callback(app))
     server.after_request(_add_headers(app, tls=tls or behind_proxy))

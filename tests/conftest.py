@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -168,6 +170,198 @@ def store_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return str(tmp_path / "ipt.db")
     return str(request.getfixturevalue("pg_database"))
+
+
+class StoreBackend:
+    """What a store test sees past the store, on either database (the ``backend`` fixture).
+
+    Parameters
+    ----------
+    db : str
+        The store's path (SQLite) or URL (PostgreSQL), as ``store_db`` gives it.
+    server : tests/_postgres.Server or None
+        The PostgreSQL server; ``None`` for SQLite.
+    folder : Path
+        Where new SQLite stores go (:meth:`new_db`).
+    """
+
+    def __init__(self, db: str, server: Any, folder: Path) -> None:
+        self.db, self.server, self.folder = db, server, folder
+        self.kind = "postgresql" if server is not None else "sqlite"
+        self._made: list[str] = []
+
+    def url(self, db: str | None = None, *, superuser: bool = False) -> str:
+        """An SQLAlchemy URL of ``db`` (default: the test's store); a superuser's on a server."""
+        from ipt_network.io.store import resolve_url
+
+        db = db or self.db
+        if self.server is None or not superuser:
+            return resolve_url(db)
+        return resolve_url(self.server.url(db.rsplit("/", 1)[1], _postgres_helpers().SUPERUSER))
+
+    @contextlib.contextmanager
+    def connect(self, db: str | None = None) -> Iterator[Any]:
+        """A connection in one transaction that sees every row (SQLite's own library; a
+        PostgreSQL superuser, whom no policy binds), committed at the end."""
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(self.url(db, superuser=True))
+        try:
+            with engine.begin() as conn:
+                yield conn
+        finally:
+            engine.dispose()
+
+    def client_ids(self, db: str | None = None) -> set[str]:
+        """Every client id stored, read straight from the database."""
+        with self.connect(db) as conn:
+            return {r[0] for r in conn.exec_driver_sql("SELECT client_id FROM clients")}
+
+    def rows(self, db: str | None = None) -> dict[str, list[tuple[Any, ...]]]:
+        """Every row of every table of the store, sorted: what the database holds."""
+        import sqlalchemy as sa
+
+        with self.connect(db) as conn:
+            names = sa.inspect(conn).get_table_names()
+            return {
+                name: sorted(
+                    (tuple(map(repr, r)) for r in conn.exec_driver_sql(f"SELECT * FROM {name}")),
+                )
+                for name in names
+            }
+
+    def make_old(self, *statements: str) -> None:
+        """Turn the test's store into one an older ipt-network wrote, in one transaction.
+
+        On PostgreSQL the guards of version 6 go first, as a store of version
+        5 or older has none: the row-level security policies and their
+        function, and the audit trail's trigger. Then ``statements`` run (the
+        tables and columns taken away, the version number put back).
+        """
+        from ipt_network.io.store import _postgres
+
+        with self.connect() as conn:
+            if self.kind == "postgresql":
+                for name in _postgres.client_tables():
+                    for policy in _postgres.ASSIGNMENT_POLICIES:
+                        conn.exec_driver_sql(f"DROP POLICY IF EXISTS {policy} ON {name}")
+                    conn.exec_driver_sql(f"ALTER TABLE {name} NO FORCE ROW LEVEL SECURITY")
+                    conn.exec_driver_sql(f"ALTER TABLE {name} DISABLE ROW LEVEL SECURITY")
+                conn.exec_driver_sql("DROP FUNCTION ipt_client_stored(text)")
+                conn.exec_driver_sql("DROP FUNCTION ipt_audit_append_only() CASCADE")
+            for statement in statements:
+                conn.exec_driver_sql(statement)
+
+    def intact(self, db: str | None = None) -> str:
+        """``"ok"`` when the database finds nothing broken: SQLite's integrity and foreign-key
+        checks; PostgreSQL's ``amcheck`` over every index and the rows they point to."""
+        with self.connect(db) as conn:
+            if self.kind == "sqlite":
+                if conn.exec_driver_sql("PRAGMA foreign_key_check").all():
+                    return "a foreign key is broken"
+                return str(conn.exec_driver_sql("PRAGMA integrity_check").scalar())
+            conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS amcheck")
+            conn.exec_driver_sql(
+                "SELECT bt_index_check(c.oid, true) FROM pg_index i "
+                "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE a.amname = 'btree' AND n.nspname = 'public'"
+            ).all()
+            return "ok"
+
+    @contextlib.contextmanager
+    def hold_write_lock(self) -> Iterator[None]:
+        """Another program holds the store's write lock (and has changed rows, uncommitted)."""
+        if self.kind == "sqlite":
+            other = sqlite3.connect(self.db, isolation_level=None, timeout=0)
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("UPDATE clients SET label = label")
+            try:
+                yield
+            finally:
+                other.execute("ROLLBACK")
+                other.close()
+            return
+        import psycopg
+
+        from ipt_network.io.store._postgres import WRITE_LOCK
+
+        with psycopg.connect(self.db) as conn:  # a transaction, rolled back at the end
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+            conn.execute("SELECT set_config('ipt.role', 'owner', true)")
+            conn.execute("UPDATE clients SET label = label")
+            try:
+                yield
+            finally:
+                conn.rollback()
+
+    def write_lock_taken(self) -> bool:
+        """Whether some program holds the store's write lock now (asks without waiting)."""
+        if self.kind == "sqlite":
+            probe = sqlite3.connect(self.db, isolation_level=None, timeout=0)
+            try:
+                probe.execute("BEGIN IMMEDIATE")
+                probe.execute("ROLLBACK")
+                return False
+            except sqlite3.OperationalError:
+                return True
+            finally:
+                probe.close()
+        import psycopg
+
+        from ipt_network.io.store._postgres import WRITE_LOCK
+
+        with psycopg.connect(self.db) as conn:
+            got = conn.execute("SELECT pg_try_advisory_xact_lock(%s)", (WRITE_LOCK,)).fetchone()
+            conn.rollback()
+        return not (got and got[0])
+
+    def new_db(self) -> str:
+        """Another empty place for a store on the same database (dropped at the test's end)."""
+        if self.server is None:
+            path = self.folder / f"other-{len(self._made)}.db"
+            self._made.append(str(path))
+            return str(path)
+        name = self.server.new_database()
+        self._made.append(name)
+        return str(self.server.url(name))
+
+    def drop_made(self) -> None:
+        """Drop the databases :meth:`new_db` made."""
+        if self.server is not None:
+            for name in self._made:
+                self.server.drop_database(name)
+
+
+@pytest.fixture
+def backend(
+    store_db: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[StoreBackend]:
+    """The database behind ``store_db``, seen past the store (:class:`StoreBackend`)."""
+    server = request.getfixturevalue("pg_server") if "://" in store_db else None
+    helper = StoreBackend(store_db, server, tmp_path)
+    yield helper
+    helper.drop_made()
+
+
+def _on_postgres(nodeid: str) -> bool:
+    """Whether a test case ran against the PostgreSQL server."""
+    return "postgresql" in nodeid or ("test_postgres.py" in nodeid and "[sqlite" not in nodeid)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """One line at the end: how many test cases ran on PostgreSQL, and how many passed."""
+    ran = [
+        r
+        for key in ("passed", "failed", "error")
+        for r in terminalreporter.stats.get(key, [])
+        if getattr(r, "when", "call") == "call" and _on_postgres(r.nodeid)
+    ]
+    if ran:
+        passed = sum(r.passed for r in ran)
+        terminalreporter.write_line(
+            f"PostgreSQL: {passed} of {len(ran)} test cases on the server passed"
+        )
 
 
 # --------------------------------------------------------------------------- users (sign-in)

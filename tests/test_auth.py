@@ -20,7 +20,7 @@ from werkzeug.routing import Rule
 
 from dashboards import auth
 from dashboards.app import create_app
-from ipt_network.errors import Forbidden
+from ipt_network.errors import BadArgument, Forbidden
 from ipt_network.io.store import Store
 
 CALLBACK: Final = "/_dash-update-component"
@@ -71,12 +71,23 @@ def layout_of(client: FlaskClient) -> Any:
 
 
 def sign_out_token(client: FlaskClient) -> str:
-    """The CSRF token of the sign-out button in the top bar."""
-    found = re.search(
-        r'"name":\s*"csrf_token"[^}]*?"value":\s*"([^"]+)"', json.dumps(layout_of(client))
-    )
-    assert found is not None
-    return found.group(1)
+    """The CSRF token of the sign-out button in the top bar (its name and value)."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            props = node.get("props")
+            if isinstance(props, dict) and props.get("name") == "csrf_token":
+                found.append(props["value"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(layout_of(client))
+    assert len(found) == 1, found
+    return found[0]
 
 
 def signed_in(client: FlaskClient) -> bool:
@@ -145,11 +156,19 @@ def test_every_route_and_callback_refuses_an_anonymous_request(
 ) -> None:
     app = set_up
     requests = _requests(app)
-    open_rules = [r for r in app.server.url_map.iter_rules() if r.rule in auth.OPEN_PATHS]
-    all_pairs = sum(len((r.methods or set()) - {"HEAD"}) for r in app.server.url_map.iter_rules())
+    rules = list(app.server.url_map.iter_rules())
+    open_rules = [r for r in rules if r.rule in auth.OPEN_PATHS]
+    assert {r.rule for r in open_rules} == {"/login", "/_favicon.ico"}  # no data behind them
+    all_pairs = sum(len((r.methods or set()) - {"HEAD"}) for r in rules)
     assert len(requests) == all_pairs - sum(
         len((r.methods or set()) - {"HEAD"}) for r in open_rules
     )
+    guarded = {rule for rule, _, _ in requests}
+    # The routes the issue names are among those checked, with Dash's pages and assets.
+    for named in ("/_dash-update-component", "/_dash-layout", "/_dash-dependencies", "/"):
+        assert named in guarded, named
+    assert {"/<path:path>", "/assets/<path:filename>", "/logout"} <= guarded
+    assert len(guarded) == len(rules) - len(open_rules)
     refused = 0
     for rule, method, url in requests:
         response = client.open(url, method=method)
@@ -166,9 +185,9 @@ def test_every_route_and_callback_refuses_an_anonymous_request(
         assert response.status_code == 401, output
         refused_callbacks += 1
     print(
-        f"refusing anonymous requests: {refused} of {len(requests)} route methods "
-        f"({len(list(app.server.url_map.iter_rules())) - len(open_rules)} routes), "
-        f"{refused_callbacks} of {len(callbacks)} callbacks"
+        f"\n{len(guarded)} routes ({refused} of {len(requests)} route methods) and "
+        f"{refused_callbacks} of {len(callbacks)} callbacks refuse anonymous requests; "
+        f"open: {', '.join(sorted(r.rule for r in open_rules))}"
     )
     assert refused == len(requests) and refused_callbacks == len(callbacks) >= 16
     # The same requests, signed in, reach the routes: the refusals above were the guard's.
@@ -176,9 +195,9 @@ def test_every_route_and_callback_refuses_an_anonymous_request(
     for rule, method, url in requests:
         if (rule, method) == ("/_dash-update-component", "OPTIONS"):
             continue
-        with client.open(url, method=method) as response:  # closes the files it sends
-            assert response.status_code not in (302, 401), (rule, method)
-            assert response.status_code < 500, (rule, method)
+        with client.open(url, method=method) as answer:  # closes the files it sends
+            assert answer.status_code not in (302, 401), (rule, method)
+            assert answer.status_code < 500, (rule, method)
     statuses = {
         output: client.post(CALLBACK, json=_callback_body(output, spec)).status_code
         for output, spec in callbacks.items()
@@ -444,6 +463,47 @@ def test_behind_a_proxy_the_failure_count_uses_the_forwarded_address(
     assert sign_in(proxied, "ann").status_code == 429
     proxied.environ_base["HTTP_X_FORWARDED_FOR"] = "198.51.100.2"  # another client of the proxy
     assert sign_in(proxied, "ann").status_code == 303
+
+
+def test_behind_a_proxy_a_browser_signs_in_with_a_secure_cookie(
+    proxied: FlaskClient, sign_in: SignIn
+) -> None:
+    # What nginx sends (README): the browser's https origin, the proxy's headers.
+    proxied.environ_base.update(
+        {
+            "HTTP_X_FORWARDED_PROTO": "https",
+            "HTTP_X_FORWARDED_HOST": "ipt.example.org",
+            "HTTP_X_FORWARDED_FOR": "203.0.113.7",
+            "HTTP_ORIGIN": "https://evil.example",
+        }
+    )
+    assert sign_in(proxied, "ann").status_code == 403  # a form posted from another site
+    proxied.environ_base["HTTP_ORIGIN"] = "https://ipt.example.org"
+    response = sign_in(proxied, "ann")
+    assert response.status_code == 303
+    assert "; Secure" in response.headers["Set-Cookie"]
+    assert signed_in(proxied)
+
+
+def test_behind_a_proxy_only_the_proxy_is_trusted(users_store: Store) -> None:
+    https = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "ipt.example.org"}
+    app = create_app(
+        users_store,
+        auth=True,
+        behind_proxy=True,
+        proxy_addresses=["10.0.0.2"],
+        allowed_hosts=["ipt.example.org"],
+    )
+    client = app.server.test_client()
+    client.environ_base["REMOTE_ADDR"] = "10.0.0.2"  # the proxy
+    assert client.get("/login", headers=https).status_code == 200
+    for sender in ("10.0.0.3", "127.0.0.1"):  # anyone else, even with the proxy's headers
+        client.environ_base["REMOTE_ADDR"] = sender
+        refused = client.get("/login", headers=https)
+        assert refused.status_code == 403, sender
+        assert "through its proxy only" in refused.get_data(as_text=True)
+    with pytest.raises(BadArgument, match="IP address"):
+        create_app(users_store, auth=True, behind_proxy=True, proxy_addresses=["proxy.local"])
 
 
 def test_without_a_proxy_forwarded_headers_are_ignored(users_store: Store) -> None:

@@ -271,8 +271,8 @@ def test_an_empty_filter_keeps_nobody_and_an_unknown_group_is_refused() -> None:
         cohort_view(base, course_lengths=["forever"])
 
 
-def test_the_store_is_read_once_per_revision(tmp_path: Path) -> None:
-    store = Store.create(tmp_path / "ipt.db")
+def test_the_store_is_read_once_per_revision(store_db: str) -> None:
+    store = Store.create(store_db)
     store.import_inventory(synthesize(3, seed=2))
     forget_bases()
     base = stored_base(store)
@@ -334,8 +334,9 @@ def test_sd_bands_draw_no_markers_and_count_axes_tick_whole_clients() -> None:
 
 
 @pytest.fixture
-def cohort_store(tmp_path: Path) -> Iterator[Store]:
-    store = Store.create(tmp_path / "ipt.db")
+def cohort_store(store_db: str) -> Iterator[Store]:
+    """Thirty synthetic clients in a store, on SQLite and on PostgreSQL (``store_db``)."""
+    store = Store.create(store_db)
     store.import_inventory(synthesize(30, seed=7))
     forget_bases()
     yield store

@@ -493,7 +493,7 @@ def _assert_security_headers(response: Any, *, no_store: bool) -> dict[str, list
     headers = response.headers
     assert headers["X-Frame-Options"] == "DENY"
     assert headers["X-Content-Type-Options"] == "nosniff"
-    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["Referrer-Policy"] == "same-origin"
     assert headers["Cross-Origin-Opener-Policy"] == "same-origin"
     csp = _directives(headers["Content-Security-Policy"])
     assert csp["frame-ancestors"] == ["'none'"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pytest
@@ -20,6 +21,9 @@ from ipt_network.io.synth import synthesize
 from ipt_network.io.tidy import read_inventory, write_inventory
 from ipt_network.research import deidentify as dei
 from ipt_network.research.parquet import METRICS, read_table
+
+if TYPE_CHECKING:
+    from conftest import StoreBackend
 
 #: What a clinician might type anywhere: a name, phones, e-mail, street, dates, a record number.
 PLANTED = (
@@ -374,10 +378,12 @@ def test_a_client_without_a_key_is_refused(cohort: Inventory) -> None:
 
 
 def test_a_version_4_store_is_upgraded_by_its_first_export_and_deidentifies_after(
-    tmp_path: Path, tiny_folder: Path
+    tmp_path: Path, tiny_folder: Path, store_db: str, backend: StoreBackend
 ) -> None:
-    db = tmp_path / "old.db"
-    version_4 = (  # what versions 5 and 6 added, taken away
+    db = store_db
+    with Store.create(db) as store:
+        store.import_folder(tiny_folder)
+    backend.make_old(  # what versions 5 and 6 added, taken away
         "DROP TABLE study_keys",
         "DROP TABLE users",
         "DROP TABLE assignments",
@@ -386,21 +392,16 @@ def test_a_version_4_store_is_upgraded_by_its_first_export_and_deidentifies_afte
         'ALTER TABLE clients DROP COLUMN "age"',
         "UPDATE meta SET value = '4' WHERE key = 'schema_version'",
     )
-    with Store.create(db) as store:
-        store.import_folder(tiny_folder)
-        with store.engine.begin() as conn:
-            for statement in version_4:
-                conn.exec_driver_sql(statement)
     with Store.open(db) as store:  # read as it is
         assert store.schema_version == 4
         assert store.inventory().clients["age"].isna().all()
     # an export leaves the system, so it appends an audit row: the store gains its trail first
-    run("export", "--db", str(db), "--out", str(tmp_path / "plain"))
+    run("export", "--db", db, "--out", str(tmp_path / "plain"))
     with Store.open(db) as store:
         assert store.schema_version == SCHEMA_VERSION
         assert store.audit_trail()["action"].tolist() == ["migrate", "export"]
         assert store.verify_audit().ok
-    run("export", "--db", str(db), "--out", str(tmp_path / "anon"), "--deidentify")
+    run("export", "--db", db, "--out", str(tmp_path / "anon"), "--deidentify")
     with Store.open(db) as store:
         assert sorted(k.study_id for k in store.study_keys(["c1", "c2"]).values()) == sorted(
             read_inventory(tmp_path / "anon").client_ids()

@@ -7,11 +7,15 @@ own disks), so these tests are about files, their WAL and their journal.
 from __future__ import annotations
 
 import gc
+import os
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final
 
+import click
 import pytest
 from click.testing import CliRunner, Result
 
@@ -19,7 +23,7 @@ from dashboards.app import create_app
 from dashboards.callbacks.client import map_outputs
 from dashboards.callbacks.clients import client_rows
 from dashboards.context import current_store
-from ipt_network.cli import main
+from ipt_network.cli import COMMANDS, main
 from ipt_network.errors import BadArgument, KeyRequired, StoreError, WrongKey
 from ipt_network.io.inventory import Inventory
 from ipt_network.io.store import Store
@@ -30,9 +34,13 @@ from ipt_network.io.store._engine import (
     is_encrypted,
     make_engine,
 )
+from ipt_network.io.synth import synthesize
 from ipt_network.io.tidy import write_inventory
 
 KEY: Final = "correct horse battery staple"
+PASSWORD: Final = "a long enough password"
+NC_EXPORTS: Final = Path(__file__).parents[1] / "data" / "network-canvas"
+NC_MAPPING: Final = NC_EXPORTS / "mapping.example.toml"
 #: Planted in a person's name, a client's label and a session note: found in no byte.
 PLANTED: Final = "Quillfeatherine"
 SAMPLES: Final = Path(__file__).parents[1] / "ipt_network" / "data" / "samples" / "clients"
@@ -189,33 +197,173 @@ def run(*args: str, env: dict[str, str | None] | None = None, stdin: str | None 
     return result
 
 
+def commands_with_a_store() -> set[str]:
+    """Every command (a group's as ``"group sub"``) that takes ``--db``, from :data:`COMMANDS`."""
+    names: set[str] = set()
+    for name in COMMANDS:
+        command = main.get_command(click.Context(main), name)
+        assert command is not None, name
+        subs = command.commands if isinstance(command, click.Group) else {"": command}
+        for sub, leaf in subs.items():
+            if any(param.name == "db" for param in leaf.params):
+                names.add(f"{name} {sub}".strip())
+    return names
+
+
 def test_every_command_that_touches_a_store_works_on_an_encrypted_one(
-    tmp_path: Path, samples_once: Inventory
+    tmp_path: Path,
+    samples_once: Inventory,
+    monkeypatch: pytest.MonkeyPatch,
+    sqlite3_opens: list[str],
 ) -> None:
-    db = str(tmp_path / "ipt.db")
-    made = run("init", "--encrypt", "--db", db)
-    assert "encrypted" in made.output and KEY not in made.output
+    db, out = str(tmp_path / "ipt.db"), tmp_path / "out"
     write_inventory(planted(samples_once), tmp_path / "tidy")
-    run("import", str(tmp_path / "tidy"), "--db", db)
-    assert "grief-01" in run("clients", "--db", db).output
-    assert "grief-01" in run("show", "grief-01", "--db", db).output
-    run("export", "--db", db, "--out", str(tmp_path / "out"))
-    assert PLANTED in (tmp_path / "out" / "people.csv").read_text()  # decrypted on export
-    run("metrics", "--db", db, "--out", str(tmp_path / "metrics.csv"))
-    assert (tmp_path / "metrics.csv").stat().st_size > 0
-    run("report", "grief-01", "--db", db, "--out", str(tmp_path / "report.html"))
-    assert (tmp_path / "report.html").stat().st_size > 0
-    run("backup", "--db", db, "--out", str(tmp_path / "backup.db"))
-    # Each command is a process of its own in use; here they share one, and a command
-    # that leaves its store to the garbage collector would keep it open (restore refuses).
-    gc.collect()
-    run("restore", str(tmp_path / "backup.db"), "--db", db, "--yes")
-    with Store.open(db, key=KEY) as store:
-        dashboard_reads(store)  # what serve runs: create_app on the opened store
+    write_inventory(synthesize(12, seed=3), tmp_path / "synth")  # enough clients for a model
+    served: list[str] = []
+
+    def serve_once(app: Any, host: str, port: int, tls: Any = None) -> None:
+        """What `serve` runs, without listening: the app answers on the store it opened."""
+        assert app.server.test_client().get("/client/grief-01").status_code == 200
+        with app.server.test_request_context("/"):
+            served.extend(str(row) for row in client_rows(current_store()))
+
+    monkeypatch.setattr("ipt_network.cli.dashboard._serve", serve_once)
+    lee = ["--user", "lee"]
+    # (command, its arguments, standard input); all with --db, IPT_NETWORK_KEY set
+    steps: list[tuple[str, list[str], str]] = [
+        ("init", ["--encrypt"], ""),
+        ("init", ["--region", "uk"], ""),  # the existing encrypted store
+        ("settings", [], ""),
+        ("settings", ["--region", "ca"], ""),
+        ("import", [str(tmp_path / "tidy")], ""),
+        ("import", [str(tmp_path / "synth")], ""),
+        ("import", [str(tmp_path / "tidy"), "--replace"], ""),
+        ("import-nc", [str(NC_EXPORTS), "--map", str(NC_MAPPING), "--dry-run"], ""),
+        ("import-nc", [str(NC_EXPORTS), "--map", str(NC_MAPPING)], ""),
+        ("clients", [], ""),
+        ("show", ["grief-01"], ""),
+        ("changes", ["grief-01"], ""),
+        ("timeline", ["grief-01"], ""),
+        ("problem-areas", ["--all", "--out", str(out / "areas.json")], ""),
+        ("focus", ["grief-01", "grief", "--session", "2"], ""),
+        (
+            "work",
+            [
+                "grief-01",
+                *["--session", "3", "--person", "p02", "--kind", "task", "--planned"],
+                "Lunch",
+            ],
+            "",
+        ),
+        ("stage", ["dispute-01", "impasse", "--session", "5"], ""),
+        ("contract", ["grief-01", "--planned", "15"], ""),
+        ("ending", ["grief-01", "--gains", "You went back to the group."], ""),
+        (
+            "goal",
+            [
+                "grief-01",
+                *["--session", "3", "--goal-id", "g9", "--area", "grief", "--text", "Visit"],
+                *["--status", "in_progress"],
+            ],
+            "",
+        ),
+        (
+            "area-work",
+            ["grief-01", "grief", *["--session", "5", "--person", "p01", "--memories", "Them"]],
+            "",
+        ),
+        ("report", ["grief-01", "--out", str(out / "report.html")], ""),
+        *[
+            ("export", ["--out", str(out / fmt), "--format", fmt], "")
+            for fmt in ("tidy", "graphml", "egor", "parquet")
+        ],
+        ("export", ["--out", str(out / "deid"), "--format", "tidy", "--deidentify"], ""),
+        ("metrics", ["--out", str(out / "metrics.csv"), "--no-progress"], ""),
+        ("model", ["--out", str(out / "model"), "--no-progress"], ""),
+        ("serve", ["--port", "8765"], ""),
+        ("backup", ["--out", str(tmp_path / "backup.db")], ""),
+        ("restore", [str(tmp_path / "backup.db"), "--yes"], ""),
+        ("users add", ["lee", "--role", "admin"], f"{PASSWORD}\n"),  # by the owner
+        ("users add", ["ann", "--role", "therapist", *lee], f"{PASSWORD}\n{PASSWORD}\n"),
+        ("users list", lee, f"{PASSWORD}\n"),
+        ("users assign", ["ann", "grief-01", *lee], f"{PASSWORD}\n"),
+        ("users remove", ["ann", *lee], f"{PASSWORD}\n"),
+        ("audit show", lee, f"{PASSWORD}\n"),
+        ("audit verify", lee, f"{PASSWORD}\n"),
+    ]
+    walked = {command for command, _, _ in steps}
+    assert walked == commands_with_a_store(), "walk every command that takes --db here"
+    for command, args, stdin in steps:
+        # Each command is a process of its own in use; here they share one, and a command
+        # that leaves its store to the garbage collector would keep it open (restore refuses).
+        gc.collect()
+        result = run(*command.split(), *args, "--db", db, stdin=stdin)
+        assert KEY not in result.output, command  # a key is never printed
+    assert any("grief-01" in row for row in served)
+    assert PLANTED in (out / "tidy" / "people.csv").read_text()  # decrypted on export
+    assert (out / "report.html").stat().st_size > 0 and (out / "metrics.csv").stat().st_size > 0
+    assert "intact" in run("audit", "verify", *lee, "--db", db, stdin=f"{PASSWORD}\n").output
     store_files = [p for p in tmp_path.iterdir() if p.name.startswith(("ipt.db", "backup.db"))]
     assert len(store_files) >= 3  # the store, the backup, the store kept before the restore
     for path in store_files:
         assert PLANTED.encode() not in path.read_bytes(), path.name
+    assert is_encrypted(tmp_path / "backup.db") and is_encrypted(tmp_path / "ipt.db")
+    assert not [p for p in sqlite3_opens if str(tmp_path) in p], sqlite3_opens  # SQLCipher only
+
+
+#: `ipt-network` in a process of its own, logging everything at DEBUG (SQLAlchemy's statements too).
+LOUD: Final = (
+    "import logging, sys; logging.basicConfig(level=logging.DEBUG, stream=sys.stderr); "
+    "logging.getLogger('sqlalchemy').setLevel(logging.DEBUG); "
+    "from ipt_network.cli import main; main()"
+)
+
+
+def test_the_key_is_in_no_log_line_even_at_debug(tmp_path: Path, samples_once: Inventory) -> None:
+    db, copy = str(tmp_path / "ipt.db"), str(tmp_path / "copy.db")
+    write_inventory(samples_once, tmp_path / "tidy")
+    env = {n: v for n, v in os.environ.items() if n not in ("IPT_NETWORK_DB", "IPT_NETWORK_USER")}
+    logged = []
+    for args in (
+        ["init", "--encrypt"],
+        ["import", str(tmp_path / "tidy")],
+        ["export", "--out", str(tmp_path / "out")],
+        ["backup", "--out", copy],
+        ["restore", copy, "--yes"],
+        ["clients"],
+    ):
+        done = subprocess.run(
+            [sys.executable, "-c", LOUD, *args, "--db", db],
+            env={**env, KEY_ENV: KEY},
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        logged.append(done.stdout + done.stderr)
+    text = "\n".join(logged)
+    assert "sqlalchemy.engine" in text and "SELECT" in text  # the statements were logged
+    assert KEY not in text and "PRAGMA key" not in text
+
+
+def test_no_command_takes_a_key_on_its_command_line() -> None:
+    """A secret never comes from an option: it would stay in shell histories and `ps`."""
+    secret_words = ("key", "password", "secret", "passphrase", "token")
+    file_options = []
+    for name in COMMANDS:
+        command = main.get_command(click.Context(main), name)
+        assert command is not None, name
+        subs = command.commands.values() if isinstance(command, click.Group) else [command]
+        for leaf in subs:
+            for param in leaf.params:
+                words = " ".join([str(param.name), *param.opts, str(param.envvar or "")])
+                assert KEY_ENV not in words, (name, param.name)  # only read by _key.store_key
+                if any(word in words.lower() for word in secret_words):
+                    # a file holding a secret (serve's TLS --key), never the secret itself
+                    assert isinstance(param.type, click.Path), (name, param.opts)
+                    file_options.append((name, param.name))
+    assert file_options == [("serve", "key")]
 
 
 def test_keys_are_asked_for_on_a_terminal_and_never_echoed(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pytest
@@ -27,6 +28,9 @@ from ipt_network.errors import (
 )
 from ipt_network.io.contract import TABLES
 from ipt_network.io.store import Event, resolve_url
+
+if TYPE_CHECKING:
+    from conftest import StoreBackend
 
 
 @pytest.fixture
@@ -108,29 +112,33 @@ COLUMNS_NEW_IN_5 = {"clients": ("age",)}
 TABLES_NEW_IN_5 = ("study_keys",)
 
 
-def _old_store(path: str, inventory: Inventory) -> None:
-    """A store as version 1 wrote it: no revision row, none of the columns added since."""
-    with Store.create(path) as store:
+#: Version 6: a group practice's users, their assignments and the audit trail.
+TABLES_NEW_IN_6 = ("users", "assignments", "audit")
+
+
+def _old_store(backend: StoreBackend, inventory: Inventory) -> None:
+    """A store as version 1 wrote it: no revision row, none of the tables and columns added
+    since (on PostgreSQL no row-level security either: :meth:`StoreBackend.make_old`)."""
+    with Store.create(backend.db) as store:
         store.import_inventory(inventory)
-    engine = sa.create_engine(resolve_url(path))
-    with engine.begin() as conn:
-        conn.exec_driver_sql("DELETE FROM meta WHERE key = 'revision'")
-        conn.exec_driver_sql("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
-        for column in NEW_IN_3:
-            conn.exec_driver_sql(f'ALTER TABLE sessions DROP COLUMN "{column}"')
-        for table in (*TABLES_NEW_IN_4, *TABLES_NEW_IN_5):
-            conn.exec_driver_sql(f"DROP TABLE {table}")
-        for table, columns in (*COLUMNS_NEW_IN_4.items(), *COLUMNS_NEW_IN_5.items()):
-            for column in columns:
-                conn.exec_driver_sql(f'ALTER TABLE {table} DROP COLUMN "{column}"')
-    engine.dispose()
+    backend.make_old(
+        "DELETE FROM meta WHERE key IN ('revision', 'audit_head')",
+        "UPDATE meta SET value = '1' WHERE key = 'schema_version'",
+        *(f'ALTER TABLE sessions DROP COLUMN "{column}"' for column in NEW_IN_3),
+        *(f"DROP TABLE {t}" for t in (*TABLES_NEW_IN_4, *TABLES_NEW_IN_5, *TABLES_NEW_IN_6)),
+        *(
+            f'ALTER TABLE {table} DROP COLUMN "{column}"'
+            for table, columns in (*COLUMNS_NEW_IN_4.items(), *COLUMNS_NEW_IN_5.items())
+            for column in columns
+        ),
+    )
 
 
 def test_version_1_store_is_read_as_is_and_upgraded_by_a_writer(
-    store_db: str, samples_inv: Inventory
+    store_db: str, backend: StoreBackend, samples_inv: Inventory
 ) -> None:
     path = store_db
-    _old_store(path, samples_inv)
+    _old_store(backend, samples_inv)
     reader = Store.open(path)
     assert reader.schema_version == 1  # opening to read changed nothing
     assert reader.revision == 0
@@ -151,10 +159,13 @@ def test_version_1_store_is_read_as_is_and_upgraded_by_a_writer(
     assert writer.revision == before + 1
     with writer.engine.connect() as conn:
         columns = {c["name"] for c in sa.inspect(conn).get_columns("sessions")}
-        assert {*TABLES_NEW_IN_4, *TABLES_NEW_IN_5} <= set(sa.inspect(conn).get_table_names())
+        new_tables = {*TABLES_NEW_IN_4, *TABLES_NEW_IN_5, *TABLES_NEW_IN_6}
+        assert new_tables <= set(sa.inspect(conn).get_table_names())
         for table, added in (*COLUMNS_NEW_IN_4.items(), *COLUMNS_NEW_IN_5.items()):
             assert set(added) <= {c["name"] for c in sa.inspect(conn).get_columns(table)}
     assert set(NEW_IN_3) <= columns
+    assert writer.audit_trail()["action"].tolist() == ["migrate", "import-replace"]
+    assert writer.verify_audit().ok
     writer.close()
 
 
@@ -343,3 +354,52 @@ def test_a_new_store_never_reads_the_copies_of_a_deleted_one(
             second.set_setting("region", "us")
         assert second.revision == revision
         assert second.read_tables(["clients"])["clients"].empty
+
+
+# ------------------------------------------------------------ the read model and the cohort load
+
+
+def test_the_read_model_of_a_stored_client_is_that_of_its_tables(
+    store: Store, samples_inv: Inventory
+) -> None:
+    from ipt_network.clinical.course import course_of
+
+    store.set_focus("grief-01", ["grief"], 2)  # a write after the import, read back too
+    samples_inv.clients.loc[samples_inv.clients["client_id"] == "grief-01", "focus"] = "grief"
+    samples_inv.clients.loc[samples_inv.clients["client_id"] == "grief-01", "focus_session"] = 2
+    # the store keeps a keyed table's rows in key order (a file: in the order written)
+    in_key_order = Inventory.from_tables(
+        {
+            name: frame.sort_values(list(TABLES[name].key), kind="stable", ignore_index=True)
+            if TABLES[name].key
+            else frame
+            for name, frame in samples_inv.items()
+        }
+    )
+    for client in samples_inv.client_ids():
+        stored = course_of(store.inventory([client]), client)
+        direct = course_of(in_key_order.for_clients([client]), client)
+        for part in ("sessions", "dates", "people", "labels", "states", "ties", "onset"):
+            assert getattr(stored, part) == getattr(direct, part), (client, part)
+        assert stored.changes == direct.changes and len(stored.changes) > 0
+        pd.testing.assert_frame_equal(stored.measures, direct.measures)
+        assert stored.tables.clients["focus"].tolist() == direct.tables.clients["focus"].tolist()
+
+
+def test_the_cohort_loaded_from_a_store_is_that_of_its_tables(store_db: str) -> None:
+    from ipt_network.io.synth import synthesize
+    from ipt_network.research.cohort import cohort_base, cohort_view, forget_bases, stored_base
+
+    cohort = synthesize(30, seed=7)
+    with Store.create(store_db) as store:
+        store.import_inventory(cohort)
+        forget_bases()
+        loaded, direct = cohort_base(store), cohort_base(cohort)
+        pd.testing.assert_frame_equal(loaded.clients, direct.clients)
+        pd.testing.assert_frame_equal(loaded.phq9, direct.phq9)
+        assert loaded.n_not_started == direct.n_not_started
+        assert len(loaded.clients) == 30
+        base = stored_base(store)
+        assert stored_base(store) is base  # read once per revision
+        view = cohort_view(store, areas=["grief"])
+        assert view.n_clients == cohort_view(cohort, areas=["grief"]).n_clients > 0

@@ -1,4 +1,12 @@
-"""The columnar copy follows every write: renewed, never stale, never half a file."""
+"""The columnar copy follows every write: renewed, never stale, never half a file.
+
+A SQLite file keeps a columnar copy of its tables; a PostgreSQL store keeps
+none and reads every table from SQL. What both must give is the same tables:
+the property test runs every sequence of writes on a SQLite file and on a
+PostgreSQL database side by side and compares them after each write, and the
+tests on ``store`` run on both (``store_db``). The tests on ``file_store``
+are about the copy's files themselves.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +14,7 @@ import os
 import stat
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -73,11 +82,35 @@ def next_session(store: Store, client: str, *, event: bool) -> dict[str, pd.Data
     return rows
 
 
+def assert_reads_agree(store: Store) -> None:
+    """Whole tables read in bulk equal the clients read one query per table (and, for a SQLite
+    file, its columnar copy equals SQL)."""
+    bulk = store.read_tables(NAMES)
+    ids = store.client_ids()
+    apart = store.inventory(ids)
+    for name in NAMES:
+        by_client = bulk[name].sort_values("client_id", kind="stable", ignore_index=True)
+        other = getattr(apart, name).sort_values("client_id", kind="stable", ignore_index=True)
+        pd.testing.assert_frame_equal(by_client, other, obj=name)
+    assert set(bulk["clients"]["client_id"]) == set(ids)
+    if store._columns is not None:
+        assert_copy_is_sql(store)
+
+
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
+def store(store_db: str) -> Iterator[Store]:
+    s = Store.create(store_db)
+    s.import_inventory(FIRST)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def file_store(tmp_path: Path) -> Iterator[Store]:
     s = Store.create(tmp_path / "ipt.db")
     s.import_inventory(FIRST)
-    return s
+    yield s
+    s.close()
 
 
 WRITES = st.one_of(
@@ -89,6 +122,25 @@ WRITES = st.one_of(
 )
 
 
+def _apply(store: Store, number: int, write: tuple[Any, ...]) -> None:
+    """One write of :data:`WRITES` to ``store``."""
+    kind, *args = write
+    client = FIRST.client_ids()[int(args[0])] if kind != "setting" else ""
+    if kind == "append":
+        store.append(client, next_session(store, client, event=bool(args[1])))
+    elif kind == "focus":
+        sessions = store.inventory([client]).sessions_of(client)
+        store.set_focus(client, [str(args[1])], sessions[len(sessions) // 2])
+    elif kind == "import":
+        new = renamed(synthesize(int(args[0]), 10 + number), f"n{number}-")
+        store.import_inventory(new)
+    elif kind == "replace":
+        ids = FIRST.client_ids()[int(args[0]) : int(args[0]) + int(args[1])]
+        store.import_inventory(OTHER.for_clients(ids), replace=True)
+    else:
+        store.set_setting("region", str(args[0]))
+
+
 @settings(
     max_examples=12,
     deadline=None,
@@ -96,70 +148,87 @@ WRITES = st.one_of(
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(writes=st.lists(WRITES, min_size=1, max_size=5))
-def test_every_write_leaves_a_copy_equal_to_sql(
-    tmp_path_factory: pytest.TempPathFactory, writes: list[tuple[Any, ...]]
+def test_every_write_leaves_a_copy_equal_to_sql_and_to_postgresql(
+    tmp_path_factory: pytest.TempPathFactory, pg_server: Any, writes: list[tuple[Any, ...]]
 ) -> None:
     path = tmp_path_factory.mktemp("copies") / "ipt.db"
-    with Store.create(path) as store:
-        store.import_inventory(FIRST)
-        assert_copy_is_sql(store)  # the import into an empty store wrote it
-        for number, write in enumerate(writes):
-            kind, *args = write
-            client = FIRST.client_ids()[int(args[0])] if kind != "setting" else ""
-            if kind == "append":
-                store.append(client, next_session(store, client, event=bool(args[1])))
-            elif kind == "focus":
-                sessions = store.inventory([client]).sessions_of(client)
-                store.set_focus(client, [str(args[1])], sessions[len(sessions) // 2])
-            elif kind == "import":
-                new = renamed(synthesize(int(args[0]), 10 + number), f"n{number}-")
-                store.import_inventory(new)
-            elif kind == "replace":
-                ids = FIRST.client_ids()[int(args[0]) : int(args[0]) + int(args[1])]
-                store.import_inventory(OTHER.for_clients(ids), replace=True)
-            else:
-                store.set_setting("region", str(args[0]))
-            assert_copy_is_sql(store)
+    database = pg_server.new_database()
+    try:
+        with Store.create(path) as store, Store.create(pg_server.url(database)) as server:
+            for both in (store, server):
+                both.import_inventory(FIRST)
+            assert_copy_is_sql(store)  # the import into an empty store wrote it
+            assert_same_tables(store, server)
+            for number, write in enumerate(writes):
+                _apply(store, number, write)
+                _apply(server, number, write)
+                assert_copy_is_sql(store)
+                assert_same_tables(store, server)
+                assert store.revision == server.revision
+    finally:
+        pg_server.drop_database(database)
 
 
-def test_a_setting_links_the_copy_and_touches_no_rows(store: Store) -> None:
-    store.read_tables(NAMES)
-    assert store._columns is not None
-    before = store._columns / f"clients.r{store.revision}.parquet"
+def assert_same_tables(sqlite_store: Store, server_store: Store) -> None:
+    """Every table of the two stores holds the same rows, in the same order, typed alike."""
+    here, there = sqlite_store.read_tables(NAMES), server_store.read_tables(NAMES)
+    for name in NAMES:
+        pd.testing.assert_frame_equal(here[name], there[name], obj=name)
+    assert_reads_agree(server_store)
+
+
+def test_a_setting_links_the_copy_and_touches_no_rows(file_store: Store) -> None:
+    file_store.read_tables(NAMES)
+    assert file_store._columns is not None
+    before = file_store._columns / f"clients.r{file_store.revision}.parquet"
     inode = before.stat().st_ino
-    store.set_setting("region", "uk")
-    after = store._columns / f"clients.r{store.revision}.parquet"
+    file_store.set_setting("region", "uk")
+    after = file_store._columns / f"clients.r{file_store.revision}.parquet"
     assert after.stat().st_ino == inode  # the same file under the new revision's name
     assert not before.exists()
-    assert_copy_is_sql(store)
+    assert_copy_is_sql(file_store)
 
 
-def test_a_failed_write_leaves_the_copy_of_the_unchanged_revision(store: Store) -> None:
+def test_a_failed_write_leaves_the_store_at_the_unchanged_revision(store: Store) -> None:
     revision = store.revision
+    before = store.read_tables(NAMES)
     client = FIRST.client_ids()[0]
     rows = next_session(store, client, event=False)
     rows["sessions"]["date"] = "2000-01-01"  # before the previous session
     with pytest.raises(ValidationError):
         store.append(client, rows)
     assert store.revision == revision
-    assert copies(store) == at(revision)
-    assert_copy_is_sql(store)
+    after = store.read_tables(NAMES)
+    for name in NAMES:
+        pd.testing.assert_frame_equal(before[name], after[name], obj=name)
+    assert_reads_agree(store)
+
+
+def test_a_failed_write_leaves_the_copy_of_the_unchanged_revision(file_store: Store) -> None:
+    revision = file_store.revision
+    client = FIRST.client_ids()[0]
+    rows = next_session(file_store, client, event=False)
+    rows["sessions"]["date"] = "2000-01-01"  # before the previous session
+    with pytest.raises(ValidationError):
+        file_store.append(client, rows)
+    assert copies(file_store) == at(revision)
+    assert_copy_is_sql(file_store)
 
 
 def test_a_failing_renewal_leaves_no_copy_and_the_write_stands(
-    store: Store, monkeypatch: pytest.MonkeyPatch
+    file_store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def broken(*_args: object) -> None:
         raise OSError("disk full")
 
     monkeypatch.setattr(_bulk.Renewal, "_renew", broken)
     client = FIRST.client_ids()[1]
-    store.append(client, next_session(store, client, event=True))
-    assert copies(store) == set()  # neither the old revision's copy nor a half-made new one
+    file_store.append(client, next_session(file_store, client, event=True))
+    assert copies(file_store) == set()  # neither the old revision's copy nor a half-made new one
     monkeypatch.undo()
-    assert store.inventory([client]).sessions_of(client)[-1] > FIRST.sessions_of(client)[-1]
-    store.read_tables(NAMES)  # from SQL, and the copy written again
-    assert_copy_is_sql(store)
+    assert file_store.inventory([client]).sessions_of(client)[-1] > FIRST.sessions_of(client)[-1]
+    file_store.read_tables(NAMES)  # from SQL, and the copy written again
+    assert_copy_is_sql(file_store)
 
 
 def _drop_column_from_copy(store: Store, name: str, column: str) -> None:
@@ -172,51 +241,55 @@ def _drop_column_from_copy(store: Store, name: str, column: str) -> None:
     pq.write_table(table.drop_columns([column]), path)
 
 
-def test_a_copy_written_under_an_older_contract_is_not_used(store: Store) -> None:
+def test_a_copy_written_under_an_older_contract_is_not_used(file_store: Store) -> None:
     """After an upgrade adds a column (clients.age), reads and writes agree with SQL."""
-    store.read_tables(NAMES)
-    _drop_column_from_copy(store, "clients", "age")
-    clients = store.read_tables(["clients"])["clients"]
+    file_store.read_tables(NAMES)
+    _drop_column_from_copy(file_store, "clients", "age")
+    clients = file_store.read_tables(["clients"])["clients"]
     assert "age" in clients.columns and len(clients) == len(FIRST.clients)
-    assert_copy_is_sql(store)  # the copy was written again, whole
-    _drop_column_from_copy(store, "clients", "age")
-    store.set_focus(FIRST.client_ids()[0], ["grief"], 1)  # a write whose copy cannot be renewed
-    assert store.inventory().clients["focus"].notna().any()
-    store.read_tables(NAMES)
-    assert_copy_is_sql(store)
+    assert_copy_is_sql(file_store)  # the copy was written again, whole
+    _drop_column_from_copy(file_store, "clients", "age")
+    file_store.set_focus(
+        FIRST.client_ids()[0], ["grief"], 1
+    )  # a write whose copy cannot be renewed
+    assert file_store.inventory().clients["focus"].notna().any()
+    file_store.read_tables(NAMES)
+    assert_copy_is_sql(file_store)
 
 
-def test_a_write_with_no_old_copy_writes_none(store: Store) -> None:
-    assert store._columns is not None
-    _bulk.clear_cache(store._columns)
-    store.set_focus(FIRST.client_ids()[0], ["grief"], 1)
-    assert copies(store) == set()
+def test_a_write_with_no_old_copy_writes_none(file_store: Store) -> None:
+    assert file_store._columns is not None
+    _bulk.clear_cache(file_store._columns)
+    file_store.set_focus(FIRST.client_ids()[0], ["grief"], 1)
+    assert copies(file_store) == set()
 
 
 def test_another_process_imports_then_this_one_reads_what_sql_holds(
-    store: Store, tmp_path: Path
+    store: Store, store_db: str, tmp_path: Path
 ) -> None:
     folder = tmp_path / "more"
     write_inventory(renamed(synthesize(2, 5), "x-"), folder)
     cli = [sys.executable, "-c", "from ipt_network.cli import main; main()"]
     env = {k: v for k, v in os.environ.items() if k != "IPT_NETWORK_DB"}
     done = subprocess.run(
-        [*cli, "import", str(folder), "--db", str(store.url.removeprefix("sqlite:///"))],
+        [*cli, "import", str(folder), "--db", store_db],
         capture_output=True,
         text=True,
         env=env,
         timeout=300,
     )
     assert done.returncode == 0, done.stderr
-    assert "x-c00001" in store.client_ids()
-    assert_copy_is_sql(store)  # the other process renewed the copy this one reads
+    assert {"x-c00001", "x-c00002"} <= set(store.client_ids())
+    assert_reads_agree(store)  # on a SQLite file: the other process renewed the copy read here
 
 
-def test_the_copy_is_private(store: Store) -> None:
-    store.append(FIRST.client_ids()[2], next_session(store, FIRST.client_ids()[2], event=False))
-    assert store._columns is not None
-    assert stat.S_IMODE(store._columns.stat().st_mode) == 0o700
-    files = list(store._columns.iterdir())
-    assert {p.name for p in files} == at(store.revision)  # no temporary file left behind
+def test_the_copy_is_private(file_store: Store) -> None:
+    file_store.append(
+        FIRST.client_ids()[2], next_session(file_store, FIRST.client_ids()[2], event=False)
+    )
+    assert file_store._columns is not None
+    assert stat.S_IMODE(file_store._columns.stat().st_mode) == 0o700
+    files = list(file_store._columns.iterdir())
+    assert {p.name for p in files} == at(file_store.revision)  # no temporary file left behind
     for path in files:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600

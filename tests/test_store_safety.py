@@ -4,6 +4,11 @@ These tests run real processes (the ``ipt-network`` command line in
 subprocesses), because what breaks a store breaks between programs: a reader
 beside an importer, two importers, an importer killed with SIGKILL.
 
+Every test runs on a SQLite file and on a PostgreSQL database (``store_db``,
+seen past the store through ``backend``) except these, which are about a
+SQLite file itself: its bytes untouched by a reader, its file modes, and
+paths that are no store.
+
 ``IPT_CRASH_TRIALS`` sets how many kill -9 trials run (default 3; more for a
 longer soak: ``IPT_CRASH_TRIALS=40 pytest tests/test_store_safety.py -k crash``).
 """
@@ -12,6 +17,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import signal
 import sqlite3
 import stat
@@ -19,6 +25,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pytest
@@ -26,10 +33,13 @@ from click.testing import CliRunner
 
 from ipt_network import Store
 from ipt_network.cli import main
-from ipt_network.errors import NotAStore, StoreBusy, StoreError
+from ipt_network.errors import DriverMissing, NotAStore, StoreBusy, StoreError
 from ipt_network.io.inventory import Inventory
 from ipt_network.io.synth import synthesize
 from ipt_network.io.tidy import write_inventory
+
+if TYPE_CHECKING:
+    from conftest import StoreBackend
 
 CLI = [sys.executable, "-c", "from ipt_network.cli import main; main()"]
 CRASH_TRIALS = int(os.environ.get("IPT_CRASH_TRIALS", "3"))
@@ -57,24 +67,15 @@ def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
     return subprocess.run([*CLI, *args], capture_output=True, text=True, env=full, timeout=300)
 
 
-def integrity(path: Path) -> str:
-    conn = sqlite3.connect(path)
-    try:
-        return str(conn.execute("PRAGMA integrity_check").fetchone()[0])
-    finally:
-        conn.close()
-
-
-def stored_ids(path: Path) -> set[str]:
-    conn = sqlite3.connect(path)
-    try:
-        return {r[0] for r in conn.execute("SELECT client_id FROM clients")}
-    finally:
-        conn.close()
+@pytest.fixture
+def samples_db(store_db: str, samples_inv: Inventory) -> str:
+    with Store.create(store_db) as store:
+        store.import_inventory(samples_inv)
+    return store_db
 
 
 @pytest.fixture
-def samples_db(tmp_path: Path, samples_inv: Inventory) -> Path:
+def samples_file(tmp_path: Path, samples_inv: Inventory) -> Path:
     path = tmp_path / "ipt.db"
     with Store.create(path) as store:
         store.import_inventory(samples_inv)
@@ -84,57 +85,66 @@ def samples_db(tmp_path: Path, samples_inv: Inventory) -> Path:
 # --------------------------------------------------------------------------- opening
 
 
-def test_opening_to_read_writes_nothing(samples_db: Path) -> None:
-    files = [samples_db, samples_db.with_name(samples_db.name + "-wal")]
-    before = [(p.exists() and p.read_bytes()) for p in files]
+def test_opening_to_read_writes_nothing(samples_db: str, backend: StoreBackend) -> None:
+    before = backend.rows()
     with Store.open(samples_db) as store:
         revision = store.revision
         store.inventory(["grief-01"])
         store.client_ids()
+        store.read_tables(["clients", "relationships"])
     with Store.open(samples_db) as store:
         assert store.revision == revision
+    after = backend.rows()
+    assert after == before and len(after["clients"]) == 4  # not one row of any table changed
+
+
+def test_opening_a_store_file_to_read_leaves_its_bytes(samples_file: Path) -> None:
+    files = [samples_file, samples_file.with_name(samples_file.name + "-wal")]
+    before = [(p.exists() and p.read_bytes()) for p in files]
+    with Store.open(samples_file) as store:
+        store.inventory(["grief-01"])
+        store.client_ids()
     assert [(p.exists() and p.read_bytes()) for p in files] == before
 
 
-def test_reader_opens_while_another_program_holds_the_write_lock(samples_db: Path) -> None:
-    other = sqlite3.connect(samples_db, isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")
-    other.execute("UPDATE clients SET label = label")
-    try:
+def test_reader_opens_while_another_program_holds_the_write_lock(
+    samples_db: str, backend: StoreBackend
+) -> None:
+    with backend.hold_write_lock():
+        assert backend.write_lock_taken()
         with Store.open(samples_db) as store:  # would need the lock if opening wrote
             assert "grief-01" in store.client_ids()
             assert len(store.read_tables(["relationships"])["relationships"]) > 0
-    finally:
-        other.execute("ROLLBACK")
-        other.close()
+    assert not backend.write_lock_taken()
 
 
 def test_writer_gives_up_after_the_busy_timeout_with_a_sentence(
-    samples_db: Path, tiny_folder: Path, monkeypatch: pytest.MonkeyPatch, samples_inv: Inventory
+    samples_db: str,
+    backend: StoreBackend,
+    tiny_folder: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    samples_inv: Inventory,
 ) -> None:
     monkeypatch.setenv("IPT_NETWORK_BUSY_TIMEOUT", "0.3")
-    other = sqlite3.connect(samples_db, isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")
-    try:
+    with backend.hold_write_lock():
         started = time.monotonic()
         with Store.open(samples_db, write=True) as store, pytest.raises(StoreBusy):
             store.import_inventory(samples_inv.for_clients(["grief-01"]), replace=True)
         assert time.monotonic() - started < 5
-        result = CliRunner().invoke(main, ["import", str(tiny_folder), "--db", str(samples_db)])
-    finally:
-        other.execute("ROLLBACK")
-        other.close()
+        result = CliRunner().invoke(main, ["import", str(tiny_folder), "--db", samples_db])
     assert result.exit_code == 1
     assert "another program is writing to the store" in result.output
     assert "try again" in result.output
     assert "Traceback" not in result.output
-    assert stored_ids(samples_db) == set(samples_inv.client_ids())
+    assert backend.client_ids() == set(samples_inv.client_ids())
 
 
 @pytest.mark.parametrize(
     "kind", ["text file", "folder", "empty sqlite", "postgres without driver", "missing"]
 )
-def test_a_db_that_is_not_a_store_is_named(tmp_path: Path, kind: str) -> None:
+def test_a_db_that_is_not_a_store_is_named(
+    tmp_path: Path, kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     if kind == "text file":
         target = tmp_path / "notes.txt"
         target.write_text("this is not a store\n" * 20)
@@ -153,6 +163,9 @@ def test_a_db_that_is_not_a_store_is_named(tmp_path: Path, kind: str) -> None:
     else:
         target = Path("postgresql://localhost/ipt")
         expected = "pip install 'psycopg[binary]'"
+        monkeypatch.setitem(sys.modules, "psycopg", None)  # as if the extra were not installed
+        with pytest.raises(DriverMissing, match=re.escape(expected)):
+            Store.open("postgresql://localhost/ipt")
     db = str(target) if kind != "postgres without driver" else "postgresql://localhost/ipt"
     for command in (["clients"], ["show", "grief-01"], ["metrics", "--out", "m.csv"]):
         result = CliRunner().invoke(main, [*command, "--db", db])
@@ -176,13 +189,13 @@ def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-def test_store_files_are_private(samples_db: Path) -> None:
-    with Store.open(samples_db) as store:
+def test_store_files_are_private(samples_file: Path) -> None:
+    with Store.open(samples_file) as store:
         store.read_tables(["relationships", "person_ties"])
-        columns = samples_db.with_name(samples_db.name + "-columns")
-        assert _mode(samples_db) == 0o600
-        assert _mode(samples_db.with_name(samples_db.name + "-wal")) == 0o600
-        assert _mode(samples_db.with_name(samples_db.name + "-shm")) == 0o600
+        columns = samples_file.with_name(samples_file.name + "-columns")
+        assert _mode(samples_file) == 0o600
+        assert _mode(samples_file.with_name(samples_file.name + "-wal")) == 0o600
+        assert _mode(samples_file.with_name(samples_file.name + "-shm")) == 0o600
         assert _mode(columns) == 0o700
         assert sorted(p.name for p in columns.iterdir())
         assert {_mode(p) for p in columns.iterdir()} == {0o600}
@@ -210,7 +223,7 @@ def test_an_old_world_readable_store_is_made_private_by_init(tmp_path: Path) -> 
 # --------------------------------------------------------------------------- revisions
 
 
-def test_every_write_bumps_the_revision_and_stale_copies_are_not_used(samples_db: Path) -> None:
+def test_every_write_bumps_the_revision_and_stale_copies_are_not_used(samples_db: str) -> None:
     with Store.open(samples_db, write=True) as store:
         first = store.revision
         before = store.read_tables(["clients"])["clients"]
@@ -249,7 +262,7 @@ print(ok, failed)
 
 
 def test_readers_never_fail_while_an_import_runs(
-    tmp_path: Path, samples_db: Path, samples_inv: Inventory
+    tmp_path: Path, samples_db: str, backend: StoreBackend, samples_inv: Inventory
 ) -> None:
     folder = folder_of(cohort(400, "imp-"), tmp_path / "cohort")
     stop = tmp_path / "stop"
@@ -274,7 +287,7 @@ def test_readers_never_fail_while_an_import_runs(
             if result.returncode != 0:
                 failures += 1
                 print(result.stdout, result.stderr)
-        ids = stored_ids(samples_db)
+        ids = backend.client_ids()
         seen_partial |= bool(ids - set(samples_inv.client_ids())) and len(ids) < 404
     out, err = importer.communicate()
     stop.touch()
@@ -289,11 +302,13 @@ def test_readers_never_fail_while_an_import_runs(
         f"{failures + reader_failures} failed"
     )
     assert not seen_partial  # a reader never sees half an import
-    assert integrity(samples_db) == "ok"
-    assert len(stored_ids(samples_db)) == 404
+    assert backend.intact() == "ok"
+    assert len(backend.client_ids()) == 404
 
 
-def test_two_importers_both_land_one_after_the_other(tmp_path: Path, samples_db: Path) -> None:
+def test_two_importers_both_land_one_after_the_other(
+    tmp_path: Path, samples_db: str, backend: StoreBackend
+) -> None:
     a = folder_of(cohort(300, "a-"), tmp_path / "a")
     b = folder_of(cohort(300, "b-", seed=8), tmp_path / "b")
     procs = [
@@ -307,53 +322,47 @@ def test_two_importers_both_land_one_after_the_other(tmp_path: Path, samples_db:
     ]
     results = [p.communicate(timeout=300) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], results
-    assert integrity(samples_db) == "ok"
-    ids = stored_ids(samples_db)
+    assert backend.intact() == "ok"
+    ids = backend.client_ids()
     assert sum(i.startswith("a-") for i in ids) == 300
     assert sum(i.startswith("b-") for i in ids) == 300
 
 
 def test_second_importer_past_the_busy_timeout_fails_cleanly(
-    tmp_path: Path, samples_db: Path, samples_inv: Inventory
+    tmp_path: Path, samples_db: str, backend: StoreBackend, samples_inv: Inventory
 ) -> None:
     b = folder_of(samples_inv.for_clients(["grief-01"]), tmp_path / "b")
-    before = stored_ids(samples_db)
+    before = backend.rows()
     # another program holds the write lock for as long as this test wants (an import
     # is now too quick to be caught in the act reliably)
-    holder = sqlite3.connect(samples_db, isolation_level=None, timeout=0)
-    holder.execute("BEGIN IMMEDIATE")
-    holder.execute("DELETE FROM person_ties WHERE client_id = 'grief-01'")
-    try:
+    with backend.hold_write_lock():
         second = run(
             "import",
             str(b),
             "--db",
-            str(samples_db),
+            samples_db,
             "--replace",
             env={"IPT_NETWORK_BUSY_TIMEOUT": "0.2"},
         )
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
     assert second.returncode == 1
     assert "another program is writing to the store" in second.stderr
     assert "Traceback" not in second.stderr + second.stdout
-    assert integrity(samples_db) == "ok"
-    assert stored_ids(samples_db) == before
+    assert backend.intact() == "ok"
+    assert backend.rows() == before  # not one row written, not even an audit row
 
 
 def test_import_killed_at_random_points_leaves_the_store_whole(
-    tmp_path: Path, samples_db: Path
+    tmp_path: Path, samples_db: str, backend: StoreBackend
 ) -> None:
     folder = folder_of(cohort(400, "k-"), tmp_path / "cohort")
-    before = stored_ids(samples_db)
+    before = backend.client_ids()
     rng = random.Random(20261130)
     # how long an undisturbed import takes here, to spread the kills over it
-    timing = tmp_path / "timing.db"
+    timing = backend.new_db()
     with Store.create(timing):
         pass
     started = time.monotonic()
-    assert run("import", str(folder), "--db", str(timing)).returncode == 0
+    assert run("import", str(folder), "--db", timing).returncode == 0
     duration = time.monotonic() - started
     landed = inside = 0
     for trial in range(CRASH_TRIALS):
@@ -366,14 +375,14 @@ def test_import_killed_at_random_points_leaves_the_store_whole(
         )
         if trial % 2:
             # every other trial: kill inside the write transaction, while rows go in
-            inside += _wait_for_write_lock(samples_db, proc)
+            inside += _wait_for_write_lock(backend, proc)
             time.sleep(rng.uniform(0.0, 1.0))
         else:
             time.sleep(rng.uniform(0.05, duration * 1.2))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        assert integrity(samples_db) == "ok"
-        ids = stored_ids(samples_db)
+        assert backend.intact() == "ok"
+        ids = backend.client_ids()
         imported = {i for i in ids if i.startswith("k-")}
         assert ids - imported == before
         assert len(imported) in (0, 400)  # all or none
@@ -387,29 +396,24 @@ def test_import_killed_at_random_points_leaves_the_store_whole(
     )
 
 
-def _wait_for_write_lock(path: Path, proc: subprocess.Popen[bytes]) -> bool:
+def _wait_for_write_lock(backend: StoreBackend, proc: subprocess.Popen[bytes]) -> bool:
     """Wait until ``proc`` holds the store's write lock; False if it finished first."""
-    probe = sqlite3.connect(path, isolation_level=None, timeout=0)
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                probe.execute("BEGIN IMMEDIATE")
-                probe.execute("ROLLBACK")
-            except sqlite3.OperationalError:
-                return True
-            time.sleep(0.01)
-        return False
-    finally:
-        probe.close()
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if backend.write_lock_taken():
+            return True
+        time.sleep(0.01)
+    return False
 
 
-def _sessions(path: Path, client: str) -> list[int]:
+def _sessions(path: str, client: str) -> list[int]:
     with Store.open(path) as store:
         return store.inventory([client]).sessions_of(client)
 
 
-def test_each_process_sees_the_others_writes_at_once(tmp_path: Path, samples_db: Path) -> None:
+def test_each_process_sees_the_others_writes_at_once(
+    tmp_path: Path, samples_db: str, backend: StoreBackend
+) -> None:
     """A long-lived Store (as the dashboard holds) and the CLI in another process."""
     with Store.open(samples_db, write=True) as live:
         live.read_tables(["clients", "sessions"])  # warm the columnar copy
@@ -421,12 +425,12 @@ def test_each_process_sees_the_others_writes_at_once(tmp_path: Path, samples_db:
         shown = run("show", "deficits-01", "--db", str(samples_db))
         assert shown.returncode == 0
         assert "chosen at session 3" in shown.stdout
-    assert integrity(samples_db) == "ok"
+    assert backend.intact() == "ok"
     frame = pd.DataFrame({"n": [len(_sessions(samples_db, "new-c00001"))]})
     assert int(frame["n"].iloc[0]) > 0
 
 
-def test_exports_reports_and_metric_tables_are_private(samples_db: Path, tmp_path: Path) -> None:
+def test_exports_reports_and_metric_tables_are_private(samples_db: str, tmp_path: Path) -> None:
     runner = CliRunner()
     out = tmp_path / "new" / "export"
     assert (

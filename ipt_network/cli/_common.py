@@ -13,6 +13,7 @@ from ipt_network.errors import IPTNetworkError
 __all__ = [
     "db_option",
     "open_store",
+    "signed_in",
     "client_argument",
     "errors_as_messages",
     "read_secret",
@@ -122,15 +123,25 @@ def open_store(db: str | None, *, write: bool = False, sign_in: bool = True) -> 
     from ipt_network.cli._key import store_key
     from ipt_network.io.store import Store
 
-    ctx = click.get_current_context(silent=True)
-    user = ctx.meta.get(_USER_KEY) if ctx is not None and sign_in else None
     with errors_as_messages():
         store = Store.open(db, write=write, key=store_key(db))
+    return signed_in(store) if sign_in else store
+
+
+def signed_in(store: Any) -> Any:
+    """``store`` as the user of ``--user`` (password read); itself when the store has no users.
+
+    Closes the store and refuses when the store has users and no one signs in,
+    or the sign-in fails.
+    """
+    ctx = click.get_current_context(silent=True)
+    user = ctx.meta.get(_USER_KEY) if ctx is not None else None
+    with errors_as_messages():
         try:
             if user:
                 actor = store.sign_in(user, read_secret(f"Password for {user}"))
                 return store.acting_as(actor)
-            if sign_in and store.has_users():
+            if store.has_users():
                 raise click.ClickException(
                     "this store has users: sign in with --user NAME (or IPT_NETWORK_USER); "
                     "the password is asked for, or read from standard input"
@@ -138,4 +149,4 @@ def open_store(db: str | None, *, write: bool = False, sign_in: bool = True) -> 
         except BaseException:
             store.close()
             raise
-        return store
+    return store

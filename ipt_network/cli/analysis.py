@@ -11,7 +11,7 @@ True
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -20,9 +20,28 @@ from ipt_network.cli._common import client_argument, db_option, errors_as_messag
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["metrics_cmd", "changes_cmd", "model_cmd", "write_table"]
+__all__ = ["metrics_cmd", "changes_cmd", "model_cmd", "write_table", "tables_leaving"]
 
 _FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+
+
+def tables_leaving(store: Any, names: list[str], detail: str) -> dict[str, pd.DataFrame]:
+    """Tables read for a file that leaves the system, and that read's one audit row.
+
+    The row names the clients read and counts their rows. A researcher's
+    tables come de-identified, and the study keys made for them land in the
+    same write as the row (``export-deidentified``); anyone else's as stored
+    (``export``).
+    """
+    from ipt_network.io.store import Event
+
+    if store.actor.role == "researcher":
+        anon = store.deidentified(export=detail)
+        return {name: getattr(anon, name) for name in names}
+    tables: dict[str, pd.DataFrame] = store.read_tables(names)
+    ids = sorted(set().union(*(set(t["client_id"]) for t in tables.values())))
+    store.record(Event("export", ids, sum(len(t) for t in tables.values()), detail))
+    return tables
 
 
 def write_table(table: pd.DataFrame, out: Path) -> None:
@@ -82,12 +101,11 @@ def metrics_cmd(db: str | None, out: Path, progress: bool) -> None:
 
     The file holds ids and numbers only, no names or notes.
     """
-    from ipt_network.io.store import Event
     from ipt_network.network.metrics import cohort_metrics
 
     store = open_store(db)
     with errors_as_messages():
-        tables = store.read_tables(["relationships", "person_ties", "sessions"])
+        tables = tables_leaving(store, ["relationships", "person_ties", "sessions"], "metrics")
         try:
             table = cohort_metrics(
                 tables["relationships"],
@@ -97,8 +115,6 @@ def metrics_cmd(db: str | None, out: Path, progress: bool) -> None:
             )
         except ValueError as exc:
             raise click.ClickException(f"the store's tables are inconsistent: {exc}") from exc
-        ids = sorted(table["client_id"].unique())
-        store.record(Event("export", ids, len(table), "metrics"))
     write_table(table, out)
     clients = table["client_id"].nunique()
     click.echo(f"Wrote {len(table):,} rows ({clients:,} clients) to {out}", err=True)
@@ -182,7 +198,6 @@ def model_cmd(db: str | None, out: Path, overwrite: bool, progress: bool) -> Non
     from ipt_network.io._files import private_output
     from ipt_network.io.contract import TABLES
     from ipt_network.io.inventory import Inventory
-    from ipt_network.io.store import Event
     from ipt_network.research.models import fit_models
     from ipt_network.research.panel import session_panel
 
@@ -193,9 +208,8 @@ def model_cmd(db: str | None, out: Path, overwrite: bool, progress: bool) -> Non
         if there and not overwrite:
             raise OutputExists(f"{out} already holds {' and '.join(there)}; add --overwrite")
         # a researcher's tables come de-identified (study ids), everyone else's as stored
-        panel = session_panel(Inventory.from_tables(store.read_tables(list(TABLES))))
+        panel = session_panel(Inventory.from_tables(tables_leaving(store, list(TABLES), "model")))
         results = fit_models(panel, progress=progress)
-        store.record(Event("export", (), int(results.table.shape[0]), "model"))
         write_table(results.table, table_path)
         with private_output(summary_path) as tmp:
             tmp.write_text(results.summary, encoding="utf-8")

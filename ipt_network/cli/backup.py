@@ -30,6 +30,10 @@ def backup_cmd(db: str | None, out: Path, overwrite: bool) -> None:
     store's audit trail. A PostgreSQL store is copied with pg_dump instead.
     Put a copy back with `ipt-network restore FILE`.
     """
+    from ipt_network.io.store._backup import store_file
+
+    with errors_as_messages():
+        store_file(db)  # a database server: pg_dump, before connecting to it
     store = open_store(db, write=True)
     with errors_as_messages(), store:
         made = store.backup(out, overwrite=overwrite, progress=None)
@@ -60,13 +64,14 @@ def restore_cmd(source: Path, db: str | None, yes: bool) -> None:
     from ipt_network.cli._key import store_key
     from ipt_network.errors import NotAStore
     from ipt_network.io.store import Store, resolve_url
-    from ipt_network.io.store._engine import engine_key, sqlite_path
+    from ipt_network.io.store._backup import store_file
+    from ipt_network.io.store._engine import engine_key
 
     with errors_as_messages():
         target = resolve_url(db)
-        file = sqlite_path(target)
+        file = store_file(db)  # a database server: pg_restore, before asking anything
         current = None
-        if file is not None and file.is_file() and file.stat().st_size > 0:
+        if file.is_file() and file.stat().st_size > 0:
             try:  # the store's key and the signed-in user (--user), as every command
                 current = open_store(db)
             except click.ClickException as exc:

@@ -250,11 +250,16 @@ def _problem_areas_all(
     if out is not None and out.exists() and not overwrite:
         with errors_as_messages():
             raise OutputExists(f"{out} already exists; choose another file or add --overwrite")
+    from ipt_network.io.store import Event
+
     store = open_store(db)
     try:
         with errors_as_messages():
             settings = _area_settings(*window_and_scheme)
             inventory = store.inventory()
+            if out is not None:  # a file of every client leaves the system: one audit row
+                ids = inventory.client_ids()
+                store.record(Event("export", ids, len(ids), f"problem-areas {fmt or 'json'}"))
     finally:
         store.close()
     with errors_as_messages():
@@ -358,7 +363,8 @@ def report_cmd(client_id: str, db: str | None, out: Path, audience: str) -> None
         with errors_as_messages():
             inventory, where = store.inventory([client_id]), store.region
             # the report leaves the system: one audit row, before it is written
-            store.record(Event("report", [client_id], detail=f"for {audience}"))
+            rows = sum(len(frame) for _, frame in inventory.items())
+            store.record(Event("report", [client_id], rows, f"for {audience}"))
             path = write_report(
                 inventory,
                 client_id,

@@ -5,7 +5,9 @@ The dashboard listens on this computer only (127.0.0.1) with debug off.
 (:mod:`dashboards.auth`); only then, and only over TLS, may it listen on
 another address: with ``--cert`` and ``--key`` (it serves https itself), or
 with ``--behind-proxy`` behind a reverse proxy that serves https and whose
-``X-Forwarded-*`` headers it then trusts. Anything else is refused. The demo
+``X-Forwarded-*`` headers it then trusts, from the proxy's own address only
+(``--proxy-address``, default this computer). Anything else is refused, in one
+sentence naming the options to add. The demo
 always stays on this computer. Request logs are silenced; addresses hold
 client ids only, never names or scores. The server names itself
 ``ipt-network`` in its ``Server`` header, without software versions; the app
@@ -18,10 +20,10 @@ Examples
 'localhost'
 >>> check_host("0.0.0.0", auth=True, tls=True)
 '0.0.0.0'
->>> check_host("0.0.0.0")
+>>> check_host("0.0.0.0", auth=True)
 Traceback (most recent call last):
 ...
-click.exceptions.BadParameter: without --auth and TLS the dashboard only listens on this computer (127.0.0.1, localhost or ::1). Serving it to other machines needs authentication (--auth) and TLS: --cert and --key, or --behind-proxy behind a reverse proxy that serves https.
+click.exceptions.BadParameter: --auth beyond this computer needs TLS: give --cert and --key, or --behind-proxy behind a reverse proxy that serves https.
 """  # noqa: E501
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from typing import TYPE_CHECKING, Final
 import click
 
 from ipt_network.cli._common import db_option, errors_as_messages, open_store
+from ipt_network.errors import IPTNetworkError
 
 if TYPE_CHECKING:
     from dash import Dash
@@ -74,22 +77,33 @@ def check_host(host: str, *, auth: bool = False, tls: bool = False) -> str:
     ------
     click.BadParameter
         For any address other than 127.0.0.1, localhost or ::1, unless both
-        ``auth`` and ``tls``.
+        ``auth`` and ``tls``; one sentence naming the options to add.
     """
     cleaned = host.strip().lower()
-    if cleaned not in LOOPBACK and not (auth and tls):
+    if cleaned in LOOPBACK or (auth and tls):
+        return cleaned
+    if auth:
+        message = (
+            "--auth beyond this computer needs TLS: give --cert and --key, "
+            "or --behind-proxy behind a reverse proxy that serves https."
+        )
+    else:
+        message = (
+            "without --auth the dashboard listens only on this computer "
+            "(127.0.0.1, localhost or ::1): to serve other machines, add --auth "
+            "and TLS (--cert and --key, or --behind-proxy)."
+        )
+    raise click.BadParameter(message, param_hint="--host")
+
+
+def _demo_host(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    if value.strip().lower() not in LOOPBACK:
         raise click.BadParameter(
-            "without --auth and TLS the dashboard only listens on this computer "
-            "(127.0.0.1, localhost or ::1). Serving it to other machines needs "
-            "authentication (--auth) and TLS: --cert and --key, or --behind-proxy "
-            "behind a reverse proxy that serves https.",
+            "the demo listens only on this computer (127.0.0.1, localhost or ::1): "
+            "to serve other machines, use `ipt-network serve --auth` with TLS.",
             param_hint="--host",
         )
-    return cleaned
-
-
-def _host(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
-    return check_host(value)
+    return value.strip().lower()
 
 
 def tls_context(cert: str, key: str) -> ssl.SSLContext:
@@ -107,7 +121,7 @@ def tls_context(cert: str, key: str) -> ssl.SSLContext:
     except (ssl.SSLError, OSError) as exc:
         raise click.BadParameter(
             "could not load the certificate and key: give a PEM certificate (chain) "
-            "with --cert and its private key, unencrypted, with --key",
+            "with --cert and its private key, unencrypted, with --key.",
             param_hint="--cert/--key",
         ) from exc
     return context
@@ -138,6 +152,8 @@ def _serve(app: Dash, host: str, port: int, tls: ssl.SSLContext | None = None) -
             ssl_context=tls,
         )
     except OSError as exc:
+        if isinstance(exc, IPTNetworkError):  # an access error is a PermissionError
+            raise
         raise click.ClickException(
             f"could not listen on port {port} ({exc.strerror or exc}); choose another with --port"
         ) from exc
@@ -154,7 +170,7 @@ _host_option = click.option(
     "--host",
     default="127.0.0.1",
     show_default=True,
-    callback=_host,
+    callback=_demo_host,
     help="The address to listen on. Only this computer is allowed "
     "(127.0.0.1, localhost or ::1): the demo has no sign-in.",
 )
@@ -232,8 +248,16 @@ def demo_cmd(port: int, host: str) -> None:
     "--behind-proxy",
     is_flag=True,
     help="Served behind one reverse proxy that serves https (nginx, Caddy): trust its "
-    "X-Forwarded-For/-Proto/-Host headers and refuse requests that did not come over "
-    "https. Needs --auth.",
+    "X-Forwarded-For/-Proto/-Host headers, from the proxy only, and refuse requests "
+    "that did not come over https. Needs --auth.",
+)
+@click.option(
+    "--proxy-address",
+    "proxy_addresses",
+    multiple=True,
+    metavar="IP",
+    help="With --behind-proxy: the IP address the proxy sends from (repeatable; default "
+    "this computer, 127.0.0.1 and ::1); requests from any other sender are refused.",
 )
 @click.option(
     "--allowed-host",
@@ -252,6 +276,7 @@ def serve_cmd(
     cert: str | None,
     key: str | None,
     behind_proxy: bool,
+    proxy_addresses: tuple[str, ...],
     allowed_hosts: tuple[str, ...],
 ) -> None:
     """Open the dashboard on your store: client list, maps, recording sessions, the cohort.
@@ -269,14 +294,19 @@ def serve_cmd(
     """
     from dashboards.app import create_app
     from dashboards.auth import DEFAULT_IDLE_MINUTES
+    from dashboards.security import PROXY_ADDRESSES
 
     if idle_minutes is not None and not auth:
-        raise click.UsageError("--idle-minutes needs --auth")
+        raise click.UsageError("--idle-minutes is for signed-in sessions: add --auth.")
     idle_minutes = idle_minutes or DEFAULT_IDLE_MINUTES
     if (cert is None) != (key is None):
-        raise click.UsageError("--cert and --key go together")
+        raise click.UsageError(
+            "give --cert and --key together: the certificate and its private key."
+        )
     if behind_proxy and not auth:
-        raise click.UsageError("--behind-proxy needs --auth: a proxy opens the dashboard to others")
+        raise click.UsageError("--behind-proxy opens the dashboard to others: add --auth.")
+    if proxy_addresses and not behind_proxy:
+        raise click.UsageError("--proxy-address names the reverse proxy: add --behind-proxy.")
     tls = tls_context(cert, key) if cert is not None and key is not None else None
     host = check_host(host, auth=auth, tls=tls is not None or behind_proxy)
     names = list(allowed_hosts)
@@ -289,12 +319,12 @@ def serve_cmd(
             has_users = store.has_users()
         if auth and not has_users:
             raise click.ClickException(
-                "--auth needs users, and this store has none: add one first with "
-                "`ipt-network users add NAME --role admin`"
+                "--auth needs users, and this store has none: add an admin first with "
+                "`ipt-network users add NAME --role admin`."
             )
         if has_users and not auth:
             raise click.ClickException(
-                "this store has users: serve it with --auth, and everyone signs in in the browser"
+                "this store has users, so it is served with sign-in only: add --auth."
             )
         with errors_as_messages():
             app = create_app(
@@ -304,6 +334,7 @@ def serve_cmd(
                 allowed_hosts=names,
                 tls=tls is not None,
                 behind_proxy=behind_proxy,
+                proxy_addresses=proxy_addresses or PROXY_ADDRESSES,
             )
         click.echo(
             f"Open {_address(host, port, https=tls is not None)} in your browser. "

@@ -8,7 +8,13 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from ipt_network.cli._common import client_argument, db_option, errors_as_messages, open_store
+from ipt_network.cli._common import (
+    client_argument,
+    db_option,
+    errors_as_messages,
+    open_store,
+    signed_in,
+)
 from ipt_network.regions import Region
 
 __all__ = [
@@ -75,10 +81,13 @@ def init_cmd(db: str | None, region: str | None, encrypt: bool) -> None:
                 "with --encrypt at another --db path."
             )
         key = store_key(db, create=encrypt)
-        store = Store.create(db, key=key)
+        wanted = (region or DEFAULT_REGION).lower()
+        # a new store gets its region with its tables: one write, one audit row
+        store = signed_in(Store.create(db, key=key, settings={"region": wanted}))
     with errors_as_messages(), store:
-        if region is not None or store.setting("region") is None:
-            store.set_setting("region", (region or DEFAULT_REGION).lower())
+        current = store.setting("region")
+        if current is None or (region is not None and current != wanted):
+            store.set_setting("region", wanted)
         chosen = lookup(store.setting("region"))
         click.echo(
             f"Store ready at {resolve_url(db)} (schema version {store.schema_version}"

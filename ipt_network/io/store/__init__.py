@@ -161,7 +161,13 @@ class Store:
 
     # ------------------------------------------------------------------ opening
     @classmethod
-    def create(cls, db: str | os.PathLike[str] | None = None, *, key: str | None = None) -> Store:
+    def create(
+        cls,
+        db: str | os.PathLike[str] | None = None,
+        *,
+        key: str | None = None,
+        settings: Mapping[str, str] | None = None,
+    ) -> Store:
         """Make a store (or upgrade an existing one) and return it, open for writing.
 
         Parameters
@@ -173,6 +179,10 @@ class Store:
             Encrypt a new SQLite store with this key (SQLCipher; at least
             :data:`~ipt_network.io.store._engine.MIN_KEY_LENGTH` characters),
             or the key of an existing encrypted one.
+        settings : mapping, optional
+            Store-wide settings (such as ``region``) of a new store, written in
+            the same transaction as its tables and its one ``init`` audit row;
+            ignored for an existing store (see :meth:`set_setting`).
         """
         url = resolve_url(db)
         file = sqlite_path(url)
@@ -189,6 +199,8 @@ class Store:
             if version is None:
                 with store._write(_audit.Event("init"), actor=owner()) as conn:
                     _schema.create_schema(conn)
+                    for name, value in (settings or {}).items():
+                        _schema.set_setting(conn, name, value)
             elif version < _schema.SCHEMA_VERSION:
                 store.migrate()
             else:
@@ -443,12 +455,20 @@ class Store:
         from tqdm import tqdm
 
         mark = _PLACEHOLDER.get(str(conn.dialect.paramstyle), "?")
+        server = conn.dialect.name == "postgresql"
         total = sum(len(frame) for _, frame in inventory.items())
         with tqdm(total=total, unit="row", desc="storing", disable=not progress) as bar:
             # the next chunk's rows are made while the database writes this one
-            for sql, rows in _one_ahead(_batches(inventory, mark)):
-                # executemany straight to the driver: the rows are already validated
-                conn.exec_driver_sql(sql, rows)
+            for name, columns, rows in _one_ahead(_batches(inventory)):
+                # straight to the driver: the rows are already validated
+                if server:  # one statement per chunk: many times faster than a row at a time
+                    from ipt_network.io.store import _postgres
+
+                    _postgres.insert_rows(conn, name, columns, rows)
+                else:
+                    quoted = ", ".join(f'"{c}"' for c in columns)
+                    marks = ", ".join([mark] * len(columns))
+                    conn.exec_driver_sql(f"INSERT INTO {name} ({quoted}) VALUES ({marks})", rows)
                 bar.update(len(rows))
 
     def import_inventory(
@@ -532,7 +552,7 @@ class Store:
             present = self._existing(conn, ids)
             if actor.role == "therapist":
                 mine = set(_access.assigned(conn, _schema.ASSIGNMENTS, actor.name))
-                taken = [c for c in present if c not in mine]
+                taken = [c for c in _stored_anywhere(conn, ids, present) if c not in mine]
                 if taken:
                     raise ClientExists(
                         f"{len(taken)} client id(s) are taken by another therapist's client "
@@ -550,10 +570,9 @@ class Store:
                 _retell(conn, _audit.Event("import-replace", ids, rows=event.rows))
             self._delete_clients(conn, present)
             changes.mark(conn)
+            if actor.role == "therapist":  # first: PostgreSQL's policies then accept the rows
+                _assign(conn, actor.name, [c for c in ids if c not in set(present)])
             self._insert(conn, rows, len(ids) > 100 if progress is None else progress)
-            if actor.role == "therapist":
-                new = [c for c in ids if c not in set(present)]
-                _assign(conn, actor.name, new)
         return checked
 
     def _existing(self, conn: Connection, client_ids: Sequence[str]) -> list[str]:
@@ -1273,6 +1292,20 @@ def _require_manager(actor: Actor, what: str) -> None:
         raise Forbidden(f"only an admin can {what}")
 
 
+def _stored_anywhere(conn: Connection, client_ids: Sequence[str], seen: list[str]) -> list[str]:
+    """Which of ``client_ids`` are stored, visible to the acting user or not.
+
+    ``seen`` are those the user's own reads found; on PostgreSQL the policies
+    hide other therapists' clients from those reads, so the server is asked
+    (:func:`~ipt_network.io.store._postgres.stored`).
+    """
+    if conn.dialect.name != "postgresql":
+        return seen
+    from ipt_network.io.store import _postgres
+
+    return _postgres.stored(conn, client_ids)
+
+
 def _assign(conn: Connection, user: str, client_ids: Sequence[str]) -> None:
     """Add assignments (those already there are kept), inside a write transaction."""
     links = _schema.ASSIGNMENTS
@@ -1369,18 +1402,16 @@ def _foreign_keys(conn: Connection, *, on: bool) -> None:
     driver.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
 
 
-def _batches(inventory: Inventory, mark: str) -> Iterator[tuple[str, list[tuple[object, ...]]]]:
-    """``(INSERT statement, rows)`` chunk by chunk, table by table in the contract's order."""
+def _batches(inventory: Inventory) -> Iterator[tuple[str, list[str], list[tuple[object, ...]]]]:
+    """``(table, columns, rows)`` chunk by chunk, table by table in the contract's order."""
     for name in TABLE_ORDER:
         frame = getattr(inventory, name)
         # a column empty in every row is left to SQL's NULL: fewer values to pass
         columns = [c for c in TABLES[name].names if frame[c].notna().any()]
         if not columns:
             continue
-        quoted = ", ".join(f'"{c}"' for c in columns)
-        sql = f"INSERT INTO {name} ({quoted}) VALUES ({', '.join([mark] * len(columns))})"
         for rows in _rows(frame[columns]):
-            yield sql, rows
+            yield name, columns, rows
 
 
 def _one_ahead(items: Iterator[_T]) -> Iterator[_T]:

@@ -9,7 +9,10 @@ revision), however many writes the dashboard or another command makes
 meanwhile: in WAL mode a reader never blocks a writer, and the writers'
 pages go to the WAL, not into the snapshot being copied. The copy is
 written to a temporary owner-only file (0600) beside the target and moved
-into place whole; an existing target is refused unless ``overwrite``.
+into place whole; an existing target is refused unless ``overwrite``. The
+backup's audit row is appended before the copy is moved into place, so a
+backup that cannot be recorded (another writer holding the store past the
+busy timeout) leaves no copy behind.
 
 **Restore.** :func:`restore` checks the copy first (a store, of a schema
 version this ipt-network reads, that passes SQLite's ``quick_check``, and
@@ -27,7 +30,10 @@ dashboard before a restore**, then start it again.
 
 Both need a user who manages the store (the owner of a store without users,
 or an admin), and each appends one audit row: ``backup`` to the store that
-was copied, ``restore`` to the restored store.
+was copied (before the copy is moved into place), ``restore`` to the restored
+store (written into the checked copy before it replaces the store, so the
+restored store and its row land together or not at all). The restored
+trail is the copy's, which ``audit verify`` accepts, plus that row.
 
 A PostgreSQL store is backed up and restored with the server's own tools
 (:data:`SERVER_TOOLS`).
@@ -82,6 +88,7 @@ from ipt_network.io.store._engine import (
     connect_file,
     engine_key,
     is_encrypted,
+    prepare_sqlite_file,
     resolve_url,
     sqlite_path,
 )
@@ -89,11 +96,12 @@ from ipt_network.io.store._engine import (
 if TYPE_CHECKING:
     from ipt_network.io.store import Store
 
-__all__ = ["backup", "restore", "Backup", "Restored", "SERVER_TOOLS", "STEP_PAGES"]
+__all__ = ["backup", "restore", "store_file", "Backup", "Restored", "SERVER_TOOLS", "STEP_PAGES"]
 
 #: What to use for a PostgreSQL store, which the server itself copies consistently.
 SERVER_TOOLS: Final = (
-    "a PostgreSQL store is backed up and restored with the server's own tools: "
+    "a PostgreSQL store is backed up and restored with the server's own tools, as its "
+    "superuser (row-level security hides rows from the store's own role): "
     "pg_dump --format=custom --file=ipt.dump DBNAME while the dashboard serves, and "
     "pg_restore --clean --if-exists --dbname=DBNAME ipt.dump (see the README)"
 )
@@ -138,8 +146,26 @@ class Restored:
     before: Path | None
 
 
-def _store_file(url: str) -> Path:
-    """The SQLite file of a store URL; PostgreSQL and in-memory stores are refused."""
+def store_file(db: str | os.PathLike[str] | None) -> Path:
+    """The SQLite file of a store (path or URL) to back up or restore into.
+
+    Raises
+    ------
+    StoreError
+        For a database server (the sentence names pg_dump and pg_restore).
+    BadArgument
+        For an in-memory store.
+
+    Examples
+    --------
+    >>> store_file("/data/ipt.db").name
+    'ipt.db'
+    >>> store_file("postgresql://host/ipt")
+    Traceback (most recent call last):
+    ...
+    ipt_network.errors.StoreError: a PostgreSQL store is backed up and restored ...
+    """
+    url = resolve_url(db)
     file = sqlite_path(url)
     if file is None:
         if url.startswith("sqlite"):
@@ -204,7 +230,7 @@ def backup(
     """
     from ipt_network.io.store import _require_manager
 
-    file = _store_file(store.url)
+    file = store_file(store.url)
     path = Path(target).expanduser().absolute()
     if path.resolve() == file.resolve():
         raise BadArgument("a backup goes to another file than the store itself")
@@ -214,26 +240,47 @@ def backup(
     key = engine_key(store.engine)
     raw = store.engine.raw_connection()
     try:
-        with private_output(path) as tmp, _snapshot(raw.driver_connection) as revision:
-            copy = connect_file(tmp, key)
-            try:
-                _copy(
-                    raw.driver_connection,
-                    copy,
-                    progress=progress,
-                    size=file.stat().st_size,
-                    desc="backup",
-                )
-            finally:
-                copy.close()
+        with private_output(path) as tmp:
+            with _snapshot(raw.driver_connection) as revision:
+                copy = connect_file(tmp, key)
+                try:
+                    _copy(
+                        raw.driver_connection,
+                        copy,
+                        progress=progress,
+                        size=file.stat().st_size,
+                        desc="backup",
+                    )
+                finally:
+                    copy.close()
+            # the row lands before the copy is put in place: no copy is left without its row
+            store.record(_audit.Event("backup", detail=f"revision {revision} to {path.name}"))
     finally:
         raw.close()
-    store.record(_audit.Event("backup", detail=f"revision {revision} to {path.name}"))
     return Backup(path, revision, key is not None)
 
 
 def _stamp() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _check_source(origin: Path, key: str | None) -> None:
+    """Refuse, before anything is copied, a backup that no store library can read.
+
+    Raises
+    ------
+    NotAStore
+        When the file is no SQLite database (a text file, an empty file).
+    WrongKey
+        When the key does not open an encrypted backup.
+    StoreError
+        When a key is given for a backup that is not encrypted.
+    """
+    if origin.stat().st_size == 0:
+        raise NotAStore(f"{origin} is empty: it is no ipt-network backup")
+    prepare_sqlite_file(origin, create=False, key=key)
+    if key is not None:
+        connect_file(origin, key).close()  # WrongKey, in one sentence
 
 
 def _check_copy(copy: Path, key: str | None) -> None:
@@ -326,20 +373,22 @@ def restore(
     """
     from ipt_network.io.store import Store, _require_manager
 
-    file = _store_file(resolve_url(db))
+    file = store_file(db)
     origin = Path(source).expanduser().absolute()
     if not origin.is_file():
         raise InputMissing(f"no backup at {origin}")
     if origin.resolve() == file.resolve():
         raise BadArgument("a store cannot be restored from itself")
-    if is_encrypted(origin) and key is None:
+    encrypted = is_encrypted(origin)
+    if encrypted and key is None:
         raise KeyRequired(f"{origin} is an encrypted backup: set {KEY_ENV} to its key")
     exists = file.exists() and file.stat().st_size > 0
-    if exists and is_encrypted(file) != (key is not None):
+    if exists and is_encrypted(file) != encrypted:
         raise StoreError(
             "the backup and the store differ: one is encrypted and the other is not; "
             "restore into a new --db path instead"
         )
+    _check_source(origin, key)
     who, damaged = actor or owner(), False
     if exists:
         try:
@@ -353,7 +402,7 @@ def restore(
     private_folder(file.parent)
     tmp = file.with_name(f".{file.name}.restore-{secrets.token_hex(4)}")
     os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    before = None
+    before = _kept_name(file) if exists or damaged else None
     try:
         reader, writer = connect_file(origin, key), connect_file(tmp, key)
         try:
@@ -362,25 +411,46 @@ def restore(
             reader.close()
             writer.close()
         _check_copy(tmp, key)
+        # The restore's audit row goes into the copy before it is put in place: the
+        # restored store and its row land together, or neither does.
+        detail = f"from {origin.name}" + (
+            f"; the store before kept as {before.name}" if before else ""
+        )
+        _record(tmp, key, _audit.Event("restore", detail=detail), who)
         if damaged:
             _no_wal(file)
-            before = _keep(file)
+            _keep(file, before)
             os.replace(tmp, file)
         elif exists:
             with _taken(file, key):
-                before = _keep(file)
+                _keep(file, before)
                 os.replace(tmp, file)
         else:
             os.replace(tmp, file)
     finally:
         for leftover in (tmp, *(Path(f"{tmp}{end}") for end in ("-wal", "-shm", "-journal"))):
             leftover.unlink(missing_ok=True)
+        _bulk.clear_cache(_bulk.cache_folder(tmp))
     _bulk.clear_cache(_bulk.cache_folder(file))  # copies of the old store's revisions
-    detail = f"from {origin.name}" + (f"; the store before kept as {before.name}" if before else "")
-    event = _audit.Event("restore", detail=detail)
-    with Store.open(file, write=True, key=key) as restored, restored._write(event, actor=who):
-        pass
     return Restored(file, before)
+
+
+def _record(copy: Path, key: str | None, event: _audit.Event, who: Actor) -> None:
+    """Append ``event`` to the copy's trail (upgrading an older copy first), all in its file.
+
+    Raises
+    ------
+    StoreError
+        When the copy's WAL is not folded back into its file once closed (the
+        rename would leave the row behind).
+    """
+    from ipt_network.io.store import Store
+
+    with Store.open(copy, write=True, key=key) as store, store._write(event, actor=who):
+        pass
+    wal = Path(f"{copy}-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        raise StoreError("the restore could not finish writing the copy; nothing was replaced")
 
 
 def _no_wal(file: Path) -> None:
@@ -393,14 +463,21 @@ def _no_wal(file: Path) -> None:
         )
 
 
-def _keep(file: Path) -> Path:
-    """Keep the store file under a new name (a hard link, else a copy), owner-only."""
+def _kept_name(file: Path) -> Path:
+    """A free name beside ``file`` to keep it under: ``<store>.before-restore-<UTC time>``."""
     before = file.with_name(f"{file.name}.before-restore-{_stamp()}")
     while before.exists():
         before = before.with_name(f"{before.name}-{secrets.token_hex(2)}")
+    return before
+
+
+def _keep(file: Path, before: Path | None) -> None:
+    """Keep the store file as ``before`` (a hard link, else a copy), owner-only."""
+    assert before is not None  # named for every store that is replaced
     try:
         os.link(file, before)
+    except FileExistsError:
+        raise StoreError(f"{before} appeared meanwhile; nothing was replaced") from None
     except OSError:  # a file system without hard links
         shutil.copy2(file, before)
     make_private(before)
-    return before

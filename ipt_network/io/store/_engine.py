@@ -352,12 +352,23 @@ def _postgres_begin(conn: Connection) -> None:
 _PG_BUSY: Final = {"55P03", "40001", "40P01"}
 _PG_LOGIN: Final = {"28000", "28P01"}
 _PG_NO_DATABASE: Final = "3D000"
+#: What the server says when it refuses a login (an unknown role, a wrong password, no entry).
+_PG_LOGIN_WORDS: Final = ("role", "password", "pg_hba.conf", "authentication")
 _PG_POLICY: Final = "row-level security"
 
 
 def _translate_postgres(error: BaseException, code: str | None) -> IPTNetworkError | None:
-    """The sentence for a PostgreSQL error (``None``: not one of its own)."""
+    """The sentence for a PostgreSQL error (``None``: not one of its own).
+
+    A refusal while connecting carries no error code, only the server's
+    words (``FATAL: database "x" does not exist``), so those are read too.
+    """
     text = str(error).lower()
+    if code is None and "fatal" in text:
+        if "database" in text and "does not exist" in text:
+            code = _PG_NO_DATABASE
+        elif any(w in text for w in _PG_LOGIN_WORDS):
+            code = "28000"
     if code in _PG_LOGIN:
         return StoreError(
             "the database server refused the user name or password in the store's address"

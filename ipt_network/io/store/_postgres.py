@@ -7,11 +7,18 @@ the server adds is a second guard around client data, inside the database:
   contract's tables, ``study_keys`` and ``assignments``) has row-level
   security enabled *and forced* (so it holds for the tables' owner too), with
   one policy, :data:`POLICY`: the owner, an admin and a researcher see every
-  row; a therapist only the rows of clients assigned to them. The
-  ``assignments`` table itself shows a therapist only their own rows. A
-  transaction that names no one (a store with users and no one signed in)
-  sees no client row at all. The same policy checks rows written, so a
-  therapist cannot write rows of a client that is not theirs either.
+  row; a therapist only the rows of clients assigned to them. A transaction
+  that names no one (a store with users and no one signed in) sees no client
+  row at all. The same policy checks rows written, so a therapist cannot
+  write rows of a client that is not theirs either.
+- **Assignments.** ``assignments`` shows a therapist only their own rows
+  (:data:`ASSIGNMENT_POLICIES`). Only the owner and an admin change or
+  delete assignments; a therapist may add one only for themselves and only
+  for a client not stored yet, the client they are importing
+  (:data:`ASSIGN_SELF`), so a therapist cannot hand themselves another
+  therapist's client either. Whether a client is stored, whoever it belongs
+  to, is asked through one function, ``ipt_client_stored`` (:func:`stored`),
+  which answers yes or no and never shows a row.
 - **The acting user.** Each transaction starts with :func:`bind`, which sets
   ``ipt.actor`` and ``ipt.role`` for that transaction only
   (``set_config(..., true)``); the policies read them.
@@ -39,6 +46,7 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Final
 
 import sqlalchemy as sa
@@ -48,11 +56,17 @@ from ipt_network.io.store._access import Actor
 
 __all__ = [
     "POLICY",
+    "MANAGER",
     "ASSIGNMENT_POLICY",
+    "ASSIGN_SELF",
+    "ASSIGNMENT_POLICIES",
+    "STORED_FUNCTION",
     "POLICY_NAME",
     "WRITE_LOCK",
     "client_tables",
     "install_policies",
+    "stored",
+    "insert_rows",
     "bind",
     "begin",
 ]
@@ -64,13 +78,40 @@ POLICY: Final = (
     "OR client_id IN (SELECT a.client_id FROM assignments a "
     "WHERE a.user_name = current_setting('ipt.actor', true))"
 )
+#: Who manages the store: the owner and an admin (every assignment is theirs to change).
+MANAGER: Final = "current_setting('ipt.role', true) IN ('owner', 'admin')"
 #: Who sees a row of ``assignments``: the owner and an admin every row, a therapist their own.
-ASSIGNMENT_POLICY: Final = (
-    "current_setting('ipt.role', true) IN ('owner', 'admin') "
-    "OR user_name = current_setting('ipt.actor', true)"
+ASSIGNMENT_POLICY: Final = f"{MANAGER} OR user_name = current_setting('ipt.actor', true)"
+#: Which assignments a user may add: a manager any; anyone else only their own, and only for
+#: a client not stored yet (the one they are importing).
+ASSIGN_SELF: Final = (
+    f"{MANAGER} OR (user_name = current_setting('ipt.actor', true) "
+    "AND NOT ipt_client_stored(client_id))"
 )
-#: The name of the one policy on each table (replaced whole on every upgrade).
+#: The name of the policy on each client table (replaced whole on every upgrade).
 POLICY_NAME: Final = "ipt_client_rows"
+#: The policies of ``assignments`` by name: (command, USING, WITH CHECK).
+ASSIGNMENT_POLICIES: Final[dict[str, tuple[str, str | None, str | None]]] = {
+    POLICY_NAME: ("SELECT", ASSIGNMENT_POLICY, None),
+    "ipt_assign_add": ("INSERT", None, ASSIGN_SELF),
+    "ipt_assign_change": ("UPDATE", MANAGER, MANAGER),
+    "ipt_assign_remove": ("DELETE", MANAGER, None),
+}
+#: Whether a client is stored, whoever it is assigned to: the function reads as the owner
+#: (``ipt.role`` changed for its own query only, then put back) and answers yes or no.
+STORED_FUNCTION: Final = """
+CREATE OR REPLACE FUNCTION ipt_client_stored(cid text) RETURNS boolean
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    acting text := coalesce(current_setting('ipt.role', true), '');
+    found boolean;
+BEGIN
+    PERFORM set_config('ipt.role', 'owner', true);
+    SELECT EXISTS (SELECT 1 FROM clients WHERE client_id = cid) INTO found;
+    PERFORM set_config('ipt.role', acting, true);
+    RETURN found;
+END $$
+"""
 #: The key of the advisory lock every write transaction takes first (any fixed number).
 WRITE_LOCK: Final = 0x1F7E7C0DE
 
@@ -83,19 +124,67 @@ def client_tables() -> list[str]:
 
 
 def install_policies(conn: Connection) -> None:
-    """Enable and force row-level security with :data:`POLICY` on every client table.
+    """Enable and force row-level security on every client table, with its policies.
 
-    Runs inside the schema's transaction (creation and every upgrade); running
-    it again leaves the same policies.
+    :data:`POLICY` on every client table but ``assignments``, which has
+    :data:`ASSIGNMENT_POLICIES`; and the function ``ipt_client_stored`` they
+    use. Runs inside the schema's transaction (creation and every upgrade);
+    running it again leaves the same policies.
     """
+    conn.exec_driver_sql(STORED_FUNCTION)
     for name in client_tables():
-        rule = ASSIGNMENT_POLICY if name == "assignments" else POLICY
         conn.exec_driver_sql(f"ALTER TABLE {name} ENABLE ROW LEVEL SECURITY")
         conn.exec_driver_sql(f"ALTER TABLE {name} FORCE ROW LEVEL SECURITY")
-        conn.exec_driver_sql(f"DROP POLICY IF EXISTS {POLICY_NAME} ON {name}")
-        conn.exec_driver_sql(
-            f"CREATE POLICY {POLICY_NAME} ON {name} USING ({rule}) WITH CHECK ({rule})"
-        )
+        for policy in ASSIGNMENT_POLICIES:
+            conn.exec_driver_sql(f"DROP POLICY IF EXISTS {policy} ON {name}")
+        if name != "assignments":
+            conn.exec_driver_sql(
+                f"CREATE POLICY {POLICY_NAME} ON {name} USING ({POLICY}) WITH CHECK ({POLICY})"
+            )
+            continue
+        for policy, (command, using, check) in ASSIGNMENT_POLICIES.items():
+            rules = (f" USING ({using})" if using else "") + (
+                f" WITH CHECK ({check})" if check else ""
+            )
+            conn.exec_driver_sql(f"CREATE POLICY {policy} ON {name} FOR {command}{rules}")
+
+
+def stored(conn: Connection, client_ids: Sequence[str]) -> list[str]:
+    """Which of ``client_ids`` are stored, whoever they are assigned to, sorted.
+
+    What a therapist's import must know: an id taken by a client they cannot
+    see is taken all the same. Only ids come back, never a row.
+    """
+    if not client_ids:
+        return []
+    rows = conn.execute(
+        sa.text("SELECT c FROM unnest(CAST(:ids AS text[])) AS c WHERE ipt_client_stored(c)"),
+        {"ids": list(client_ids)},
+    )
+    return sorted(str(r[0]) for r in rows)
+
+
+def insert_rows(
+    conn: Connection, table: str, columns: Sequence[str], rows: Sequence[tuple[object, ...]]
+) -> None:
+    """Insert validated rows into ``table`` in one statement, inside ``conn``'s transaction.
+
+    The rows go as one array per column (``INSERT ... SELECT FROM unnest``):
+    one round trip for thousands of rows, where ``executemany`` makes one per
+    row. (``COPY`` would be faster still, but PostgreSQL refuses it on tables
+    with row-level security.) The policies check every row.
+    """
+    from ipt_network.io.store._schema import metadata
+
+    if not rows:
+        return
+    types = [metadata.tables[table].c[c].type.compile(dialect=conn.dialect) for c in columns]
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    arrays = ", ".join(f"CAST(%s AS {kind}[])" for kind in types)
+    conn.exec_driver_sql(
+        f"INSERT INTO {table} ({quoted}) SELECT * FROM unnest({arrays})",
+        tuple(list(values) for values in zip(*rows, strict=True)),
+    )
 
 
 def bind(conn: Connection, actor: Actor | None) -> None:
