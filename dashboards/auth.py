@@ -471,8 +471,19 @@ def _login_page(message: str = "", *, status: int = 200, next_path: str | None =
 def _forbidden_page(actor: Actor) -> flask.Response:
     home = home_path(actor)
     body = Markup(
-        '<p>Signed in as {name} ({role}): this page is not open to your role.</p><p><a href="{home}">Go to your start page</a></p>'  # noqa: E501
-    ).format(name=actor.name, role=actor.role, home=home)
+        "<p>Signed in as {name} ({role}): this page is not open to your role.</p>"
+        '<p><a href="{home}">Go to your start page</a></p>'
+        '<form method="post" action="{logout}">'
+        '<button class="button" type="submit" name="{field}" value="{token}">Sign out</button>'
+        "</form>"
+    ).format(
+        name=actor.name,
+        role=actor.role,
+        home=home,
+        logout=LOGOUT_PATH,
+        field=CSRF_FIELD,
+        token=generate_csrf(),
+    )
     return _html("Not allowed", body, 403)
 
 

@@ -17,22 +17,28 @@ from typing import TYPE_CHECKING, Any
 
 from ipt_network import names
 from ipt_network.errors import (
+    AccessError,
     BadArgument,
     BadTable,
     ClientExists,
     ClientNotFound,
     DriverMissing,
+    Forbidden,
     InputMissing,
     IPTNetworkError,
+    KeyRequired,
     NotAStore,
     OutputExists,
     PersonNotFound,
     RowNotFound,
     SchemaVersionError,
     SessionNotFound,
+    SignInFailed,
+    SignInRequired,
     StoreBusy,
     StoreError,
     ValidationError,
+    WrongKey,
     WrongType,
 )
 from ipt_network.io.inventory import Inventory
@@ -91,6 +97,12 @@ __all__ = [
     "synthesize",
     "validate",
     "write_inventory",
+    "AccessError",
+    "Forbidden",
+    "KeyRequired",
+    "SignInFailed",
+    "SignInRequired",
+    "WrongKey",
 ]
 
 #: The heavier parts of the API (and errors defined beside the code that raises them),

@@ -228,6 +228,40 @@ def test_psql_tampering_is_found_and_the_first_broken_row_named(
     assert f"the audit trail is broken at row {tamper.broken(last)}:" in out
 
 
+def _guard_removed_then_put_back(
+    db: str, drop: Callable[[], subprocess.CompletedProcess[str]]
+) -> None:
+    """Triggers dropped, no row touched: verify says the trail is unprotected; init restores."""
+    last, _ = _make_trail(db)
+    done = drop()
+    assert done.returncode == 0, done.stderr
+    code, out = _verify(db)
+    assert code == 1 and "the audit trail is not protected" in out, out
+    assert "ipt-network init puts it back" in out
+    code, out = run("init", "--db", db)
+    assert code == 0, out
+    code, out = _verify(db)
+    assert code == 0 and f"{last + 1} row(s)" in out, out
+    with Store.open(db) as store:
+        row = store.audit_trail().iloc[-1]
+    assert (row["action"], row["detail"]) == ("init", "guards")
+
+
+def test_a_removed_append_only_guard_is_reported_and_init_puts_it_back(tmp_path: Path) -> None:
+    db = str(tmp_path / "ipt.db")
+    _guard_removed_then_put_back(db, lambda: _sqlite3(db, ["DROP TRIGGER audit_no_delete"]))
+
+
+def test_a_removed_append_only_guard_on_postgresql_is_reported_and_put_back(
+    pg_server: Any, pg_database: str
+) -> None:
+    database = pg_database.rsplit("/", 1)[1]
+    _guard_removed_then_put_back(
+        pg_database,
+        lambda: _psql(pg_server, database, ["DROP TRIGGER audit_no_truncate ON audit"]),
+    )
+
+
 # --------------------------------------------------------------------------- the library
 
 

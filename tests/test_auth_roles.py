@@ -366,6 +366,32 @@ def test_a_researcher_opens_the_cohort_page_only(app: dash.Dash, researcher: Fla
         assert text.count("<h1>") == 1 and "not open to your role" in text
 
 
+def test_a_researcher_signs_out_from_a_page_not_open_to_them(researcher: FlaskClient) -> None:
+    import re
+
+    text = researcher.get("/client/grief-01").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', text)
+    assert token is not None and 'action="/logout"' in text
+    response = researcher.post("/logout", data={"csrf_token": token.group(1)})
+    assert response.status_code == 303 and response.headers["Location"] == "/login"
+    assert researcher.get("/cohort").status_code == 302  # signed out: back to the form
+
+
+def test_the_cohort_page_links_to_the_client_list_only_for_those_who_have_one(
+    researcher: FlaskClient, app: dash.Dash, sign_in: SignIn
+) -> None:
+    router = next(o for o in app.callback_map if "_pages_content" in o)
+    body = callback_body(router, app.callback_map[router], {}, "/cohort")
+
+    def links_home(client: FlaskClient) -> bool:
+        code, text = _send(client, "/cohort", body)
+        assert code == 200, text[:300]
+        return "Back to the client list" in text
+
+    assert links_home(client_for(app, sign_in, "ann"))
+    assert not links_home(researcher)
+
+
 def test_a_researcher_calls_the_cohort_callbacks_only_and_sees_no_identity(
     app: dash.Dash, researcher: FlaskClient, admin: Store, sign_in: SignIn
 ) -> None:

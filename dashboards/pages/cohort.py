@@ -15,6 +15,7 @@ from typing import Any, Final
 from dash import dcc, html
 
 from dashboards import ids
+from dashboards.auth import home_path, signed_in
 from ipt_network.research.cohort import AREAS, CHANGES, COURSE_LENGTHS, EPISODES
 
 __all__ = ["NAME", "layout"]
@@ -60,6 +61,8 @@ def _checklist(legend: str, component_id: str, options: Mapping[str, str]) -> ht
 def layout(**_: Any) -> html.Main:
     """The cohort page."""
     lengths = {key: words for key, (_, _, words) in COURSE_LENGTHS.items()}
+    # a researcher starts here and has no client list to go back to
+    back = [dcc.Link("Back to the client list", href="/")] if home_path(signed_in()) == "/" else []
     return html.Main(
         [
             html.Header(
@@ -70,7 +73,7 @@ def layout(**_: Any) -> html.Main:
                             "Every client's course together: how PHQ-9 totals moved by "
                             "problem area, how maps changed from the first session to the "
                             "last, and the two side by side. ",
-                            dcc.Link("Back to the client list", href="/"),
+                            *back,
                         ],
                         className="lede",
                     ),

@@ -168,6 +168,8 @@ def audit_verify(db: str | None) -> None:
     finally:
         store.close()
     if not check.ok:
+        if check.first_broken is None:
+            raise click.ClickException(f"the audit trail is not protected: {check.reason}")
         raise click.ClickException(
             f"the audit trail is broken at row {check.first_broken}: {check.reason}"
         )

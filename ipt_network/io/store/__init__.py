@@ -205,7 +205,16 @@ class Store:
                 store.migrate()
             else:
                 _schema.check_readable(version)
+                store._restore_guards()
         return store
+
+    def _restore_guards(self) -> None:
+        """Put back the audit trail's append-only triggers if someone removed them."""
+        with self.engine.connect() as conn:
+            if not _audit.missing_guards(conn):
+                return
+        with self._write(_audit.Event("init", detail="guards"), actor=owner()) as conn:
+            _audit.install(conn)
 
     @classmethod
     def open(

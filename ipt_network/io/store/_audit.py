@@ -72,6 +72,8 @@ __all__ = [
     "AuditCheck",
     "ACTIONS",
     "GENESIS",
+    "GUARDS",
+    "missing_guards",
     "append",
     "verify",
     "read",
@@ -253,6 +255,17 @@ def verify(conn: Connection) -> AuditCheck:
             f"{last_seq}: rows were added outside ipt-network, or the record of the last row "
             "was changed",
         )
+    gone = missing_guards(conn)
+    if gone:
+        return AuditCheck(
+            False,
+            count,
+            None,
+            f"every row is intact, but the database's append-only guard is gone (trigger "
+            f"{', '.join(gone)}): someone removed it with the database's own client; "
+            "ipt-network init puts it back",
+            head=f"{last_seq}:{last_hash}",
+        )
     return AuditCheck(True, count, head=f"{last_seq}:{last_hash}")
 
 
@@ -270,6 +283,27 @@ def read(conn: Connection, client: str | None = None) -> pd.DataFrame:
         query = query.where(padded.contains(f";{client};", autoescape=True))
     frame = pd.DataFrame(conn.execute(query).mappings().all(), columns=[*_FIELDS, "hash"])
     return frame.drop(columns=["prev_hash"])
+
+
+#: The append-only triggers :func:`install` makes, by database.
+GUARDS: Final = {
+    "sqlite": ("audit_no_update", "audit_no_delete"),
+    "postgresql": ("audit_no_change", "audit_no_truncate"),
+}
+
+
+def missing_guards(conn: Connection) -> list[str]:
+    """The append-only triggers of :func:`install` that the database no longer has."""
+    if conn.dialect.name == "sqlite":
+        query = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit'"
+    elif conn.dialect.name == "postgresql":
+        query = (
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = 'audit'::regclass AND NOT tgisinternal"
+        )
+    else:
+        return []
+    present = {str(row[0]) for row in conn.exec_driver_sql(query)}
+    return [name for name in GUARDS[conn.dialect.name] if name not in present]
 
 
 def install(conn: Connection) -> None:
