@@ -99,15 +99,25 @@ def samples_inv(samples_once: Inventory) -> Inventory:
     return Inventory.from_tables({n: f.copy(deep=True) for n, f in samples_once.items()})
 
 
+def _stored_samples(db: Any, samples: Inventory) -> Iterator[Any]:
+    from ipt_network import Store
+
+    s = Store.create(db)
+    s.import_inventory(samples)
+    yield s
+    s.close()
+
+
 @pytest.fixture
 def store(tmp_path: Path, samples_once: Inventory) -> Iterator[Any]:
     """A store holding the four sample clients (a module may override it)."""
-    from ipt_network import Store
+    yield from _stored_samples(tmp_path / "ipt.db", samples_once)
 
-    s = Store.create(tmp_path / "ipt.db")
-    s.import_inventory(samples_once)
-    yield s
-    s.close()
+
+@pytest.fixture
+def samples_store(store_db: str, samples_once: Inventory) -> Iterator[Any]:
+    """The four sample clients in a SQLite file or a PostgreSQL database (``store_db``)."""
+    yield from _stored_samples(store_db, samples_once)
 
 
 @pytest.fixture

@@ -33,12 +33,9 @@ ANN, BOB = Actor("ann", "therapist"), Actor("bob", "therapist")
 
 
 @pytest.fixture
-def store(store_db: str, samples_once: Inventory) -> Iterator[Store]:
+def store(samples_store: Store) -> Store:
     """The four sample clients (``users_store`` adds the users of ``AUTH_USERS``)."""
-    s = Store.create(store_db)
-    s.import_inventory(samples_once)
-    yield s
-    s.close()
+    return samples_store
 
 
 @pytest.fixture

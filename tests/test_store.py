@@ -34,11 +34,9 @@ if TYPE_CHECKING:
 
 
 @pytest.fixture
-def store(store_db: str, samples_inv: Inventory) -> Iterator[Store]:
-    s = Store.create(store_db)
-    s.import_inventory(samples_inv)
-    yield s
-    s.close()
+def store(samples_store: Store) -> Store:
+    """The four sample clients, in a SQLite file or a PostgreSQL database."""
+    return samples_store
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ after the update all the same.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -44,12 +43,9 @@ NEW_COLUMNS = {table: tuple(words.split()) for table, words in _ADDED.items()}
 
 
 @pytest.fixture
-def store(store_db: str, samples_once: Inventory) -> Iterator[Store]:
+def store(samples_store: Store) -> Store:
     """The four sample clients, in a SQLite file or a PostgreSQL database."""
-    s = Store.create(store_db)
-    s.import_inventory(samples_once)
-    yield s
-    s.close()
+    return samples_store
 
 
 def _file_bytes(store: Store) -> bytes:

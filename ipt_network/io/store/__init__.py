@@ -1215,11 +1215,8 @@ class Store:
         Forbidden
             For a therapist or a researcher.
         """
-        with self._read() as conn:
-            _require_manager(self._acting(conn), "read the audit trail")
-            if self._absent.get("audit"):
-                return _audit.read_empty()
-            return _audit.read(conn, client)
+        with self._trail("read the audit trail") as conn:
+            return _audit.read_empty() if conn is None else _audit.read(conn, client)
 
     def verify_audit(self) -> _audit.AuditCheck:
         """Check that no audit row was edited, deleted, inserted or reordered.
@@ -1229,11 +1226,15 @@ class Store:
         Forbidden
             For a therapist or a researcher.
         """
+        with self._trail("check the audit trail") as conn:
+            return _audit.AuditCheck(True, 0) if conn is None else _audit.verify(conn)
+
+    @contextmanager
+    def _trail(self, doing: str) -> Iterator[Connection | None]:
+        """A read of the audit trail by a manager; ``None`` when the store has no trail yet."""
         with self._read() as conn:
-            _require_manager(self._acting(conn), "check the audit trail")
-            if self._absent.get("audit"):
-                return _audit.AuditCheck(True, 0)
-            return _audit.verify(conn)
+            _require_manager(self._acting(conn), doing)
+            yield None if self._absent.get("audit") else conn
 
     # ------------------------------------------------------------------ backups
     def backup(
