@@ -30,7 +30,12 @@ After the last round it steps the slider ``--steps`` times back and forth
 over sessions already shown (the re-steps, cache hits) and prints that
 median too; it is not gated unless ``--strict``.
 
-Run it with ``python benchmarks/slider.py [--rounds N] [--steps N] [--strict]``.
+With ``--auth`` our app is served as ``ipt-network serve --auth`` runs it
+on a store with users: the browser signs in as a therapist assigned to both
+clients before each round, and every request then passes the sign-in guard
+and reads the store as that user (the same targets hold).
+
+Run it with ``python benchmarks/slider.py [--rounds N] [--steps N] [--strict] [--auth]``.
 """
 
 from __future__ import annotations
@@ -121,12 +126,32 @@ def wide_client(client_id: str, n_people: int, seed: int) -> Inventory:
     )
 
 
-def build_store(folder: Path) -> Store:
-    """A store of one client per size of :data:`TARGETS`, named ``people-<n>``."""
+#: The therapist the browser signs in as with ``--auth`` (and the admin who assigns them).
+THERAPIST, ADMIN, PASSWORD = "ann", "lee", "a long benchmark password"
+
+
+def build_store(folder: Path, *, users: bool = False) -> Store:
+    """A store of one client per size of :data:`TARGETS`, named ``people-<n>``.
+
+    With ``users``: an admin, and :data:`THERAPIST` assigned to every client.
+    """
     store = Store.create(folder / "bench.db")
     for seed, n in enumerate(TARGETS, start=11):
         store.import_inventory(wide_client(f"people-{n}", n, seed))
+    if users:
+        store.add_user(ADMIN, "admin", PASSWORD)
+        admin = store.acting_as(store.sign_in(ADMIN, PASSWORD))
+        admin.add_user(THERAPIST, "therapist", PASSWORD)
+        admin.assign(THERAPIST, [f"people-{n}" for n in TARGETS])
     return store
+
+
+def sign_in(driver: webdriver.Chrome, url: str) -> None:
+    """Sign in through the dashboard's form, as a user would, and wait for the client list."""
+    driver.get(f"{url}/login")
+    driver.find_element(By.ID, "user-name").send_keys(THERAPIST)
+    driver.find_element(By.ID, "password").send_keys(PASSWORD, Keys.ENTER)
+    WebDriverWait(driver, 60).until(lambda d: "/login" not in d.current_url)
 
 
 # --------------------------------------------------------------------------- the apps
@@ -290,18 +315,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--strict", action="store_true", help="hold the re-steps (cache hits) to the targets too"
     )
+    parser.add_argument(
+        "--auth", action="store_true", help="serve ours with sign-in, signed in as a therapist"
+    )
     args = parser.parse_args(argv)
     if args.rounds < 1 or args.steps < 1:
         parser.error("rounds and steps must be at least 1")
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
     failures = []
     with tempfile.TemporaryDirectory() as folder:
-        build_store(Path(folder)).close()
+        build_store(Path(folder), users=args.auth).close()
         db = Path(folder) / "bench.db"
         driver = browser()
         try:
             print(
-                f"server time of one slider step, ms (median; first showings: {args.rounds} "
+                ("signed in (serve --auth): " if args.auth else "")
+                + f"server time of one slider step, ms (median; first showings: {args.rounds} "
                 f"rounds of {SESSIONS - 2} steps, each round on a fresh cache; "
                 f"then {args.steps} re-steps)"
             )
@@ -312,14 +341,17 @@ def main(argv: list[str] | None = None) -> int:
             for n, target in TARGETS.items():
                 client = f"people-{n}"
                 with Store.open(db) as store:
-                    inventory = store.inventory([client])
+                    reader = store.acting_as(store.sign_in(ADMIN, PASSWORD)) if args.auth else store
+                    inventory = reader.inventory([client])
                 figures = {
                     s: relationship_map(inventory, client, s) for s in inventory.sessions_of(client)
                 }
                 ours, floor = Times(), Times()
                 for round_ in range(args.rounds):
                     steps = args.steps if round_ == args.rounds - 1 else 0
-                    with Store.open(db) as store, served(create_app(store)) as url:
+                    with Store.open(db) as store, served(create_app(store, auth=args.auth)) as url:
+                        if args.auth:
+                            sign_in(driver, url)
                         measure(driver, f"{url}/client/{client}", len(figures), ours, steps)
                     with served(floor_app(figures)) as url:
                         measure(driver, f"{url}/", len(figures), floor, steps)
