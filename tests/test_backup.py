@@ -102,6 +102,13 @@ def cohort() -> Inventory:
     return synthesize(60, seed=5)
 
 
+def _backed_up(db: Path, samples: Inventory, out: Path) -> Any:
+    """A store of ``samples`` at ``db`` and its backup at ``out`` (the store closed)."""
+    with Store.create(db) as store:
+        store.import_inventory(samples)
+        return store.backup(out)
+
+
 @pytest.mark.parametrize("key", [None, KEY], ids=["plain", "encrypted"])
 def test_a_backup_while_a_writer_keeps_writing_is_one_snapshot_and_restores(
     tmp_path: Path,
@@ -300,9 +307,7 @@ def test_a_restore_refuses_while_another_program_has_the_store_open(
     tmp_path: Path, samples_once: Inventory
 ) -> None:
     db = tmp_path / "ipt.db"
-    with Store.create(db) as store:
-        store.import_inventory(samples_once)
-        made = store.backup(tmp_path / "backup.db")
+    made = _backed_up(db, samples_once, tmp_path / "backup.db")
     holder = subprocess.Popen(
         [
             sys.executable,
@@ -382,9 +387,7 @@ def test_a_restore_checks_the_copy_before_it_replaces_anything(
     tmp_path: Path, samples_once: Inventory
 ) -> None:
     db = tmp_path / "ipt.db"
-    with Store.create(db) as store:
-        store.import_inventory(samples_once)
-        made = store.backup(tmp_path / "backup.db")
+    made = _backed_up(db, samples_once, tmp_path / "backup.db")
     untouched = db.read_bytes()
     text = tmp_path / "notes.txt"
     text.write_text("not a store\n")
@@ -410,9 +413,7 @@ def test_a_restore_checks_the_copy_before_it_replaces_anything(
 
 def test_a_damaged_store_is_replaced_and_kept(tmp_path: Path, samples_once: Inventory) -> None:
     db = tmp_path / "ipt.db"
-    with Store.create(db) as store:
-        store.import_inventory(samples_once)
-        made = store.backup(tmp_path / "backup.db")
+    made = _backed_up(db, samples_once, tmp_path / "backup.db")
     db.write_bytes(b"\x00garbage" * 100)
     done = Store.restore(made.path, db)
     assert done.before is not None and done.before.read_bytes() == b"\x00garbage" * 100
